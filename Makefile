@@ -1,0 +1,45 @@
+# kuberneteth: the main job is `make values`, the test suite `make test`.
+CONFIG ?= values/kuberneteth.yaml
+OUT ?= out
+CARGO ?= cargo
+BIN := target/release/kuberneteth-values
+
+.PHONY: build values test test-rust test-oracle test-chart live bench schema e2e-kind lint
+
+build:
+	$(CARGO) build --release --locked
+
+## The main job: compile the default network into Helm values under $(OUT)/.
+values: build
+	$(BIN) compile -c $(CONFIG) -o $(OUT)
+
+## Regenerate the schema files from the Rust types.
+schema: build
+	$(BIN) schema > schema/kuberneteth.schema.json
+	$(BIN) schema --chart > chart/values.schema.json
+	$(BIN) docs > docs/CONFIG.md
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets --locked -- -D warnings
+
+## Everything CI runs.
+test: lint build test-rust test-oracle test-chart live
+
+test-rust:
+	$(CARGO) test --release --locked
+
+test-oracle: build
+	scripts/oracle.sh
+
+test-chart: build
+	scripts/chart-test.sh
+
+live: build
+	scripts/live.sh
+
+bench: build
+	scripts/bench.sh
+
+e2e-kind: build
+	tests/e2e-kind.sh
