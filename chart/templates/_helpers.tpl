@@ -1,0 +1,195 @@
+{{/*
+Names, labels and shared fragments. Object names for peers come from the compiler
+(node names, network name); the chart only appends fixed suffixes:
+  <network>-<group>                StatefulSet, PodDisruptionBudget, NetworkPolicy
+  <network>-<group>-<ordinal>      pods and per-node Services (node names from the values)
+  <network>-<group>-peers          headless Service
+  <network>-<group>-rpc            RPC Service and Ingress
+  <network>-<group>-config         ConfigMap (geth TOML, node list)
+  <network>-<group>-keys           Secret (node keys, keystores, keystore password)
+  <network>-<group>-keystores      ConfigMap (keystores, only with keystore.secret=false)
+  <network>-genesis                ConfigMap (genesis.json)
+  <network>-ethstats               Secret (ethstats secret), Deployment, Service, NetworkPolicy
+  <network>-dashboard              ConfigMap (Grafana dashboard)
+  <network>                        ServiceMonitor, PrometheusRule
+  <network>-test-rpc               helm test Pod
+*/}}
+
+{{/* The network name, prefix of every object. */}}
+{{- define "kuberneteth.network" -}}
+{{- .Values.network.name -}}
+{{- end -}}
+
+{{/* Chart name and version, for the helm.sh/chart label. */}}
+{{- define "kuberneteth.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Name of a group-level object: <network>-<group>[-suffix]. ctx: dict root group [suffix] */}}
+{{- define "kuberneteth.group.name" -}}
+{{- $n := printf "%s-%s" (include "kuberneteth.network" .root) .group.name -}}
+{{- if .suffix -}}{{- $n = printf "%s-%s" $n .suffix -}}{{- end -}}
+{{- $n -}}
+{{- end -}}
+
+{{/* Labels on every object of the release. ctx: root */}}
+{{- define "kuberneteth.commonLabels" -}}
+app.kubernetes.io/name: kuberneteth
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
+app.kubernetes.io/part-of: {{ include "kuberneteth.network" . | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
+helm.sh/chart: {{ include "kuberneteth.chart" . | quote }}
+{{- end -}}
+
+{{/* Selector of every pod of the release (never version labels: selectors are immutable). ctx: root */}}
+{{- define "kuberneteth.selectorLabels" -}}
+app.kubernetes.io/name: kuberneteth
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
+{{- end -}}
+
+{{/* Selector of the pods of one node group. ctx: dict root group */}}
+{{- define "kuberneteth.group.selectorLabels" -}}
+{{ include "kuberneteth.selectorLabels" .root }}
+kuberneteth.io/group: {{ .group.name | quote }}
+{{- end -}}
+
+{{/* Labels of the objects and pods of one node group. ctx: dict root group */}}
+{{- define "kuberneteth.group.labels" -}}
+{{ include "kuberneteth.commonLabels" .root }}
+app.kubernetes.io/version: {{ .group.gethVersion | quote }}
+app.kubernetes.io/component: {{ .group.role | quote }}
+kuberneteth.io/group: {{ .group.name | quote }}
+{{- end -}}
+
+{{/* Labels of release-wide objects. ctx: dict root component */}}
+{{- define "kuberneteth.labels" -}}
+{{ include "kuberneteth.commonLabels" .root }}
+app.kubernetes.io/component: {{ .component | quote }}
+{{- end -}}
+
+{{/* Selector of the ethstats server pods. ctx: root */}}
+{{- define "kuberneteth.ethstats.selectorLabels" -}}
+{{ include "kuberneteth.selectorLabels" . }}
+app.kubernetes.io/component: ethstats
+{{- end -}}
+
+{{/* Whether the network has more than one node: readiness then needs a peer. ctx: root */}}
+{{- define "kuberneteth.multiNode" -}}
+{{- $total := 0 -}}
+{{- range .Values.nodeGroups -}}{{- $total = add $total (int64 .replicas) -}}{{- end -}}
+{{- if gt (int64 $total) 1 -}}true{{- end -}}
+{{- end -}}
+
+{{/* Image reference. ctx: an image map {repository, tag} */}}
+{{- define "kuberneteth.image" -}}
+{{- printf "%s:%s" .repository .tag -}}
+{{- end -}}
+
+{{/* Pod-level security context shared by every pod. */}}
+{{- define "kuberneteth.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+fsGroupChangePolicy: OnRootMismatch
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/* Container-level security context shared by every container. */}}
+{{- define "kuberneteth.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+privileged: false
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{/*
+Data of the genesis ConfigMap. The same text feeds the ConfigMap and the pods'
+checksum/config annotation, so the two cannot disagree. ctx: root
+*/}}
+{{- define "kuberneteth.genesis.data" -}}
+{{ dict "genesis.json" .Values.genesis.json | toYaml }}
+{{- end -}}
+
+{{/* Data of a group's ConfigMap: the geth TOML (with placeholders) and the node list. ctx: dict root group */}}
+{{- define "kuberneteth.group.configData" -}}
+{{- $root := .root -}}
+{{- $nodes := list "# node signerAddress keystoreFile (- = none)" -}}
+{{- range .group.nodes -}}
+{{- $file := "-" -}}
+{{- if .signerAddress -}}
+{{- $ks := index $root.Values.secrets.signerKeystores .name | default dict -}}
+{{- $file = $ks.fileName | default "-" -}}
+{{- end -}}
+{{- $nodes = append $nodes (printf "%s %s %s" .name (.signerAddress | default "-") $file) -}}
+{{- end -}}
+{{ dict "config.toml" .group.config "nodes" (printf "%s\n" (join "\n" $nodes)) | toYaml }}
+{{- end -}}
+
+{{/* Whether a group holds signer keys (its nodes have signer addresses). ctx: group */}}
+{{- define "kuberneteth.group.hasSigners" -}}
+{{- range .nodes -}}{{- if .signerAddress -}}true{{- end -}}{{- end -}}
+{{- end -}}
+
+{{/* Data of a group's Secret: node keys, and for signers keystores (if in a Secret) and password. ctx: dict root group */}}
+{{- define "kuberneteth.group.secretData" -}}
+{{- $root := .root -}}
+{{- range .group.nodes }}
+{{ .name }}.nodekey: {{ required (printf "secrets.nodeKeys has no key for %s: pass the compiler's secrets.values.yaml with -f" .name) (index $root.Values.secrets.nodeKeys .name) | b64enc | quote }}
+{{- if and .signerAddress $root.Values.keystore.secret }}
+{{ .name }}.keystore: {{ required (printf "secrets.signerKeystores has no keystore for %s" .name) (index $root.Values.secrets.signerKeystores .name | default dict).json | b64enc | quote }}
+{{- end }}
+{{- end }}
+{{- if include "kuberneteth.group.hasSigners" .group }}
+password: {{ required "secrets.keystorePassword is empty: pass the compiler's secrets.values.yaml with -f" $root.Values.secrets.keystorePassword | b64enc | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* Data of a group's keystore ConfigMap (keystore.secret=false only). ctx: dict root group */}}
+{{- define "kuberneteth.group.keystoreData" -}}
+{{- $root := .root -}}
+{{- $data := dict -}}
+{{- range .group.nodes -}}
+{{- if .signerAddress -}}
+{{- $ks := required (printf "secrets.signerKeystores has no keystore for %s" .name) (index $root.Values.secrets.signerKeystores .name) -}}
+{{- $_ := set $data (printf "%s.keystore" .name) $ks.json -}}
+{{- end -}}
+{{- end -}}
+{{- if $data }}{{ toYaml $data }}{{ end -}}
+{{- end -}}
+
+{{/* Data of the ethstats Secret. ctx: root */}}
+{{- define "kuberneteth.ethstats.secretData" -}}
+secret: {{ .Values.secrets.ethstatsSecret | b64enc | quote }}
+{{- end -}}
+
+{{/* checksum/config of a group's pods: everything non-secret they read. ctx: dict root group */}}
+{{- define "kuberneteth.group.checksumConfig" -}}
+{{- $parts := list (include "kuberneteth.genesis.data" .root) (include "kuberneteth.group.configData" .) -}}
+{{- if not .root.Values.keystore.secret -}}
+{{- $parts = append $parts (include "kuberneteth.group.keystoreData" .) -}}
+{{- end -}}
+{{- join "\n---\n" $parts | sha256sum -}}
+{{- end -}}
+
+{{/* checksum/secret of a group's pods: the Secrets they read. ctx: dict root group */}}
+{{- define "kuberneteth.group.checksumSecret" -}}
+{{- list (include "kuberneteth.group.secretData" .) (include "kuberneteth.ethstats.secretData" .root) | join "\n---\n" | sha256sum -}}
+{{- end -}}
+
+{{/* The first node group that serves HTTP RPC (used by helm test and NOTES). ctx: root */}}
+{{- define "kuberneteth.httpGroup" -}}
+{{- $found := "" -}}
+{{- range .Values.nodeGroups -}}
+{{- if and (not $found) .rpc.http -}}{{- $found = .name -}}{{- end -}}
+{{- end -}}
+{{- $found -}}
+{{- end -}}
