@@ -1,5 +1,13 @@
 //! kuberneteth: compile one `kuberneteth.yaml` into checked, keyed, deterministic
 //! Helm values for a private Ethereum network.
+pub mod check;
+pub mod config;
 pub mod crypto;
+pub mod diagnostics;
+pub mod genesis;
+pub mod geth;
 pub mod keystore;
+pub mod names;
 pub mod secrets;
+pub mod units;
+pub mod yaml;

@@ -1,0 +1,546 @@
+//! Checking a network file: YAML syntax, then the JSON Schema, then the semantic
+//! rules no schema can express. Every problem is reported, not just the first.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::config::{Consensus, NetworkFile, Role};
+use crate::crypto::Address;
+use crate::diagnostics::{display_path, sort, Diagnostic, Severity};
+use crate::geth::{check_support, Engine, GethVersion};
+use crate::names;
+use crate::units::parse_balance;
+use crate::yaml::{self, Document};
+
+/// A network file that passed every check, with the warnings it produced.
+pub struct Checked {
+    pub config: NetworkFile,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Public chain ids a private network must not reuse (replayable signatures, wallet confusion).
+const PUBLIC_CHAIN_IDS: &[(u64, &str)] = &[
+    (1, "Ethereum mainnet"),
+    (3, "Ropsten"),
+    (4, "Rinkeby"),
+    (5, "Goerli"),
+    (10, "OP Mainnet"),
+    (42, "Kovan"),
+    (56, "BNB Smart Chain"),
+    (61, "Ethereum Classic"),
+    (63, "Mordor"),
+    (100, "Gnosis"),
+    (137, "Polygon"),
+    (250, "Fantom"),
+    (324, "zkSync Era"),
+    (8453, "Base"),
+    (17000, "Holesky"),
+    (42161, "Arbitrum One"),
+    (43114, "Avalanche C-Chain"),
+    (59144, "Linea"),
+    (560048, "Hoodi"),
+    (11155111, "Sepolia"),
+];
+
+/// Parses and checks `text`. Errors (sorted by position) if anything is wrong.
+pub fn check(text: &str) -> Result<Checked, Vec<Diagnostic>> {
+    let doc = yaml::parse(text).map_err(|e| {
+        vec![Diagnostic::error(e.position, display_path(&e.path), e.message)]
+    })?;
+    let mut diags = schema_diagnostics(&doc);
+    if !diags.is_empty() {
+        sort(&mut diags);
+        return Err(diags);
+    }
+    let config: NetworkFile = match serde_json::from_value(doc.value.clone()) {
+        Ok(c) => c,
+        Err(e) => {
+            // The schema and the types agree, so this is a bug; still report it usefully.
+            return Err(vec![Diagnostic::error(
+                doc.position(""),
+                "",
+                format!("cannot read the network file: {e}"),
+            )]);
+        }
+    };
+    semantic(&config, &doc, &mut diags);
+    sort(&mut diags);
+    if diags.iter().any(|d| d.severity == Severity::Error) {
+        return Err(diags);
+    }
+    Ok(Checked {
+        config,
+        warnings: diags,
+    })
+}
+
+fn schema_diagnostics(doc: &Document) -> Vec<Diagnostic> {
+    let schema = crate::config::json_schema();
+    let mut out = Vec::new();
+    validate_at(&schema, &schema, &doc.value, "", doc, &mut out);
+    out
+}
+
+/// Validates `instance` (found at `base` in the document) against `node`, a part of
+/// the `root` schema. A failed `oneOf`/`anyOf` is opened up: when exactly one branch
+/// matches the instance's shape (a tagged choice like `clique:`), that branch's own
+/// errors are reported, which say far more than "not valid under any schema".
+fn validate_at(root: &Value, node: &Value, instance: &Value, base: &str, doc: &Document, out: &mut Vec<Diagnostic>) {
+    let mut sub = node.clone();
+    if let (Some(obj), Some(defs)) = (sub.as_object_mut(), root.get("definitions")) {
+        obj.insert("definitions".into(), defs.clone());
+    }
+    let validator = match jsonschema::validator_for(&sub) {
+        Ok(v) => v,
+        Err(e) => {
+            out.push(Diagnostic::error(doc.position(base), "", format!("internal schema error: {e}")));
+            return;
+        }
+    };
+    for err in validator.iter_errors(instance) {
+        let pointer = format!("{base}{}", err.instance_path);
+        let path = display_path(&pointer);
+        use jsonschema::error::ValidationErrorKind as K;
+        match &err.kind {
+            K::AdditionalProperties { unexpected } => {
+                let known = known_keys(root, &pointer);
+                for key in unexpected {
+                    let child = format!("{pointer}/{}", yaml::escape_segment(key));
+                    let hint = match closest(key, &known) {
+                        Some(best) => format!("; did you mean `{best}`?"),
+                        None if !known.is_empty() => format!("; expected one of: {}", known.join(", ")),
+                        None => String::new(),
+                    };
+                    out.push(Diagnostic::error(
+                        doc.key_position(&child),
+                        display_path(&child),
+                        format!("unknown key `{key}`{hint}"),
+                    ));
+                }
+            }
+            K::Required { property } => {
+                let name = property.as_str().unwrap_or_default();
+                let child = format!("{pointer}/{name}");
+                out.push(Diagnostic::error(
+                    doc.key_position(&pointer),
+                    display_path(&child),
+                    format!("missing required key `{name}`{}", describe(root, &child)),
+                ));
+            }
+            K::Type { kind } => out.push(Diagnostic::error(
+                doc.position(&pointer),
+                path,
+                format!("{} is the wrong type: expected {}", show(&err.instance), type_name(kind)),
+            )),
+            K::Enum { options } => out.push(Diagnostic::error(
+                doc.position(&pointer),
+                path,
+                format!(
+                    "{} is not allowed; expected one of: {}",
+                    show(&err.instance),
+                    options
+                        .as_array()
+                        .map(|a| a.iter().map(show).collect::<Vec<_>>().join(", "))
+                        .unwrap_or_default()
+                ),
+            )),
+            K::Minimum { limit } | K::Maximum { limit } => out.push(Diagnostic::error(
+                doc.position(&pointer),
+                path,
+                format!(
+                    "{} is {} the {} of {}{}",
+                    show(&err.instance),
+                    if matches!(err.kind, K::Minimum { .. }) { "below" } else { "above" },
+                    if matches!(err.kind, K::Minimum { .. }) { "minimum" } else { "maximum" },
+                    limit.as_f64().map(|f| f.to_string()).unwrap_or_else(|| limit.to_string()),
+                    describe(root, &pointer)
+                ),
+            )),
+            K::AnyOf | K::OneOfNotValid if shaped_branch(root, &pointer, &err.instance).is_some() => {
+                if let Some(branch) = shaped_branch(root, &pointer, &err.instance) {
+                    validate_at(root, &branch, &err.instance, &pointer, doc, out);
+                }
+            }
+            K::AnyOf | K::OneOfNotValid | K::OneOfMultipleValid | K::Pattern { .. } => {
+                out.push(Diagnostic::error(
+                    doc.position(&pointer),
+                    path,
+                    format!("{} is not valid{}", show(&err.instance), describe(root, &pointer)),
+                ))
+            }
+            _ => out.push(Diagnostic::error(
+                doc.position(&pointer),
+                path,
+                format!("{err}{}", describe(root, &pointer)),
+            )),
+        }
+    }
+}
+
+/// The one branch of the `oneOf`/`anyOf` at `pointer` whose required keys the
+/// (mapping) instance has, if exactly one does.
+fn shaped_branch(root: &Value, pointer: &str, instance: &Value) -> Option<Value> {
+    let obj = instance.as_object()?;
+    let node = schema_at_raw(root, pointer)?;
+    let branches = node.get("oneOf").or_else(|| node.get("anyOf"))?.as_array()?;
+    let mut matching = branches.iter().map(|b| resolve(root, b)).filter(|b| {
+        b.get("required")
+            .and_then(Value::as_array)
+            .is_some_and(|req| !req.is_empty() && req.iter().all(|k| k.as_str().is_some_and(|k| obj.contains_key(k))))
+    });
+    let first = matching.next()?;
+    matching.next().is_none().then(|| first.clone())
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("`{s}`"),
+        Value::Object(_) => "this mapping".into(),
+        Value::Array(_) => "this list".into(),
+        other => format!("`{other}`"),
+    }
+}
+
+fn type_name(kind: &jsonschema::error::TypeKind) -> String {
+    use jsonschema::error::TypeKind;
+    let name = |t: String| match t.as_str() {
+        "object" => "a mapping".to_string(),
+        "array" => "a list".to_string(),
+        "integer" => "an integer".to_string(),
+        "string" => "a string".to_string(),
+        "boolean" => "true or false".to_string(),
+        "number" => "a number".to_string(),
+        other => other.to_string(),
+    };
+    match kind {
+        TypeKind::Single(t) => name(t.to_string()),
+        TypeKind::Multiple(set) => set
+            .iter()
+            .map(|t| name(t.to_string()))
+            .collect::<Vec<_>>()
+            .join(" or "),
+    }
+}
+
+/// The schema node describing the value at `pointer`, following `$ref`s, `items`
+/// and the non-null branch of `Option`s.
+fn schema_at<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
+    let mut node = resolve(root, root);
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        node = descend(root, node, &seg)?;
+    }
+    Some(node)
+}
+
+/// Like `schema_at`, but the last node keeps its `oneOf`/`anyOf` (only `$ref`s are followed).
+fn schema_at_raw<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
+    let (parent, last) = match pointer.rsplit_once('/') {
+        Some(x) => x,
+        None => return Some(root),
+    };
+    let p = schema_at(root, parent)?;
+    let last = last.replace("~1", "/").replace("~0", "~");
+    let mut node = p
+        .get("properties")
+        .and_then(|m| m.get(&last))
+        .or_else(|| p.get("items"))
+        .or_else(|| p.get("additionalProperties").filter(|v| v.is_object()))?;
+    while let Some(r) = node.get("$ref").and_then(Value::as_str) {
+        node = root.pointer(r.strip_prefix('#')?)?;
+    }
+    Some(node)
+}
+
+fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
+    for _ in 0..16 {
+        if let Some(r) = node.get("$ref").and_then(Value::as_str) {
+            if let Some(target) = r.strip_prefix('#').and_then(|p| root.pointer(p)) {
+                node = target;
+                continue;
+            }
+        }
+        // schemars writes `Option<T>` and single refs with descriptions as anyOf/allOf.
+        for key in ["allOf", "anyOf", "oneOf"] {
+            if let Some(branches) = node.get(key).and_then(Value::as_array) {
+                if let Some(b) = branches
+                    .iter()
+                    .find(|b| b.get("type") != Some(&Value::String("null".into())))
+                {
+                    if node.get("properties").is_none() && node.get("items").is_none() {
+                        node = b;
+                    }
+                }
+            }
+        }
+        if node.get("$ref").is_none() {
+            break;
+        }
+    }
+    node
+}
+
+fn descend<'a>(root: &'a Value, node: &'a Value, seg: &str) -> Option<&'a Value> {
+    let node = resolve(root, node);
+    if let Some(p) = node.get("properties").and_then(|p| p.get(seg)) {
+        return Some(resolve(root, p));
+    }
+    if let Some(items) = node.get("items") {
+        return Some(resolve(root, items));
+    }
+    if let Some(extra) = node.get("additionalProperties").filter(|v| v.is_object()) {
+        return Some(resolve(root, extra));
+    }
+    None
+}
+
+fn known_keys(root: &Value, pointer: &str) -> Vec<String> {
+    schema_at(root, pointer)
+        .and_then(|n| n.get("properties"))
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// `: <description>` of the schema node at `pointer`, to say what is expected.
+fn describe(root: &Value, pointer: &str) -> String {
+    if let Some(values) = schema_at_raw(root, pointer).and_then(|n| enum_values(root, n)) {
+        return format!("; expected one of: {}", values.join(", "));
+    }
+    let Some(node) = schema_at(root, pointer) else {
+        return String::new();
+    };
+    let desc = node.get("description").and_then(Value::as_str).or_else(|| {
+        // A property's description sits on the property, not on its resolved type.
+        let (parent, last) = pointer.rsplit_once('/')?;
+        schema_at(root, parent)?
+            .get("properties")?
+            .get(last)?
+            .get("description")?
+            .as_str()
+    });
+    match desc {
+        Some(d) => format!("; expected: {}", d.trim_end_matches('.')),
+        None => String::new(),
+    }
+}
+
+/// The allowed values of an enum schema, whether written as `enum` or as
+/// `oneOf` branches of single-value enums (schemars does that for documented variants).
+fn enum_values(root: &Value, node: &Value) -> Option<Vec<String>> {
+    let node = {
+        let mut n = node;
+        while let Some(r) = n.get("$ref").and_then(Value::as_str) {
+            n = root.pointer(r.strip_prefix('#')?)?;
+        }
+        n
+    };
+    let from_enum = |n: &Value| -> Option<Vec<String>> {
+        let list = n.get("enum").or_else(|| n.get("const"))?;
+        match list {
+            Value::Array(a) => Some(a.iter().map(|v| v.as_str().map(str::to_string).unwrap_or(v.to_string())).collect()),
+            v => Some(vec![v.as_str().map(str::to_string).unwrap_or(v.to_string())]),
+        }
+    };
+    if let Some(v) = from_enum(node) {
+        return Some(v);
+    }
+    let branches = node.get("oneOf").or_else(|| node.get("anyOf"))?.as_array()?;
+    let mut out = Vec::new();
+    for b in branches {
+        out.extend(from_enum(b)?);
+    }
+    Some(out)
+}
+
+/// The known key most like `key`, if one is close enough to be a likely typo.
+fn closest(key: &str, known: &[String]) -> Option<String> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(&key.to_lowercase(), &k.to_lowercase()), k))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k.clone())
+}
+
+/// The rules a schema cannot express.
+fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
+    let err = |diags: &mut Vec<Diagnostic>, pointer: &str, msg: String| {
+        diags.push(Diagnostic::error(doc.position(pointer), display_path(pointer), msg))
+    };
+    let warn = |diags: &mut Vec<Diagnostic>, pointer: &str, msg: String| {
+        diags.push(Diagnostic::warning(doc.position(pointer), display_path(pointer), msg))
+    };
+
+    // Chain identity.
+    if let Some((_, name)) = PUBLIC_CHAIN_IDS.iter().find(|(id, _)| *id == cfg.network.chain_id) {
+        err(diags, "/network/chainId", format!(
+            "chain id {} belongs to {name}; pick an unused id (e.g. a random number above 100000) so signatures cannot be replayed there",
+            cfg.network.chain_id
+        ));
+    }
+    if cfg.network.network_id == Some(1) {
+        err(diags, "/network/networkId", "network id 1 is Ethereum mainnet's; pick another".into());
+    }
+
+    // Node groups: names, versions, ports, roles.
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, g) in cfg.nodes.iter().enumerate() {
+        let at = |k: &str| format!("/nodes/{i}{k}");
+        if let Some(first) = seen.insert(&g.name, i) {
+            err(diags, &at("/name"), format!(
+                "group name `{}` is already used by nodes[{first}]; group names must be unique",
+                g.name
+            ));
+        }
+        let tag = g.geth.version.as_deref().unwrap_or(&cfg.geth.version);
+        let tag_pointer = if g.geth.version.is_some() { at("/geth/version") } else { "/geth/version".to_string() };
+        match GethVersion::parse(tag) {
+            Ok(v) => {
+                let engine = match cfg.network.consensus {
+                    Consensus::Clique(_) => Engine::Clique,
+                };
+                if let Err(e) = check_support(engine, v) {
+                    err(diags, &tag_pointer, e);
+                }
+            }
+            Err(e) => err(diags, &tag_pointer, e),
+        }
+        match (&g.rpc, g.role) {
+            (Some(_), Role::Signer) => err(diags, &at("/rpc"), "signers never expose RPC (it would need --allow-insecure-unlock with an unlocked sealing key); add a group with `role: rpc` instead".into()),
+            (Some(_), Role::Bootnode | Role::Full) => err(diags, &at("/rpc"), format!(
+                "`rpc` settings apply to groups with `role: rpc`, and this group is `{}`",
+                g.role.as_str()
+            )),
+            _ => {}
+        }
+        let mut ports: Vec<(u16, &str)> = vec![(g.p2p_port, "p2pPort"), (g.metrics_port, "metricsPort")];
+        if let Some(rpc) = &g.rpc {
+            if rpc.http {
+                ports.push((rpc.http_port, "rpc.httpPort"));
+            }
+            if rpc.ws {
+                ports.push((rpc.ws_port, "rpc.wsPort"));
+            }
+            if rpc.ingress.enabled && rpc.ingress.host.is_empty() {
+                err(diags, &at("/rpc/ingress"), "an enabled ingress needs `host`, the name it serves".into());
+            }
+            if rpc.ingress.enabled && !rpc.http {
+                err(diags, &at("/rpc/ingress"), "the ingress routes HTTP RPC, but `http` is false".into());
+            }
+            if !rpc.http && !rpc.ws {
+                err(diags, &at("/rpc"), "an rpc group must serve `http` or `ws` (or both)".into());
+            }
+            if rpc.cors.iter().any(|c| c == "*") {
+                warn(diags, &at("/rpc/cors"), "`*` lets any web page use this RPC from a visitor's browser; list your wallet/dapp origins instead".into());
+            }
+            if rpc.vhosts.iter().any(|c| c == "*") {
+                warn(diags, &at("/rpc/vhosts"), "`*` accepts any Host header (DNS rebinding); list the host names you use".into());
+            }
+        }
+        ports.sort();
+        for w in ports.windows(2) {
+            if w[0].0 == w[1].0 {
+                err(diags, &at(""), format!(
+                    "port {} is used by both {} and {}; each port of a node must be distinct",
+                    w[0].0, w[0].1, w[1].1
+                ));
+            }
+        }
+        if g.node_key_files.len() > g.replicas as usize {
+            err(diags, &at("/nodeKeyFiles"), format!(
+                "{} node key files for {} replicas; give at most one per replica",
+                g.node_key_files.len(), g.replicas
+            ));
+        }
+        if g.partition > g.replicas {
+            warn(diags, &at("/partition"), format!(
+                "partition {} is above replicas {}: no pod of this group will be updated",
+                g.partition, g.replicas
+            ));
+        }
+    }
+
+    // Derived Kubernetes names must fit and must not collide.
+    for (pointer, problem) in names::check(cfg) {
+        err(diags, &pointer, problem);
+    }
+
+    // Consensus.
+    match &cfg.network.consensus {
+        Consensus::Clique(_) => {
+            let signers: u32 = cfg.nodes.iter().filter(|g| g.role == Role::Signer).map(|g| g.replicas).sum();
+            if signers == 0 {
+                err(diags, "/nodes", "a clique network needs at least one node group with `role: signer`, or no block is ever sealed".into());
+            } else if signers < 3 {
+                let i = cfg.nodes.iter().position(|g| g.role == Role::Signer).unwrap_or(0);
+                warn(diags, &format!("/nodes/{i}/replicas"), format!(
+                    "{signers} signer(s): clique needs a majority online, so restarting one of them (as every upgrade does) stops the chain; use 3 or more"
+                ));
+            }
+        }
+    }
+    if !cfg.nodes.iter().any(|g| g.role == Role::Rpc) {
+        warn(diags, "/nodes", "no group has `role: rpc`: nothing serves JSON-RPC to users, and `helm test` has nothing to check".into());
+    }
+
+    // Accounts.
+    let mut names_seen = BTreeSet::new();
+    let mut addresses_seen = BTreeSet::new();
+    for (i, a) in cfg.accounts.iter().enumerate() {
+        let at = |k: &str| format!("/accounts/{i}{k}");
+        if let Err(e) = parse_balance(&a.balance) {
+            err(diags, &at("/balance"), e);
+        }
+        match (&a.name, &a.address, &a.keystore) {
+            (Some(_), None, _) | (None, Some(_), None) => {}
+            (Some(_), Some(_), _) => err(diags, &at(""), "give either `name` (a generated or brought key) or `address` (an outside account), not both".into()),
+            (None, None, _) => err(diags, &at(""), "an account needs `name` (a key generated for it, or naming a brought `keystore`) or `address` (an outside account)".into()),
+            (None, Some(_), Some(_)) => err(diags, &at("/keystore"), "a brought keystore needs `name`, not `address` (the address is read from the keystore)".into()),
+        }
+        if a.keystore.is_some() != a.password_file.is_some() {
+            err(diags, &at(""), "`keystore` and `passwordFile` go together: a brought keystore needs the file holding its password".into());
+        }
+        if let Some(n) = &a.name {
+            if !names_seen.insert(n.clone()) {
+                err(diags, &at("/name"), format!("account name `{n}` is used twice; names must be unique"));
+            }
+        }
+        if let Some(addr) = &a.address {
+            match Address::parse(addr) {
+                Ok(parsed) => {
+                    if !addresses_seen.insert(parsed) {
+                        err(diags, &at("/address"), format!("address {parsed} is funded twice; merge the balances"));
+                    }
+                }
+                Err(e) => err(diags, &at("/address"), e),
+            }
+        }
+    }
+    if !cfg.keystore.secret {
+        warn(diags, "/keystore/secret", "signer keystores will be stored in a ConfigMap, readable by anyone who can read ConfigMaps in the namespace; `secret: true` keeps them in a Secret".into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        let known = vec!["replicas".to_string(), "role".to_string()];
+        assert_eq!(closest("replica", &known).as_deref(), Some("replicas"));
+        assert_eq!(closest("zzz", &known), None);
+    }
+
+    #[test]
+    fn schema_navigation() {
+        let schema = crate::config::json_schema();
+        let keys = known_keys(&schema, "/nodes/0");
+        assert!(keys.contains(&"replicas".to_string()));
+        let keys = known_keys(&schema, "/nodes/0/rpc");
+        assert!(keys.contains(&"httpPort".to_string()), "{keys:?}");
+        assert!(known_keys(&schema, "/network/consensus/clique").contains(&"period".to_string()));
+    }
+}

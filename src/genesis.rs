@@ -1,0 +1,167 @@
+//! The clique genesis, as geth v1.13 and other clients read it.
+
+use ruint::aliases::U256;
+use serde::Serialize;
+
+use crate::crypto::Address;
+
+/// What the genesis is made of.
+pub struct GenesisInput<'a> {
+    pub chain_id: u64,
+    pub period: u64,
+    pub epoch: u64,
+    pub gas_limit: u64,
+    pub timestamp: u64,
+    pub signers: &'a [Address],
+    pub alloc: &'a [(Address, U256)],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Genesis {
+    config: ChainConfig,
+    nonce: &'static str,
+    timestamp: String,
+    extra_data: String,
+    gas_limit: String,
+    difficulty: &'static str,
+    mix_hash: String,
+    coinbase: String,
+    alloc: serde_json::Map<String, serde_json::Value>,
+    number: &'static str,
+    gas_used: &'static str,
+    parent_hash: String,
+}
+
+/// Every pre-merge fork through London at block 0; no Shanghai, Cancun or terminal
+/// total difficulty, which clique refuses (or stops sealing with).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChainConfig {
+    chain_id: u64,
+    homestead_block: u64,
+    eip150_block: u64,
+    eip155_block: u64,
+    eip158_block: u64,
+    byzantium_block: u64,
+    constantinople_block: u64,
+    petersburg_block: u64,
+    istanbul_block: u64,
+    muir_glacier_block: u64,
+    berlin_block: u64,
+    london_block: u64,
+    arrow_glacier_block: u64,
+    gray_glacier_block: u64,
+    clique: CliqueConfig,
+}
+
+#[derive(Serialize)]
+struct CliqueConfig {
+    period: u64,
+    epoch: u64,
+}
+
+/// `extraData` = 32 bytes vanity ‖ signers sorted ascending ‖ 65 zero bytes (seal).
+pub fn clique_extra_data(signers: &[Address]) -> Vec<u8> {
+    let mut sorted = signers.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    let mut out = vec![0u8; 32];
+    for s in &sorted {
+        out.extend_from_slice(&s.0);
+    }
+    out.extend_from_slice(&[0u8; 65]);
+    out
+}
+
+/// The genesis JSON text (pretty, stable key order, exact integers).
+pub fn genesis_json(input: &GenesisInput) -> String {
+    let zero32 = format!("0x{}", "00".repeat(32));
+    let mut alloc = serde_json::Map::new();
+    let mut sorted = input.alloc.to_vec();
+    sorted.sort();
+    for (addr, balance) in sorted {
+        alloc.insert(
+            format!("0x{}", addr.to_lower_hex()),
+            serde_json::json!({ "balance": format!("{balance:#x}") }),
+        );
+    }
+    let g = Genesis {
+        config: ChainConfig {
+            chain_id: input.chain_id,
+            homestead_block: 0,
+            eip150_block: 0,
+            eip155_block: 0,
+            eip158_block: 0,
+            byzantium_block: 0,
+            constantinople_block: 0,
+            petersburg_block: 0,
+            istanbul_block: 0,
+            muir_glacier_block: 0,
+            berlin_block: 0,
+            london_block: 0,
+            arrow_glacier_block: 0,
+            gray_glacier_block: 0,
+            clique: CliqueConfig {
+                period: input.period,
+                epoch: input.epoch,
+            },
+        },
+        nonce: "0x0",
+        timestamp: format!("{:#x}", input.timestamp),
+        extra_data: format!("0x{}", hex::encode(clique_extra_data(input.signers))),
+        gas_limit: format!("{:#x}", input.gas_limit),
+        difficulty: "0x1",
+        mix_hash: zero32.clone(),
+        coinbase: format!("0x{}", "00".repeat(20)),
+        alloc,
+        number: "0x0",
+        gas_used: "0x0",
+        parent_hash: zero32,
+    };
+    let mut text = serde_json::to_string_pretty(&g).expect("genesis serializes");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_data_layout() {
+        let a = Address([0xbb; 20]);
+        let b = Address([0xaa; 20]);
+        let extra = clique_extra_data(&[a, b]);
+        assert_eq!(extra.len(), 97 + 2 * 20);
+        assert_eq!(&extra[32..52], &[0xaa; 20]);
+        assert_eq!(&extra[52..72], &[0xbb; 20]);
+    }
+
+    #[test]
+    fn genesis_has_required_keys_and_no_post_merge_forks() {
+        let signer = Address([1; 20]);
+        let text = genesis_json(&GenesisInput {
+            chain_id: 4242,
+            period: 5,
+            epoch: 30000,
+            gas_limit: 30_000_000,
+            timestamp: 0,
+            signers: &[signer],
+            alloc: &[(Address([2; 20]), U256::from(10u64).pow(U256::from(24u64)))],
+        });
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for key in ["alloc", "difficulty", "gasLimit", "extraData", "nonce"] {
+            assert!(v.get(key).is_some(), "{key}");
+        }
+        for key in ["shanghaiTime", "cancunTime", "terminalTotalDifficulty", "terminalTotalDifficultyPassed"] {
+            assert!(!text.contains(key), "{key}");
+        }
+        assert_eq!(v["config"]["londonBlock"], 0);
+        assert_eq!(v["gasLimit"], "0x1c9c380");
+        assert_eq!(
+            v["alloc"]["0x0202020202020202020202020202020202020202"]["balance"],
+            "0xd3c21bcecceda1000000"
+        );
+    }
+}

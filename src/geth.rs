@@ -1,0 +1,360 @@
+//! What each geth release can do, in one table, and the configuration text
+//! (TOML and flags) written for the release a node group runs.
+
+use std::fmt;
+
+/// A geth release, parsed from an image tag like `v1.13.15`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct GethVersion {
+    pub major: u32,
+    pub minor: u32,
+    pub patch: u32,
+}
+
+impl GethVersion {
+    /// Only exact release tags are accepted: `stable` or `latest` would make an
+    /// upgrade (and a rollback) depend on when the image was pulled.
+    pub fn parse(tag: &str) -> Result<Self, String> {
+        let body = tag.strip_prefix('v').ok_or_else(|| {
+            format!("`{tag}` is not a release tag; use an exact geth release such as `v1.13.15` (floating tags make upgrades unreproducible)")
+        })?;
+        let parts: Vec<&str> = body.split('.').collect();
+        let nums: Option<Vec<u32>> = parts.iter().map(|p| p.parse().ok()).collect();
+        match nums.as_deref() {
+            Some([major, minor, patch]) if parts.iter().all(|p| !p.is_empty()) => Ok(Self {
+                major: *major,
+                minor: *minor,
+                patch: *patch,
+            }),
+            _ => Err(format!(
+                "`{tag}` is not a release tag; use the form vMAJOR.MINOR.PATCH, e.g. `v1.13.15`"
+            )),
+        }
+    }
+
+    const fn new(major: u32, minor: u32, patch: u32) -> Self {
+        Self {
+            major,
+            minor,
+            patch,
+        }
+    }
+}
+
+impl fmt::Display for GethVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v{}.{}.{}", self.major, self.minor, self.patch)
+    }
+}
+
+/// The consensus engines, as the version table knows them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Clique,
+}
+
+/// One row of the table: a range of releases and what they support.
+struct Support {
+    engine: Engine,
+    first: GethVersion,
+    last: GethVersion,
+    /// Why the range ends where it does, for the error message.
+    after: &'static str,
+}
+
+/// Which geth releases can run which consensus. Clique sealing exists only in 1.13.x:
+/// 1.14.0 refuses to start a chain that has not merged to proof of stake.
+const SUPPORT: &[Support] = &[Support {
+    engine: Engine::Clique,
+    first: GethVersion::new(1, 13, 0),
+    last: GethVersion::new(1, 13, 15),
+    after: "clique ended at v1.13.15: geth v1.14.0 and later refuse to start a network that has not moved to proof of stake",
+}];
+
+/// Checks that `version` can run `engine`; the error names the versions that can.
+pub fn check_support(engine: Engine, version: GethVersion) -> Result<(), String> {
+    let row = SUPPORT
+        .iter()
+        .find(|s| s.engine == engine)
+        .ok_or_else(|| "no geth release supports this consensus".to_string())?;
+    if version < row.first {
+        return Err(format!(
+            "geth {version} is too old for this network; use {} to {} (the newest, {}, is recommended)",
+            row.first, row.last, row.last
+        ));
+    }
+    if version > row.last {
+        return Err(format!(
+            "geth {version} cannot run a clique network: {}. Use {} to {}; proof of stake is the path for newer geth",
+            row.after, row.first, row.last
+        ));
+    }
+    Ok(())
+}
+
+/// What a release accepts in its TOML and on its command line. Only 1.13.x runs
+/// today's networks; the flags differ from later releases (see `flags`).
+#[derive(Clone, Copy, Debug)]
+pub struct Release {
+    pub version: GethVersion,
+}
+
+impl Release {
+    /// `[Metrics]` in TOML is ignored up to 1.14.13: metrics must be flags there.
+    pub fn metrics_as_flags(&self) -> bool {
+        self.version <= GethVersion::new(1, 14, 13)
+    }
+
+    /// `--mine`, `--miner.etherbase`, `--unlock` work only before 1.14.
+    pub fn clique_sealing_flags(&self) -> bool {
+        self.version < GethVersion::new(1, 14, 0)
+    }
+}
+
+/// Inputs of one node group's geth TOML.
+pub struct TomlInput<'a> {
+    pub network_id: u64,
+    pub gas_limit: u64,
+    pub data_dir: &'a str,
+    pub http: Option<HttpInput<'a>>,
+    pub ws: Option<HttpInput<'a>>,
+    pub p2p_port: u16,
+    pub max_peers: u32,
+    /// Bootnode enodes; empty means discovery is off (static peers only).
+    pub bootstrap_nodes: &'a [String],
+    pub static_nodes: &'a [String],
+    pub ethstats_url: Option<String>,
+}
+
+pub struct HttpInput<'a> {
+    pub port: u16,
+    pub modules: Vec<&'static str>,
+    /// CORS (HTTP) or allowed origins (WS).
+    pub origins: &'a [String],
+    pub vhosts: Vec<String>,
+}
+
+// The sections below mirror geth 1.13's config structs: keys are Go field names,
+// and only keys every 1.13.x release accepts are written (decoding is strict).
+#[derive(serde::Serialize)]
+struct GethConfig {
+    #[serde(rename = "Eth")]
+    eth: EthSection,
+    #[serde(rename = "Node")]
+    node: NodeSection,
+    #[serde(rename = "Ethstats", skip_serializing_if = "Option::is_none")]
+    ethstats: Option<EthstatsSection>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct EthSection {
+    network_id: u64,
+    sync_mode: &'static str,
+    miner: MinerSection,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MinerSection {
+    gas_ceil: u64,
+}
+
+#[derive(serde::Serialize)]
+struct NodeSection {
+    #[serde(rename = "DataDir")]
+    data_dir: String,
+    #[serde(rename = "IPCPath")]
+    ipc_path: &'static str,
+    #[serde(rename = "HTTPHost", skip_serializing_if = "Option::is_none")]
+    http_host: Option<&'static str>,
+    #[serde(rename = "HTTPPort", skip_serializing_if = "Option::is_none")]
+    http_port: Option<u16>,
+    #[serde(rename = "HTTPVirtualHosts", skip_serializing_if = "Option::is_none")]
+    http_vhosts: Option<Vec<String>>,
+    #[serde(rename = "HTTPModules", skip_serializing_if = "Option::is_none")]
+    http_modules: Option<Vec<&'static str>>,
+    #[serde(rename = "HTTPCors", skip_serializing_if = "Option::is_none")]
+    http_cors: Option<Vec<String>>,
+    #[serde(rename = "WSHost", skip_serializing_if = "Option::is_none")]
+    ws_host: Option<&'static str>,
+    #[serde(rename = "WSPort", skip_serializing_if = "Option::is_none")]
+    ws_port: Option<u16>,
+    #[serde(rename = "WSModules", skip_serializing_if = "Option::is_none")]
+    ws_modules: Option<Vec<&'static str>>,
+    #[serde(rename = "WSOrigins", skip_serializing_if = "Option::is_none")]
+    ws_origins: Option<Vec<String>>,
+    #[serde(rename = "P2P")]
+    p2p: P2pSection,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct P2pSection {
+    max_peers: u32,
+    no_discovery: bool,
+    /// Always written: an absent list makes geth fall back to mainnet's bootnodes.
+    bootstrap_nodes: Vec<String>,
+    static_nodes: Vec<String>,
+    trusted_nodes: Vec<String>,
+    listen_addr: String,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct EthstatsSection {
+    #[serde(rename = "URL")]
+    url: String,
+}
+
+/// The TOML text for `--config` (written by us, never by Helm, so integers stay integers).
+pub fn toml(input: &TomlInput) -> String {
+    let cfg = GethConfig {
+        eth: EthSection {
+            network_id: input.network_id,
+            sync_mode: "full",
+            miner: MinerSection {
+                gas_ceil: input.gas_limit,
+            },
+        },
+        node: NodeSection {
+            data_dir: input.data_dir.to_string(),
+            ipc_path: "geth.ipc",
+            http_host: input.http.as_ref().map(|_| "0.0.0.0"),
+            http_port: input.http.as_ref().map(|h| h.port),
+            http_vhosts: input.http.as_ref().map(|h| h.vhosts.clone()),
+            http_modules: input.http.as_ref().map(|h| h.modules.clone()),
+            http_cors: input.http.as_ref().map(|h| h.origins.to_vec()),
+            ws_host: input.ws.as_ref().map(|_| "0.0.0.0"),
+            ws_port: input.ws.as_ref().map(|h| h.port),
+            ws_modules: input.ws.as_ref().map(|h| h.modules.clone()),
+            ws_origins: input.ws.as_ref().map(|h| h.origins.to_vec()),
+            p2p: P2pSection {
+                max_peers: input.max_peers,
+                no_discovery: input.bootstrap_nodes.is_empty(),
+                bootstrap_nodes: input.bootstrap_nodes.to_vec(),
+                static_nodes: input.static_nodes.to_vec(),
+                trusted_nodes: input.static_nodes.to_vec(),
+                listen_addr: format!(":{}", input.p2p_port),
+            },
+        },
+        ethstats: input.ethstats_url.clone().map(|url| EthstatsSection { url }),
+    };
+    toml::to_string(&cfg).expect("geth config serializes")
+}
+
+/// Where a node's files are, for the flags that name them.
+pub struct FlagPaths<'a> {
+    pub config: &'a str,
+    pub nodekey: &'a str,
+    pub keystore: &'a str,
+    pub password: &'a str,
+}
+
+pub struct FlagInput<'a> {
+    pub release: Release,
+    pub paths: FlagPaths<'a>,
+    pub verbosity: u8,
+    pub metrics_port: Option<u16>,
+    pub signer: bool,
+    pub extra: &'a [String],
+}
+
+/// The flags that must be flags on this release (no TOML equivalent, or TOML ignored).
+/// The per-pod `--miner.etherbase`/`--unlock` address is added by whoever knows the pod.
+pub fn flags(input: &FlagInput) -> Vec<String> {
+    let p = &input.paths;
+    let mut args = vec![
+        format!("--config={}", p.config),
+        format!("--nodekey={}", p.nodekey),
+        "--nat=none".to_string(),
+        format!("--verbosity={}", input.verbosity),
+    ];
+    if let Some(port) = input.metrics_port {
+        if input.release.metrics_as_flags() {
+            args.push("--metrics".into());
+            args.push("--metrics.addr=0.0.0.0".into());
+            args.push(format!("--metrics.port={port}"));
+        }
+    }
+    if input.signer && input.release.clique_sealing_flags() {
+        args.push("--mine".into());
+        args.push(format!("--keystore={}", p.keystore));
+        args.push(format!("--password={}", p.password));
+    }
+    args.extend(input.extra.iter().cloned());
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_release_tags_only() {
+        assert_eq!(
+            GethVersion::parse("v1.13.15").unwrap(),
+            GethVersion::new(1, 13, 15)
+        );
+        for bad in ["stable", "latest", "1.13.15", "v1.13", "v1.13.x", "v1..1", "alltools-v1.13.15"] {
+            assert!(GethVersion::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn clique_range() {
+        let ok = |t| check_support(Engine::Clique, GethVersion::parse(t).unwrap());
+        assert!(ok("v1.13.0").is_ok());
+        assert!(ok("v1.13.15").is_ok());
+        assert!(ok("v1.12.2").unwrap_err().contains("too old"));
+        let e = ok("v1.14.0").unwrap_err();
+        assert!(e.contains("clique ended at v1.13.15") && e.contains("proof of stake"));
+    }
+
+    #[test]
+    fn toml_is_strict_geth_shape() {
+        let statics = vec!["enode://ab@h:30303".to_string()];
+        let text = toml(&TomlInput {
+            network_id: 4242,
+            gas_limit: 30_000_000,
+            data_dir: "/data",
+            http: Some(HttpInput {
+                port: 8545,
+                modules: vec!["eth", "net"],
+                origins: &[],
+                vhosts: vec!["localhost".into()],
+            }),
+            ws: None,
+            p2p_port: 30303,
+            max_peers: 50,
+            bootstrap_nodes: &[],
+            static_nodes: &statics,
+            ethstats_url: None,
+        });
+        assert!(text.contains("[Eth]\nNetworkId = 4242\n"), "{text}");
+        assert!(text.contains("GasCeil = 30000000"));
+        assert!(text.contains("BootstrapNodes = []"));
+        assert!(text.contains("NoDiscovery = true"));
+        assert!(text.contains("HTTPModules = [\"eth\", \"net\"]"), "{text}");
+        assert!(!text.contains("WSHost") && !text.contains("Ethstats") && !text.contains("[Miner]"));
+        let parsed: toml::Value = toml::from_str(&text).unwrap();
+        assert_eq!(parsed["Node"]["P2P"]["StaticNodes"][0].as_str(), Some("enode://ab@h:30303"));
+    }
+
+    #[test]
+    fn signer_flags_on_1_13() {
+        let args = flags(&FlagInput {
+            release: Release { version: GethVersion::new(1, 13, 15) },
+            paths: FlagPaths { config: "c", nodekey: "n", keystore: "k", password: "p" },
+            verbosity: 3,
+            metrics_port: Some(6060),
+            signer: true,
+            extra: &["--x".to_string()],
+        });
+        assert_eq!(
+            args,
+            ["--config=c", "--nodekey=n", "--nat=none", "--verbosity=3", "--metrics", "--metrics.addr=0.0.0.0",
+             "--metrics.port=6060", "--mine", "--keystore=k", "--password=p", "--x"]
+        );
+    }
+}
