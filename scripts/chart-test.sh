@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The chart suite, on Helm 3 and Helm 4 (installed into .cache/helm/ when none is on PATH):
+#   - helm lint --strict of the chart alone and with every example's values;
+#   - helm template of every example, each object checked by kubernetes-validate --strict
+#     for Kubernetes 1.29 and 1.35 (CRD kinds ServiceMonitor, PrometheusRule skipped);
+#   - cargo test --test chart (assertions on the rendered objects, golden rendering);
+#   - tests/e2e-kind.sh checked with bash -n (and shellcheck when installed).
+# Examples: every values/*.yaml compiled by kuberneteth-values (once it has `compile`),
+# plus the hand-made pairs in tests/chart/fixtures/.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+k8s_versions=(1.29.0 1.35.0)
+crd_kinds="ServiceMonitor PrometheusRule"
+bin="$top/target/release/kuberneteth-values"
+python=$("$top/scripts/venv.sh")
+validate="$(dirname "$python")/kubernetes-validate"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); echo "ok: $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# --- examples: name|values|secrets
+examples=()
+compiler_ready() {
+  [ -x "$bin" ] || return 1
+  local help
+  help=$("$bin" compile --help 2>/dev/null) || return 1
+  case "$help" in *sage*--secrets*|*--secrets*sage*) return 0 ;; *) return 1 ;; esac
+}
+if compiler_ready; then
+  for cfg in values/*.yaml; do
+    case "$cfg" in *.secrets.yaml) continue ;; esac
+    stem=$(basename "$cfg" .yaml)
+    dir="$work/compiled/$stem"
+    mkdir -p "$dir"
+    if "$bin" compile -c "$cfg" --secrets "$dir/k.secrets.yaml" -o "$dir/out" > "$dir/compile.log" 2>&1; then
+      ok "compile $cfg"
+      examples+=("$stem|$dir/out/values.yaml|$dir/out/secrets.values.yaml")
+    else
+      bad "compile $cfg"; sed 's/^/  /' "$dir/compile.log"
+    fi
+  done
+else
+  echo "NOTE: $bin has no 'compile' command yet: the chart is tested with tests/chart/fixtures only"
+fi
+for v in tests/chart/fixtures/*.values.yaml; do
+  stem=$(basename "$v" .values.yaml)
+  examples+=("fixture:$stem|$v|tests/chart/fixtures/$stem.secrets.fixture.yaml")
+done
+
+# Keeps the objects kubernetes-validate knows (drops CRD kinds); fails on an empty rendering.
+filter_py='
+import sys, yaml
+skip = set(sys.argv[1].split())
+docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
+if not docs:
+    sys.exit("empty rendering")
+kept = [d for d in docs if d.get("kind") not in skip]
+yaml.safe_dump_all(kept, sys.stdout, sort_keys=False)
+print(f"{len(kept)} objects ({len(docs) - len(kept)} CRD objects skipped)", file=sys.stderr)
+'
+
+for major in 3 4; do
+  helm=$("$top/scripts/helm.sh" "$major")
+  hv=$("$helm" version --template '{{.Version}}')
+  echo "== Helm $hv ($helm)"
+  if "$helm" lint --strict chart > "$work/lint.log" 2>&1; then
+    ok "[$hv] helm lint --strict chart (defaults)"
+  else
+    bad "[$hv] helm lint --strict chart (defaults)"; sed 's/^/  /' "$work/lint.log"
+  fi
+  for ex in "${examples[@]}"; do
+    IFS='|' read -r name values secrets <<< "$ex"
+    if "$helm" lint --strict chart -f "$values" -f "$secrets" > "$work/lint.log" 2>&1; then
+      ok "[$hv] helm lint --strict $name"
+    else
+      bad "[$hv] helm lint --strict $name"; sed 's/^/  /' "$work/lint.log"
+    fi
+    out="$work/rendered-$major-${name//[:\/]/_}.yaml"
+    if ! "$helm" template devnet chart --namespace default -f "$values" -f "$secrets" > "$out" 2> "$work/template.log"; then
+      bad "[$hv] helm template $name"; sed 's/^/  /' "$work/template.log"
+      continue
+    fi
+    ok "[$hv] helm template $name"
+    if ! "$python" -c "$filter_py" "$crd_kinds" < "$out" > "$out.core" 2> "$work/filter.log"; then
+      bad "[$hv] parse rendering of $name"; sed 's/^/  /' "$work/filter.log"
+      continue
+    fi
+    for k in "${k8s_versions[@]}"; do
+      if "$validate" --strict --quiet -k "$k" "$out.core" > "$work/validate.log" 2>&1; then
+        ok "[$hv] kubernetes-validate --strict -k $k $name: $(cat "$work/filter.log")"
+      else
+        bad "[$hv] kubernetes-validate --strict -k $k $name"; sed 's/^/  /' "$work/validate.log"
+      fi
+    done
+  done
+  echo "== cargo test --test chart with Helm $hv"
+  if KUBERNETETH_HELM="$helm" cargo test --release --locked --test chart; then
+    ok "[$hv] cargo test --test chart"
+  else
+    bad "[$hv] cargo test --test chart"
+  fi
+done
+
+echo "== tests/e2e-kind.sh"
+if bash -n tests/e2e-kind.sh; then ok "bash -n tests/e2e-kind.sh"; else bad "bash -n tests/e2e-kind.sh"; fi
+if command -v shellcheck > /dev/null 2>&1; then
+  for s in tests/e2e-kind.sh scripts/helm.sh scripts/chart-test.sh; do
+    if shellcheck -x "$s"; then ok "shellcheck $s"; else bad "shellcheck $s"; fi
+  done
+else
+  echo "NOTE: shellcheck not installed (apt-get install shellcheck); skipped"
+fi
+
+echo
+echo "chart-test: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,1070 @@
+//! Chart tests: render `chart/` with Helm for every example network and check the
+//! Kubernetes objects it produces.
+//!
+//! Examples: every `values/*.yaml` compiled by `kuberneteth-values compile` into a
+//! scratch folder (with a fixed, test-only master secret so the outputs are stable),
+//! plus the hand-made value pairs in `tests/chart/fixtures/` (keystores in a
+//! ConfigMap, monitoring on, every RPC exposure). Until the compiler has a `compile`
+//! command, only the fixtures are used.
+//!
+//! Helm: `$KUBERNETETH_HELM` if set, else `scripts/helm.sh` (helm from PATH or a pinned
+//! one installed into .cache/helm/). Golden file: `UPDATE_GOLDEN=1` rewrites it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+const RELEASE: &str = "devnet";
+const NAMESPACE: &str = "default";
+/// Test-only master secret (public): makes compiled examples byte-identical across runs.
+const TEST_MASTER_SECRET: &str = "6b7562657264657465746820636861727420746573747320676f6c64656e2121";
+
+fn top() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn chart_dir() -> PathBuf {
+    top().join("chart")
+}
+
+fn scratch() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("chart-tests")
+}
+
+// ---------------------------------------------------------------------------------
+// Helm
+
+fn helm() -> &'static str {
+    static HELM: OnceLock<String> = OnceLock::new();
+    HELM.get_or_init(|| {
+        if let Ok(h) = std::env::var("KUBERNETETH_HELM") {
+            if !h.is_empty() {
+                return h;
+            }
+        }
+        let out = Command::new(top().join("scripts/helm.sh"))
+            .output()
+            .expect("run scripts/helm.sh");
+        assert!(
+            out.status.success(),
+            "scripts/helm.sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    })
+}
+
+/// `helm template` with the given values files; Ok(manifest) or Err(stderr).
+fn try_render(values: &[&Path]) -> Result<String, String> {
+    let mut cmd = Command::new(helm());
+    cmd.args(["template", RELEASE])
+        .arg(chart_dir())
+        .args(["--namespace", NAMESPACE]);
+    for v in values {
+        cmd.arg("-f").arg(v);
+    }
+    let out = cmd.output().expect("run helm");
+    if out.status.success() {
+        Ok(String::from_utf8(out.stdout).unwrap())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn render(values: &[&Path]) -> String {
+    try_render(values).unwrap_or_else(|e| panic!("helm template {values:?} failed:\n{e}"))
+}
+
+/// The rendered objects, in order.
+fn parse_docs(manifest: &str) -> Vec<Value> {
+    let mut docs = Vec::new();
+    for doc in serde_norway::Deserializer::from_str(manifest) {
+        let v = Value::deserialize(doc).expect("rendered YAML parses");
+        if !v.is_null() {
+            docs.push(v);
+        }
+    }
+    docs
+}
+
+fn kind(o: &Value) -> &str {
+    o["kind"].as_str().unwrap_or("")
+}
+
+fn name(o: &Value) -> &str {
+    o["metadata"]["name"].as_str().unwrap_or("")
+}
+
+fn of_kind<'a>(docs: &'a [Value], k: &str) -> Vec<&'a Value> {
+    docs.iter().filter(|o| kind(o) == k).collect()
+}
+
+fn str_map(v: &Value) -> BTreeMap<String, String> {
+    v.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------
+// Examples
+
+#[derive(Clone, Debug)]
+struct Example {
+    name: String,
+    values: PathBuf,
+    secrets: PathBuf,
+    /// Compiled from values/<name>.yaml (as opposed to a hand-made fixture).
+    compiled: bool,
+}
+
+impl Example {
+    fn files(&self) -> [&Path; 2] {
+        [&self.values, &self.secrets]
+    }
+    fn public(&self) -> Value {
+        read_yaml(&self.values)
+    }
+    fn private(&self) -> Value {
+        read_yaml(&self.secrets)
+    }
+    fn render(&self) -> Vec<Value> {
+        parse_docs(&render(&self.files()))
+    }
+}
+
+fn read_yaml(p: &Path) -> Value {
+    let text = fs::read_to_string(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()));
+    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", p.display()))
+}
+
+fn write_json(p: &Path, v: &Value) {
+    fs::write(p, serde_json::to_string_pretty(v).unwrap()).unwrap();
+}
+
+fn compiler() -> &'static str {
+    env!("CARGO_BIN_EXE_kuberneteth-values")
+}
+
+/// Whether the compiler has its `compile` command (with `--secrets`) yet.
+fn compiler_ready() -> bool {
+    static READY: OnceLock<bool> = OnceLock::new();
+    *READY.get_or_init(|| {
+        Command::new(compiler())
+            .args(["compile", "--help"])
+            .output()
+            .map(|o| {
+                let help = String::from_utf8_lossy(&o.stdout).to_lowercase();
+                o.status.success() && help.contains("usage") && help.contains("--secrets")
+            })
+            .unwrap_or(false)
+    })
+}
+
+/// Compiles `config` (a kuberneteth.yaml) into `dir` with the test master secret.
+fn compile(config: &Path, dir: &Path) -> (PathBuf, PathBuf) {
+    let _ = fs::remove_dir_all(dir);
+    fs::create_dir_all(dir).unwrap();
+    let secrets = dir.join("k.secrets.yaml");
+    fs::write(
+        &secrets,
+        format!("version: 1\nmasterSecret: \"{TEST_MASTER_SECRET}\"\n"),
+    )
+    .unwrap();
+    let out_dir = dir.join("out");
+    let out = Command::new(compiler())
+        .arg("compile")
+        .arg("-c")
+        .arg(config)
+        .arg("--secrets")
+        .arg(&secrets)
+        .arg("-o")
+        .arg(&out_dir)
+        .output()
+        .expect("run kuberneteth-values");
+    assert!(
+        out.status.success(),
+        "kuberneteth-values compile -c {} failed:\n{}",
+        config.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let values = out_dir.join("values.yaml");
+    let private = out_dir.join("secrets.values.yaml");
+    assert!(values.is_file(), "compile wrote no {}", values.display());
+    assert!(private.is_file(), "compile wrote no {}", private.display());
+    (values, private)
+}
+
+fn examples() -> &'static [Example] {
+    static EXAMPLES: OnceLock<Vec<Example>> = OnceLock::new();
+    EXAMPLES.get_or_init(|| {
+        let mut all = Vec::new();
+        if compiler_ready() {
+            let mut configs: Vec<PathBuf> = fs::read_dir(top().join("values"))
+                .expect("values/ exists")
+                .map(|e| e.unwrap().path())
+                .filter(|p| {
+                    let n = p.file_name().unwrap().to_string_lossy();
+                    n.ends_with(".yaml") && !n.ends_with(".secrets.yaml")
+                })
+                .collect();
+            configs.sort();
+            assert!(!configs.is_empty(), "no values/*.yaml examples");
+            for c in configs {
+                let stem = c.file_stem().unwrap().to_string_lossy().into_owned();
+                let (values, secrets) = compile(&c, &scratch().join("examples").join(&stem));
+                all.push(Example {
+                    name: stem,
+                    values,
+                    secrets,
+                    compiled: true,
+                });
+            }
+        } else {
+            eprintln!(
+                "NOTE: kuberneteth-values has no `compile` command yet; chart tests use the fixtures only"
+            );
+        }
+        let fixtures = top().join("tests/chart/fixtures");
+        let mut names: Vec<String> = fs::read_dir(&fixtures)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter_map(|n| n.strip_suffix(".values.yaml").map(str::to_string))
+            .collect();
+        names.sort();
+        for n in names {
+            all.push(Example {
+                values: fixtures.join(format!("{n}.values.yaml")),
+                secrets: fixtures.join(format!("{n}.secrets.fixture.yaml")),
+                name: format!("fixture:{n}"),
+                compiled: false,
+            });
+        }
+        all
+    })
+}
+
+/// The default network: values/kuberneteth.yaml compiled, or the sample fixture before
+/// the compiler exists.
+fn default_example() -> &'static Example {
+    let ex = examples();
+    ex.iter()
+        .find(|e| e.compiled && e.name == "kuberneteth")
+        .or_else(|| ex.iter().find(|e| e.name == "fixture:sample"))
+        .expect("a default example")
+}
+
+// ---------------------------------------------------------------------------------
+// Pods the cluster would create from the rendered workloads
+
+struct PodModel<'a> {
+    name: String,
+    labels: BTreeMap<String, String>,
+    spec: &'a Value,
+    owner: String,
+}
+
+fn pods(docs: &[Value]) -> Vec<PodModel<'_>> {
+    let mut out = Vec::new();
+    for o in docs {
+        match kind(o) {
+            "StatefulSet" => {
+                let replicas = o["spec"]["replicas"].as_i64().unwrap();
+                for i in 0..replicas {
+                    let pod = format!("{}-{i}", name(o));
+                    let mut labels = str_map(&o["spec"]["template"]["metadata"]["labels"]);
+                    labels.insert("statefulset.kubernetes.io/pod-name".into(), pod.clone());
+                    labels.insert("apps.kubernetes.io/pod-index".into(), i.to_string());
+                    labels.insert("controller-revision-hash".into(), "x".into());
+                    out.push(PodModel {
+                        name: pod,
+                        labels,
+                        spec: &o["spec"]["template"]["spec"],
+                        owner: format!("StatefulSet/{}", name(o)),
+                    });
+                }
+            }
+            "Deployment" => out.push(PodModel {
+                name: format!("{}-xxxxx", name(o)),
+                labels: str_map(&o["spec"]["template"]["metadata"]["labels"]),
+                spec: &o["spec"]["template"]["spec"],
+                owner: format!("Deployment/{}", name(o)),
+            }),
+            "Pod" => out.push(PodModel {
+                name: name(o).to_string(),
+                labels: str_map(&o["metadata"]["labels"]),
+                spec: &o["spec"],
+                owner: format!("Pod/{}", name(o)),
+            }),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
+    !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+/// Every pod spec and workload template: (where, spec).
+fn pod_specs(docs: &[Value]) -> Vec<(String, &Value)> {
+    let mut out = Vec::new();
+    for o in docs {
+        match kind(o) {
+            "StatefulSet" | "Deployment" => {
+                out.push((format!("{}/{}", kind(o), name(o)), &o["spec"]["template"]["spec"]))
+            }
+            "Pod" => out.push((format!("Pod/{}", name(o)), &o["spec"])),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn containers(spec: &Value) -> Vec<&Value> {
+    let mut v = Vec::new();
+    for key in ["initContainers", "containers"] {
+        if let Some(a) = spec[key].as_array() {
+            v.extend(a.iter());
+        }
+    }
+    v
+}
+
+// ---------------------------------------------------------------------------------
+// Tests
+
+#[test]
+fn every_example_renders_and_is_deterministic() {
+    for ex in examples() {
+        let a = render(&ex.files());
+        let b = render(&ex.files());
+        assert_eq!(a, b, "{}: two renderings differ", ex.name);
+        let docs = parse_docs(&a);
+        assert!(
+            !of_kind(&docs, "StatefulSet").is_empty(),
+            "{}: no StatefulSet",
+            ex.name
+        );
+        let mut seen = BTreeSet::new();
+        for o in &docs {
+            assert!(
+                seen.insert((kind(o).to_string(), name(o).to_string())),
+                "{}: two {} named {}",
+                ex.name,
+                kind(o),
+                name(o)
+            );
+        }
+    }
+}
+
+#[test]
+fn per_node_services_select_exactly_their_pod() {
+    for ex in examples() {
+        let docs = ex.render();
+        let pods = pods(&docs);
+        let public = ex.public();
+        let services = of_kind(&docs, "Service");
+        let mut node_services = 0;
+        for g in public["nodeGroups"].as_array().unwrap() {
+            if !g["nodeServices"].as_bool().unwrap() {
+                continue;
+            }
+            for n in g["nodes"].as_array().unwrap() {
+                let node = n["name"].as_str().unwrap();
+                let svc = services
+                    .iter()
+                    .find(|s| name(s) == node)
+                    .unwrap_or_else(|| panic!("{}: no Service named {node}", ex.name));
+                node_services += 1;
+                assert_eq!(svc["spec"]["type"], "ClusterIP", "{}: {node}", ex.name);
+                assert_eq!(
+                    svc["spec"]["publishNotReadyAddresses"], true,
+                    "{}: Service {node} must publish not-ready addresses",
+                    ex.name
+                );
+                let sel = str_map(&svc["spec"]["selector"]);
+                let matched: Vec<&str> = pods
+                    .iter()
+                    .filter(|p| selects(&sel, &p.labels))
+                    .map(|p| p.name.as_str())
+                    .collect();
+                assert_eq!(
+                    matched,
+                    vec![node],
+                    "{}: Service {node} must select exactly pod {node}",
+                    ex.name
+                );
+                let enode = n["enode"].as_str().unwrap();
+                let port = svc["spec"]["ports"][0]["port"].as_i64().unwrap();
+                assert!(
+                    enode.ends_with(&format!("@{node}:{port}")),
+                    "{}: enode {enode} does not name Service {node}:{port}",
+                    ex.name
+                );
+            }
+        }
+        // Every other Service selects pods of exactly one workload, and at least one pod.
+        for s in &services {
+            let sel = str_map(&s["spec"]["selector"]);
+            let owners: BTreeSet<&str> = pods
+                .iter()
+                .filter(|p| selects(&sel, &p.labels))
+                .map(|p| p.owner.as_str())
+                .collect();
+            assert_eq!(
+                owners.len(),
+                1,
+                "{}: Service {} selects pods of {:?}",
+                ex.name,
+                name(s),
+                owners
+            );
+            assert!(
+                !sel.contains_key("app.kubernetes.io/version"),
+                "{}: Service {} selects on the version label",
+                ex.name,
+                name(s)
+            );
+            // Target ports are named ports of the selected pods' containers.
+            let pod = pods.iter().find(|p| selects(&sel, &p.labels)).unwrap();
+            let port_names: BTreeSet<&str> = containers(pod.spec)
+                .iter()
+                .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            for p in s["spec"]["ports"].as_array().unwrap() {
+                let t = p["targetPort"].as_str().unwrap();
+                assert!(
+                    port_names.contains(t),
+                    "{}: Service {} targets port {t} that its pods lack",
+                    ex.name,
+                    name(s)
+                );
+            }
+        }
+        let expected: usize = public["nodeGroups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["nodeServices"].as_bool().unwrap())
+            .map(|g| g["nodes"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(node_services, expected);
+    }
+}
+
+#[test]
+fn workload_selectors_are_stable_and_match_their_pods() {
+    for ex in examples() {
+        let docs = ex.render();
+        for o in docs
+            .iter()
+            .filter(|o| matches!(kind(o), "StatefulSet" | "Deployment"))
+        {
+            let sel = str_map(&o["spec"]["selector"]["matchLabels"]);
+            let labels = str_map(&o["spec"]["template"]["metadata"]["labels"]);
+            assert!(selects(&sel, &labels), "{}: {} selector", ex.name, name(o));
+            assert!(
+                !sel.contains_key("app.kubernetes.io/version"),
+                "{}: {} selector has the version label (immutable!)",
+                ex.name,
+                name(o)
+            );
+            if kind(o) == "StatefulSet" {
+                let vct = &o["spec"]["volumeClaimTemplates"][0]["metadata"]["labels"];
+                assert!(
+                    vct.get("app.kubernetes.io/version").is_none(),
+                    "{}: {} volumeClaimTemplates carry the version label (immutable!)",
+                    ex.name,
+                    name(o)
+                );
+                assert_eq!(o["spec"]["podManagementPolicy"], "Parallel");
+                assert_eq!(o["spec"]["updateStrategy"]["type"], "RollingUpdate");
+            }
+        }
+        for pdb in of_kind(&docs, "PodDisruptionBudget") {
+            let sel = str_map(&pdb["spec"]["selector"]["matchLabels"]);
+            assert!(!sel.contains_key("app.kubernetes.io/version"));
+        }
+    }
+}
+
+#[test]
+fn statefulsets_follow_the_values() {
+    for ex in examples() {
+        let docs = ex.render();
+        let public = ex.public();
+        let net = public["network"]["name"].as_str().unwrap();
+        for g in public["nodeGroups"].as_array().unwrap() {
+            let gname = g["name"].as_str().unwrap();
+            let sts = docs
+                .iter()
+                .find(|o| kind(o) == "StatefulSet" && name(o) == format!("{net}-{gname}"))
+                .unwrap_or_else(|| panic!("{}: no StatefulSet {net}-{gname}", ex.name));
+            assert_eq!(sts["spec"]["replicas"], g["replicas"]);
+            assert_eq!(
+                sts["spec"]["updateStrategy"]["rollingUpdate"]["partition"],
+                g["updateStrategy"]["partition"]
+            );
+            let spec = &sts["spec"]["template"]["spec"];
+            let geth = &spec["containers"][0];
+            assert_eq!(geth["args"], g["args"], "{}: geth args", ex.name);
+            let image = format!(
+                "{}:{}",
+                g["image"]["repository"].as_str().unwrap(),
+                g["image"]["tag"].as_str().unwrap()
+            );
+            for c in containers(spec) {
+                assert_eq!(c["image"], json!(image));
+            }
+            let wrapper = geth["command"][2].as_str().unwrap();
+            assert_eq!(
+                wrapper.contains("--unlock="),
+                g["unlockSigner"].as_bool().unwrap(),
+                "{}: --unlock only when unlockSigner",
+                ex.name
+            );
+            let labels = str_map(&sts["spec"]["template"]["metadata"]["labels"]);
+            assert_eq!(labels["app.kubernetes.io/version"], g["gethVersion"].as_str().unwrap());
+            assert_eq!(labels["app.kubernetes.io/component"], g["role"].as_str().unwrap());
+            assert_eq!(labels["kuberneteth.io/group"], gname);
+            assert_eq!(labels["app.kubernetes.io/part-of"], net);
+            assert_eq!(labels["app.kubernetes.io/instance"], RELEASE);
+            // Storage.
+            let pvc = &sts["spec"]["volumeClaimTemplates"][0]["spec"];
+            assert_eq!(pvc["resources"]["requests"]["storage"], g["storage"]["size"]);
+            let class = g["storage"]["storageClass"].as_str().unwrap();
+            if class.is_empty() {
+                assert!(pvc.get("storageClassName").is_none());
+            } else {
+                assert_eq!(pvc["storageClassName"], class);
+            }
+            // Every ConfigMap and Secret the pods mount is rendered.
+            for v in spec["volumes"].as_array().unwrap() {
+                for (key, k, field) in [
+                    ("configMap", "ConfigMap", "name"),
+                    ("secret", "Secret", "secretName"),
+                ] {
+                    if let Some(n) = v[key][field].as_str() {
+                        assert!(
+                            docs.iter().any(|o| kind(o) == k && name(o) == n),
+                            "{}: {k} {n} mounted but not rendered",
+                            ex.name
+                        );
+                    }
+                }
+            }
+            // Peer hosts resolved by the init step.
+            let prepare = spec["initContainers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == "prepare")
+                .unwrap();
+            let env = prepare["env"].as_array().unwrap();
+            let hosts = env.iter().find(|e| e["name"] == "PEER_HOSTS").unwrap();
+            let want: Vec<&str> = g["peerHosts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h.as_str().unwrap())
+                .collect();
+            assert_eq!(hosts["value"], json!(want.join(" ")));
+        }
+    }
+}
+
+/// Private strings of an example: (what, text).
+fn private_strings(private: &Value) -> Vec<(String, String, bool)> {
+    let s = &private["secrets"];
+    let mut out = Vec::new();
+    for (node, key) in s["nodeKeys"].as_object().unwrap() {
+        out.push((format!("node key of {node}"), key.as_str().unwrap().to_string(), false));
+    }
+    for (node, ks) in s["signerKeystores"].as_object().unwrap() {
+        let text = ks["json"].as_str().unwrap();
+        out.push((format!("keystore of {node}"), text.to_string(), true));
+        let parsed: Value = serde_json::from_str(text).unwrap();
+        for f in ["ciphertext", "mac"] {
+            let c = parsed["crypto"][f].as_str().unwrap().to_string();
+            out.push((format!("keystore {f} of {node}"), c, true));
+        }
+    }
+    for k in ["keystorePassword", "ethstatsSecret"] {
+        out.push((k.to_string(), s[k].as_str().unwrap().to_string(), false));
+    }
+    out
+}
+
+#[test]
+fn no_private_key_material_outside_secrets() {
+    for ex in examples() {
+        let docs = ex.render();
+        let keystore_secret = ex.public()["keystore"]["secret"].as_bool().unwrap();
+        let private = private_strings(&ex.private());
+        assert!(!private.is_empty());
+        let mut keystores_in_configmaps = 0;
+        for o in &docs {
+            if kind(o) == "Secret" {
+                continue;
+            }
+            let text = serde_json::to_string(o).unwrap();
+            // Keystores may sit in the <net>-<group>-keystores ConfigMaps when asked for.
+            let keystore_cm = !keystore_secret
+                && kind(o) == "ConfigMap"
+                && name(o).ends_with("-keystores");
+            for (what, secret, is_keystore) in &private {
+                if secret.len() < 8 {
+                    continue;
+                }
+                let found = text.contains(secret.as_str());
+                if found && *is_keystore && keystore_cm {
+                    keystores_in_configmaps += 1;
+                    continue;
+                }
+                assert!(
+                    !found,
+                    "{}: {what} appears in {} {}",
+                    ex.name,
+                    kind(o),
+                    name(o)
+                );
+            }
+        }
+        if !keystore_secret {
+            assert!(keystores_in_configmaps > 0, "{}: keystores not in ConfigMaps", ex.name);
+        }
+        // And the Secrets do hold the node keys.
+        let secrets: Vec<&Value> = of_kind(&docs, "Secret");
+        let nodekeys = ex.private()["secrets"]["nodeKeys"].clone();
+        for (node, key) in nodekeys.as_object().unwrap() {
+            let entry = format!("{node}.nodekey");
+            let holder = secrets
+                .iter()
+                .find(|s| s["data"].get(&entry).is_some())
+                .unwrap_or_else(|| panic!("{}: no Secret holds {entry}", ex.name));
+            let b64 = holder["data"][&entry].as_str().unwrap();
+            assert_eq!(b64, base64(key.as_str().unwrap().as_bytes()));
+        }
+    }
+}
+
+fn base64(data: &[u8]) -> String {
+    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for c in data.chunks(3) {
+        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                s.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
+#[test]
+fn every_pod_is_hardened() {
+    for ex in examples() {
+        let docs = ex.render();
+        let specs = pod_specs(&docs);
+        assert!(!specs.is_empty());
+        for (at, spec) in specs {
+            let ctx = format!("{}: {at}", ex.name);
+            assert_eq!(spec["automountServiceAccountToken"], false, "{ctx}");
+            let psc = &spec["securityContext"];
+            assert_eq!(psc["runAsNonRoot"], true, "{ctx}");
+            assert!(psc["runAsUser"].as_i64().unwrap() > 0, "{ctx}");
+            assert_eq!(psc["fsGroup"], 10001, "{ctx}");
+            assert_eq!(psc["seccompProfile"]["type"], "RuntimeDefault", "{ctx}");
+            for forbidden in ["hostNetwork", "hostPID", "hostIPC"] {
+                assert!(spec.get(forbidden).is_none(), "{ctx}: {forbidden}");
+            }
+            for v in spec["volumes"].as_array().into_iter().flatten() {
+                assert!(v.get("hostPath").is_none(), "{ctx}: hostPath volume");
+            }
+            for c in containers(spec) {
+                let ctx = format!("{ctx} container {}", c["name"]);
+                let sc = &c["securityContext"];
+                assert_eq!(sc["runAsNonRoot"], true, "{ctx}");
+                assert_eq!(sc["readOnlyRootFilesystem"], true, "{ctx}");
+                assert_eq!(sc["allowPrivilegeEscalation"], false, "{ctx}");
+                assert_ne!(sc["privileged"], true, "{ctx}");
+                assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault", "{ctx}");
+                let drop = sc["capabilities"]["drop"].as_array().unwrap();
+                assert!(drop.contains(&json!("ALL")), "{ctx}: drop ALL");
+                assert!(sc["capabilities"].get("add").is_none(), "{ctx}: adds capabilities");
+                let image = c["image"].as_str().unwrap();
+                assert!(image.contains(':'), "{ctx}: image {image} has no tag");
+            }
+        }
+    }
+}
+
+#[test]
+fn geth_pods_have_chain_aware_probes() {
+    for ex in examples() {
+        let docs = ex.render();
+        for sts in of_kind(&docs, "StatefulSet") {
+            let geth = &sts["spec"]["template"]["spec"]["containers"][0];
+            for p in ["startupProbe", "livenessProbe", "readinessProbe"] {
+                let cmd = serde_json::to_string(&geth[p]["exec"]["command"]).unwrap();
+                assert!(
+                    cmd.contains("geth attach") || cmd.contains("\"attach\""),
+                    "{}: {} {p} does not use geth attach: {cmd}",
+                    ex.name,
+                    name(sts)
+                );
+                assert!(cmd.contains("/data/geth.ipc"));
+            }
+            let ready = serde_json::to_string(&geth["readinessProbe"]).unwrap();
+            assert!(ready.contains("net.peerCount > 0"), "{}: readiness needs a peer", ex.name);
+            assert!(ready.contains("!eth.syncing"), "{}: readiness must not be syncing", ex.name);
+        }
+    }
+}
+
+#[test]
+fn pdb_keeps_a_clique_majority() {
+    for ex in examples() {
+        let docs = ex.render();
+        let pods = pods(&docs);
+        let pdbs = of_kind(&docs, "PodDisruptionBudget");
+        for sts in of_kind(&docs, "StatefulSet") {
+            let labels = str_map(&sts["spec"]["template"]["metadata"]["labels"]);
+            let replicas = sts["spec"]["replicas"].as_i64().unwrap();
+            let covering: Vec<&&Value> = pdbs
+                .iter()
+                .filter(|p| selects(&str_map(&p["spec"]["selector"]["matchLabels"]), &labels))
+                .collect();
+            assert!(covering.len() <= 1, "{}: overlapping PDBs", ex.name);
+            if let Some(pdb) = covering.first() {
+                // The PDB selects only this StatefulSet's pods.
+                let sel = str_map(&pdb["spec"]["selector"]["matchLabels"]);
+                for p in pods.iter().filter(|p| selects(&sel, &p.labels)) {
+                    assert_eq!(p.owner, format!("StatefulSet/{}", name(sts)));
+                }
+                let min = pdb["spec"]["minAvailable"].as_i64().unwrap();
+                assert!(min <= replicas, "{}: PDB {} blocks every drain", ex.name, name(pdb));
+            }
+            if labels["app.kubernetes.io/component"] == "signer" && replicas > 1 {
+                let pdb = covering
+                    .first()
+                    .unwrap_or_else(|| panic!("{}: signers {} have no PDB", ex.name, name(sts)));
+                let min = pdb["spec"]["minAvailable"].as_i64().unwrap();
+                assert!(
+                    min > replicas / 2,
+                    "{}: PDB {} minAvailable {min} is not a majority of {replicas} signers",
+                    ex.name,
+                    name(pdb)
+                );
+            }
+        }
+    }
+}
+
+/// Pod template annotations by StatefulSet name.
+fn checksums(docs: &[Value]) -> BTreeMap<String, (String, String)> {
+    of_kind(docs, "StatefulSet")
+        .into_iter()
+        .map(|s| {
+            let a = &s["spec"]["template"]["metadata"]["annotations"];
+            (
+                name(s).to_string(),
+                (
+                    a["checksum/config"].as_str().unwrap().to_string(),
+                    a["checksum/secret"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn render_modified(ex: &Example, tag: &str, f: impl FnOnce(&mut Value, &mut Value)) -> Vec<Value> {
+    let dir = scratch().join("modified").join(tag);
+    fs::create_dir_all(&dir).unwrap();
+    let mut public = ex.public();
+    let mut private = ex.private();
+    f(&mut public, &mut private);
+    let (v, s) = (dir.join("values.json"), dir.join("secrets.json"));
+    write_json(&v, &public);
+    write_json(&s, &private);
+    parse_docs(&render(&[&v, &s]))
+}
+
+#[test]
+fn checksums_change_with_what_the_pods_read_and_nothing_else() {
+    let ex = default_example();
+    let base = checksums(&ex.render());
+    let public = ex.public();
+    let net = public["network"]["name"].as_str().unwrap().to_string();
+    let groups: Vec<String> = public["nodeGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| format!("{net}-{}", g["name"].as_str().unwrap()))
+        .collect();
+    assert!(groups.len() >= 2, "default network needs two groups for this test");
+
+    // Same values, again: nothing changes.
+    assert_eq!(checksums(&render_modified(ex, "same", |_, _| {})), base);
+
+    // A group's geth config: only that group's checksum/config.
+    let after = checksums(&render_modified(ex, "config", |p, _| {
+        let c = p["nodeGroups"][0]["config"].as_str().unwrap().to_string();
+        p["nodeGroups"][0]["config"] = json!(format!("{c}# changed\n"));
+    }));
+    for g in &groups {
+        let changed = g == &groups[0];
+        assert_eq!(after[g].0 != base[g].0, changed, "checksum/config of {g}");
+        assert_eq!(after[g].1, base[g].1, "checksum/secret of {g}");
+    }
+
+    // A node key of the first group: only that group's checksum/secret.
+    let first_node = public["nodeGroups"][0]["nodes"][0]["name"].as_str().unwrap().to_string();
+    let after = checksums(&render_modified(ex, "nodekey", |_, s| {
+        s["secrets"]["nodeKeys"][&first_node] = json!("11".repeat(32));
+    }));
+    for g in &groups {
+        let changed = g == &groups[0];
+        assert_eq!(after[g].1 != base[g].1, changed, "checksum/secret of {g}");
+        assert_eq!(after[g].0, base[g].0, "checksum/config of {g}");
+    }
+
+    // The genesis: every group's checksum/config.
+    let after = checksums(&render_modified(ex, "genesis", |p, _| {
+        let g = p["genesis"]["json"].as_str().unwrap().to_string();
+        p["genesis"]["json"] = json!(format!("{g}\n"));
+    }));
+    for g in &groups {
+        assert_ne!(after[g].0, base[g].0, "checksum/config of {g} after a genesis change");
+    }
+
+    // The ethstats secret: every group's checksum/secret.
+    let after = checksums(&render_modified(ex, "ethstats", |_, s| {
+        s["secrets"]["ethstatsSecret"] = json!("another-ethstats-secret");
+    }));
+    for g in &groups {
+        assert_ne!(after[g].1, base[g].1, "checksum/secret of {g} after an ethstats change");
+    }
+
+    // Scaling knobs that the pods do not read leave the checksums alone.
+    let after = checksums(&render_modified(ex, "knobs", |p, _| {
+        p["nodeGroups"][0]["updateStrategy"]["partition"] = json!(1);
+        p["nodeGroups"][0]["storage"]["size"] = json!("20Gi");
+        p["metrics"]["serviceMonitor"]["enabled"] = json!(true);
+    }));
+    assert_eq!(after, base);
+}
+
+/// Leaf differences between two objects: (path, before, after).
+fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<(String, String, String)>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            for k in keys {
+                diff(
+                    &format!("{path}/{k}"),
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    out,
+                );
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (p, q)) in x.iter().zip(y).enumerate() {
+                diff(&format!("{path}/{i}"), p, q, out);
+            }
+        }
+        _ if a != b => out.push((path.to_string(), a.to_string(), b.to_string())),
+        _ => {}
+    }
+}
+
+#[test]
+fn a_geth_version_bump_changes_only_image_tags_and_version_labels() {
+    let ex = default_example();
+    let (old, new) = if ex.compiled {
+        let text = fs::read_to_string(top().join("values/kuberneteth.yaml")).unwrap();
+        let version = ex.public()["nodeGroups"][0]["gethVersion"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let other = if version == "v1.13.14" { "v1.13.15" } else { "v1.13.14" };
+        assert!(text.contains(&version), "values/kuberneteth.yaml names {version}");
+        let dir = scratch().join("version-bump");
+        fs::create_dir_all(&dir).unwrap();
+        let cfg = dir.join("kuberneteth.yaml");
+        fs::write(&cfg, text.replace(&version, other)).unwrap();
+        let (v, s) = compile(&cfg, &dir.join("compiled"));
+        (ex.render(), parse_docs(&render(&[&v, &s])))
+    } else {
+        let new = render_modified(ex, "version", |p, _| {
+            for g in p["nodeGroups"].as_array_mut().unwrap() {
+                g["gethVersion"] = json!("v1.13.14");
+                g["image"]["tag"] = json!("v1.13.14");
+            }
+        });
+        (ex.render(), new)
+    };
+    assert_eq!(old.len(), new.len(), "the version bump changed the set of objects");
+    let mut changes = Vec::new();
+    for (a, b) in old.iter().zip(&new) {
+        assert_eq!((kind(a), name(a)), (kind(b), name(b)));
+        diff(&format!("{}/{}", kind(a), name(a)), a, b, &mut changes);
+    }
+    assert!(!changes.is_empty(), "the version bump changed nothing");
+    for (path, before, after) in &changes {
+        let ok = path.ends_with("/image")
+            || path.ends_with("/labels/app.kubernetes.io/version");
+        assert!(ok, "a version bump changed {path}: {before} -> {after}");
+        if path.ends_with("/image") {
+            assert!(before.contains("client-go"), "{path}");
+        }
+    }
+    // Workloads whose pods roll: exactly the geth StatefulSets (and the test pod).
+    let rolled: BTreeSet<&str> = changes
+        .iter()
+        .filter(|(p, _, _)| p.ends_with("/image"))
+        .map(|(p, _, _)| p.split('/').next().unwrap())
+        .collect();
+    assert!(rolled.contains("StatefulSet"));
+    assert!(!rolled.contains("Deployment"), "the ethstats Deployment must not roll");
+}
+
+#[test]
+fn the_schema_refuses_malformed_values() {
+    let schema = chart_dir().join("values.schema.json");
+    assert!(
+        schema.is_file(),
+        "chart/values.schema.json is missing: generate it with `make schema` \
+         (kuberneteth-values schema --chart); without it Helm cannot refuse malformed values"
+    );
+    let ex = default_example();
+    type Breaker = fn(&mut Value);
+    let cases: Vec<(&str, Breaker)> = vec![
+        ("replicas is a string", |p| p["nodeGroups"][0]["replicas"] = json!("three")),
+        ("unknown role", |p| p["nodeGroups"][0]["role"] = json!("miner")),
+        ("chainId is a string", |p| p["network"]["chainId"] = json!("4242x")),
+        ("network name is not a DNS label", |p| {
+            p["network"]["name"] = json!("Not_A_Label")
+        }),
+        ("unknown service type", |p| {
+            p["nodeGroups"][0]["rpc"]["service"]["type"] = json!("Public")
+        }),
+        ("unknown top-level key", |p| p["bogus"] = json!(1)),
+        ("nodeGroups is not a list", |p| p["nodeGroups"] = json!({})),
+        ("keystore.secret is a string", |p| p["keystore"]["secret"] = json!("yes")),
+    ];
+    let dir = scratch().join("schema");
+    fs::create_dir_all(&dir).unwrap();
+    for (i, (what, breaker)) in cases.into_iter().enumerate() {
+        let mut public = ex.public();
+        breaker(&mut public);
+        let v = dir.join(format!("case{i}.json"));
+        write_json(&v, &public);
+        match try_render(&[&v, &ex.secrets]) {
+            Ok(_) => panic!("helm accepted values where {what}"),
+            Err(e) => assert!(
+                e.to_lowercase().contains("schema"),
+                "{what}: helm failed, but not on the schema:\n{e}"
+            ),
+        }
+    }
+    // The chart's own defaults satisfy the schema.
+    try_render(&[]).unwrap_or_else(|e| panic!("chart defaults break the schema:\n{e}"));
+}
+
+/// Replaces the volatile parts of a rendering (the chart version) so the golden file
+/// changes only when the objects do.
+fn normalise(manifest: &str) -> String {
+    manifest.replace(
+        &format!("kuberneteth-{}", chart_version()),
+        "kuberneteth-CHART_VERSION",
+    )
+}
+
+fn chart_version() -> String {
+    let c = read_yaml(&chart_dir().join("Chart.yaml"));
+    c["version"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn golden_rendering_of_the_default_network() {
+    let ex = default_example();
+    let file = if ex.compiled { "default.yaml" } else { "sample-fixture.yaml" };
+    let golden = top().join("tests/chart/golden").join(file);
+    let got = normalise(&render(&ex.files()));
+    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+        fs::create_dir_all(golden.parent().unwrap()).unwrap();
+        fs::write(&golden, &got).unwrap();
+        return;
+    }
+    let want = fs::read_to_string(&golden).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: run `UPDATE_GOLDEN=1 cargo test --release --test chart` and review it",
+            golden.display()
+        )
+    });
+    if want != got {
+        let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
+        let at = w.iter().zip(&g).position(|(a, b)| a != b).unwrap_or(w.len().min(g.len()));
+        panic!(
+            "rendering differs from {} at line {}:\n  golden: {:?}\n  now:    {:?}\n\
+             If the change is intended: UPDATE_GOLDEN=1 cargo test --release --test chart",
+            golden.display(),
+            at + 1,
+            w.get(at),
+            g.get(at)
+        );
+    }
+}
+
+#[test]
+fn network_policy_limits_p2p_to_the_release() {
+    for ex in examples() {
+        let docs = ex.render();
+        if !ex.public()["networkPolicy"]["enabled"].as_bool().unwrap() {
+            continue;
+        }
+        let pods = pods(&docs);
+        let policies = of_kind(&docs, "NetworkPolicy");
+        for sts in of_kind(&docs, "StatefulSet") {
+            let labels = str_map(&sts["spec"]["template"]["metadata"]["labels"]);
+            let pol = policies
+                .iter()
+                .find(|p| selects(&str_map(&p["spec"]["podSelector"]["matchLabels"]), &labels))
+                .unwrap_or_else(|| panic!("{}: no NetworkPolicy for {}", ex.name, name(sts)));
+            let p2p = sts["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"]
+                .as_i64()
+                .unwrap();
+            let rule = pol["spec"]["ingress"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["ports"][0]["port"].as_i64() == Some(p2p))
+                .expect("a P2P rule");
+            let from = rule["from"].as_array().expect("P2P rule has sources");
+            for f in from {
+                let sel = str_map(&f["podSelector"]["matchLabels"]);
+                assert!(f.get("namespaceSelector").is_none() && f.get("ipBlock").is_none());
+                // Sources are pods of this release only.
+                assert_eq!(sel.get("app.kubernetes.io/instance").map(String::as_str), Some(RELEASE));
+                assert!(pods.iter().any(|p| selects(&sel, &p.labels)));
+            }
+        }
+    }
+}
