@@ -46,7 +46,11 @@ const PUBLIC_CHAIN_IDS: &[(u64, &str)] = &[
 /// Parses and checks `text`. Errors (sorted by position) if anything is wrong.
 pub fn check(text: &str) -> Result<Checked, Vec<Diagnostic>> {
     let doc = yaml::parse(text).map_err(|e| {
-        vec![Diagnostic::error(e.position, display_path(&e.path), e.message)]
+        vec![Diagnostic::error(
+            e.position,
+            display_path(&e.path),
+            e.message,
+        )]
     })?;
     let mut diags = schema_diagnostics(&doc);
     if !diags.is_empty() {
@@ -86,7 +90,14 @@ fn schema_diagnostics(doc: &Document) -> Vec<Diagnostic> {
 /// the `root` schema. A failed `oneOf`/`anyOf` is opened up: when exactly one branch
 /// matches the instance's shape (a tagged choice like `clique:`), that branch's own
 /// errors are reported, which say far more than "not valid under any schema".
-fn validate_at(root: &Value, node: &Value, instance: &Value, base: &str, doc: &Document, out: &mut Vec<Diagnostic>) {
+fn validate_at(
+    root: &Value,
+    node: &Value,
+    instance: &Value,
+    base: &str,
+    doc: &Document,
+    out: &mut Vec<Diagnostic>,
+) {
     let mut sub = node.clone();
     if let (Some(obj), Some(defs)) = (sub.as_object_mut(), root.get("definitions")) {
         obj.insert("definitions".into(), defs.clone());
@@ -94,7 +105,11 @@ fn validate_at(root: &Value, node: &Value, instance: &Value, base: &str, doc: &D
     let validator = match jsonschema::validator_for(&sub) {
         Ok(v) => v,
         Err(e) => {
-            out.push(Diagnostic::error(doc.position(base), "", format!("internal schema error: {e}")));
+            out.push(Diagnostic::error(
+                doc.position(base),
+                "",
+                format!("internal schema error: {e}"),
+            ));
             return;
         }
     };
@@ -109,7 +124,9 @@ fn validate_at(root: &Value, node: &Value, instance: &Value, base: &str, doc: &D
                     let child = format!("{pointer}/{}", yaml::escape_segment(key));
                     let hint = match closest(key, &known) {
                         Some(best) => format!("; did you mean `{best}`?"),
-                        None if !known.is_empty() => format!("; expected one of: {}", known.join(", ")),
+                        None if !known.is_empty() => {
+                            format!("; expected one of: {}", known.join(", "))
+                        }
                         None => String::new(),
                     };
                     out.push(Diagnostic::error(
@@ -131,7 +148,11 @@ fn validate_at(root: &Value, node: &Value, instance: &Value, base: &str, doc: &D
             K::Type { kind } => out.push(Diagnostic::error(
                 doc.position(&pointer),
                 path,
-                format!("{} is the wrong type: expected {}", show(&err.instance), type_name(kind)),
+                format!(
+                    "{} is the wrong type: expected {}",
+                    show(&err.instance),
+                    type_name(kind)
+                ),
             )),
             K::Enum { options } => out.push(Diagnostic::error(
                 doc.position(&pointer),
@@ -151,13 +172,26 @@ fn validate_at(root: &Value, node: &Value, instance: &Value, base: &str, doc: &D
                 format!(
                     "{} is {} the {} of {}{}",
                     show(&err.instance),
-                    if matches!(err.kind, K::Minimum { .. }) { "below" } else { "above" },
-                    if matches!(err.kind, K::Minimum { .. }) { "minimum" } else { "maximum" },
-                    limit.as_f64().map(|f| f.to_string()).unwrap_or_else(|| limit.to_string()),
+                    if matches!(err.kind, K::Minimum { .. }) {
+                        "below"
+                    } else {
+                        "above"
+                    },
+                    if matches!(err.kind, K::Minimum { .. }) {
+                        "minimum"
+                    } else {
+                        "maximum"
+                    },
+                    limit
+                        .as_f64()
+                        .map(|f| f.to_string())
+                        .unwrap_or_else(|| limit.to_string()),
                     describe(root, &pointer)
                 ),
             )),
-            K::AnyOf | K::OneOfNotValid if shaped_branch(root, &pointer, &err.instance).is_some() => {
+            K::AnyOf | K::OneOfNotValid
+                if shaped_branch(root, &pointer, &err.instance).is_some() =>
+            {
                 if let Some(branch) = shaped_branch(root, &pointer, &err.instance) {
                     validate_at(root, &branch, &err.instance, &pointer, doc, out);
                 }
@@ -166,7 +200,11 @@ fn validate_at(root: &Value, node: &Value, instance: &Value, base: &str, doc: &D
                 out.push(Diagnostic::error(
                     doc.position(&pointer),
                     path,
-                    format!("{} is not valid{}", show(&err.instance), describe(root, &pointer)),
+                    format!(
+                        "{} is not valid{}",
+                        show(&err.instance),
+                        describe(root, &pointer)
+                    ),
                 ))
             }
             _ => out.push(Diagnostic::error(
@@ -183,11 +221,19 @@ fn validate_at(root: &Value, node: &Value, instance: &Value, base: &str, doc: &D
 fn shaped_branch(root: &Value, pointer: &str, instance: &Value) -> Option<Value> {
     let obj = instance.as_object()?;
     let node = schema_at_raw(root, pointer)?;
-    let branches = node.get("oneOf").or_else(|| node.get("anyOf"))?.as_array()?;
+    let branches = node
+        .get("oneOf")
+        .or_else(|| node.get("anyOf"))?
+        .as_array()?;
     let mut matching = branches.iter().map(|b| resolve(root, b)).filter(|b| {
         b.get("required")
             .and_then(Value::as_array)
-            .is_some_and(|req| !req.is_empty() && req.iter().all(|k| k.as_str().is_some_and(|k| obj.contains_key(k))))
+            .is_some_and(|req| {
+                !req.is_empty()
+                    && req
+                        .iter()
+                        .all(|k| k.as_str().is_some_and(|k| obj.contains_key(k)))
+            })
     });
     let first = matching.next()?;
     matching.next().is_none().then(|| first.clone())
@@ -339,14 +385,24 @@ fn enum_values(root: &Value, node: &Value) -> Option<Vec<String>> {
     let from_enum = |n: &Value| -> Option<Vec<String>> {
         let list = n.get("enum").or_else(|| n.get("const"))?;
         match list {
-            Value::Array(a) => Some(a.iter().map(|v| v.as_str().map(str::to_string).unwrap_or(v.to_string())).collect()),
-            v => Some(vec![v.as_str().map(str::to_string).unwrap_or(v.to_string())]),
+            Value::Array(a) => Some(
+                a.iter()
+                    .map(|v| v.as_str().map(str::to_string).unwrap_or(v.to_string()))
+                    .collect(),
+            ),
+            v => Some(vec![v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or(v.to_string())]),
         }
     };
     if let Some(v) = from_enum(node) {
         return Some(v);
     }
-    let branches = node.get("oneOf").or_else(|| node.get("anyOf"))?.as_array()?;
+    let branches = node
+        .get("oneOf")
+        .or_else(|| node.get("anyOf"))?
+        .as_array()?;
     let mut out = Vec::new();
     for b in branches {
         out.extend(from_enum(b)?);
@@ -358,7 +414,12 @@ fn enum_values(root: &Value, node: &Value) -> Option<Vec<String>> {
 fn closest(key: &str, known: &[String]) -> Option<String> {
     known
         .iter()
-        .map(|k| (strsim::jaro_winkler(&key.to_lowercase(), &k.to_lowercase()), k))
+        .map(|k| {
+            (
+                strsim::jaro_winkler(&key.to_lowercase(), &k.to_lowercase()),
+                k,
+            )
+        })
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| k.clone())
@@ -367,21 +428,36 @@ fn closest(key: &str, known: &[String]) -> Option<String> {
 /// The rules a schema cannot express.
 fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
     let err = |diags: &mut Vec<Diagnostic>, pointer: &str, msg: String| {
-        diags.push(Diagnostic::error(doc.position(pointer), display_path(pointer), msg))
+        diags.push(Diagnostic::error(
+            doc.position(pointer),
+            display_path(pointer),
+            msg,
+        ))
     };
     let warn = |diags: &mut Vec<Diagnostic>, pointer: &str, msg: String| {
-        diags.push(Diagnostic::warning(doc.position(pointer), display_path(pointer), msg))
+        diags.push(Diagnostic::warning(
+            doc.position(pointer),
+            display_path(pointer),
+            msg,
+        ))
     };
 
     // Chain identity.
-    if let Some((_, name)) = PUBLIC_CHAIN_IDS.iter().find(|(id, _)| *id == cfg.network.chain_id) {
+    if let Some((_, name)) = PUBLIC_CHAIN_IDS
+        .iter()
+        .find(|(id, _)| *id == cfg.network.chain_id)
+    {
         err(diags, "/network/chainId", format!(
             "chain id {} belongs to {name}; pick an unused id (e.g. a random number above 100000) so signatures cannot be replayed there",
             cfg.network.chain_id
         ));
     }
     if cfg.network.network_id == Some(1) {
-        err(diags, "/network/networkId", "network id 1 is Ethereum mainnet's; pick another".into());
+        err(
+            diags,
+            "/network/networkId",
+            "network id 1 is Ethereum mainnet's; pick another".into(),
+        );
     }
 
     // Node groups: names, versions, ports, roles.
@@ -389,13 +465,21 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
     for (i, g) in cfg.nodes.iter().enumerate() {
         let at = |k: &str| format!("/nodes/{i}{k}");
         if let Some(first) = seen.insert(&g.name, i) {
-            err(diags, &at("/name"), format!(
-                "group name `{}` is already used by nodes[{first}]; group names must be unique",
-                g.name
-            ));
+            err(
+                diags,
+                &at("/name"),
+                format!(
+                    "group name `{}` is already used by nodes[{first}]; group names must be unique",
+                    g.name
+                ),
+            );
         }
         let tag = g.geth.version.as_deref().unwrap_or(&cfg.geth.version);
-        let tag_pointer = if g.geth.version.is_some() { at("/geth/version") } else { "/geth/version".to_string() };
+        let tag_pointer = if g.geth.version.is_some() {
+            at("/geth/version")
+        } else {
+            "/geth/version".to_string()
+        };
         match GethVersion::parse(tag) {
             Ok(v) => {
                 let engine = match cfg.network.consensus {
@@ -415,7 +499,8 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
             )),
             _ => {}
         }
-        let mut ports: Vec<(u16, &str)> = vec![(g.p2p_port, "p2pPort"), (g.metrics_port, "metricsPort")];
+        let mut ports: Vec<(u16, &str)> =
+            vec![(g.p2p_port, "p2pPort"), (g.metrics_port, "metricsPort")];
         if let Some(rpc) = &g.rpc {
             if rpc.http {
                 ports.push((rpc.http_port, "rpc.httpPort"));
@@ -424,41 +509,71 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
                 ports.push((rpc.ws_port, "rpc.wsPort"));
             }
             if rpc.ingress.enabled && rpc.ingress.host.is_empty() {
-                err(diags, &at("/rpc/ingress"), "an enabled ingress needs `host`, the name it serves".into());
+                err(
+                    diags,
+                    &at("/rpc/ingress"),
+                    "an enabled ingress needs `host`, the name it serves".into(),
+                );
             }
             if rpc.ingress.enabled && !rpc.http {
-                err(diags, &at("/rpc/ingress"), "the ingress routes HTTP RPC, but `http` is false".into());
+                err(
+                    diags,
+                    &at("/rpc/ingress"),
+                    "the ingress routes HTTP RPC, but `http` is false".into(),
+                );
             }
             if !rpc.http && !rpc.ws {
-                err(diags, &at("/rpc"), "an rpc group must serve `http` or `ws` (or both)".into());
+                err(
+                    diags,
+                    &at("/rpc"),
+                    "an rpc group must serve `http` or `ws` (or both)".into(),
+                );
             }
             if rpc.cors.iter().any(|c| c == "*") {
                 warn(diags, &at("/rpc/cors"), "`*` lets any web page use this RPC from a visitor's browser; list your wallet/dapp origins instead".into());
             }
             if rpc.vhosts.iter().any(|c| c == "*") {
-                warn(diags, &at("/rpc/vhosts"), "`*` accepts any Host header (DNS rebinding); list the host names you use".into());
+                warn(
+                    diags,
+                    &at("/rpc/vhosts"),
+                    "`*` accepts any Host header (DNS rebinding); list the host names you use"
+                        .into(),
+                );
             }
         }
         ports.sort();
         for w in ports.windows(2) {
             if w[0].0 == w[1].0 {
-                err(diags, &at(""), format!(
-                    "port {} is used by both {} and {}; each port of a node must be distinct",
-                    w[0].0, w[0].1, w[1].1
-                ));
+                err(
+                    diags,
+                    &at(""),
+                    format!(
+                        "port {} is used by both {} and {}; each port of a node must be distinct",
+                        w[0].0, w[0].1, w[1].1
+                    ),
+                );
             }
         }
         if g.node_key_files.len() > g.replicas as usize {
-            err(diags, &at("/nodeKeyFiles"), format!(
-                "{} node key files for {} replicas; give at most one per replica",
-                g.node_key_files.len(), g.replicas
-            ));
+            err(
+                diags,
+                &at("/nodeKeyFiles"),
+                format!(
+                    "{} node key files for {} replicas; give at most one per replica",
+                    g.node_key_files.len(),
+                    g.replicas
+                ),
+            );
         }
         if g.partition > g.replicas {
-            warn(diags, &at("/partition"), format!(
-                "partition {} is above replicas {}: no pod of this group will be updated",
-                g.partition, g.replicas
-            ));
+            warn(
+                diags,
+                &at("/partition"),
+                format!(
+                    "partition {} is above replicas {}: no pod of this group will be updated",
+                    g.partition, g.replicas
+                ),
+            );
         }
     }
 
@@ -470,11 +585,20 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
     // Consensus.
     match &cfg.network.consensus {
         Consensus::Clique(_) => {
-            let signers: u32 = cfg.nodes.iter().filter(|g| g.role == Role::Signer).map(|g| g.replicas).sum();
+            let signers: u32 = cfg
+                .nodes
+                .iter()
+                .filter(|g| g.role == Role::Signer)
+                .map(|g| g.replicas)
+                .sum();
             if signers == 0 {
                 err(diags, "/nodes", "a clique network needs at least one node group with `role: signer`, or no block is ever sealed".into());
             } else if signers < 3 {
-                let i = cfg.nodes.iter().position(|g| g.role == Role::Signer).unwrap_or(0);
+                let i = cfg
+                    .nodes
+                    .iter()
+                    .position(|g| g.role == Role::Signer)
+                    .unwrap_or(0);
                 warn(diags, &format!("/nodes/{i}/replicas"), format!(
                     "{signers} signer(s): clique needs a majority online, so restarting one of them (as every upgrade does) stops the chain; use 3 or more"
                 ));
@@ -504,14 +628,22 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
         }
         if let Some(n) = &a.name {
             if !names_seen.insert(n.clone()) {
-                err(diags, &at("/name"), format!("account name `{n}` is used twice; names must be unique"));
+                err(
+                    diags,
+                    &at("/name"),
+                    format!("account name `{n}` is used twice; names must be unique"),
+                );
             }
         }
         if let Some(addr) = &a.address {
             match Address::parse(addr) {
                 Ok(parsed) => {
                     if !addresses_seen.insert(parsed) {
-                        err(diags, &at("/address"), format!("address {parsed} is funded twice; merge the balances"));
+                        err(
+                            diags,
+                            &at("/address"),
+                            format!("address {parsed} is funded twice; merge the balances"),
+                        );
                     }
                 }
                 Err(e) => err(diags, &at("/address"), e),

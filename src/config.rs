@@ -36,7 +36,10 @@ pub struct NetworkFile {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Network {
     /// DNS-1123 label; the prefix of every Kubernetes object name.
-    #[schemars(regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"), length(min = 1, max = 30))]
+    #[schemars(
+        regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"),
+        length(min = 1, max = 30)
+    )]
     pub name: String,
     /// EIP-155 chain id (must not be a public network's id).
     #[schemars(range(min = 1))]
@@ -156,7 +159,9 @@ pub enum PullPolicy {
 }
 
 /// What a node group does in the network.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Seals blocks (clique); its address is in the genesis. No RPC.
@@ -190,7 +195,10 @@ impl Role {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeGroup {
     /// DNS-1123 label, unique in the network.
-    #[schemars(regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"), length(min = 1, max = 20))]
+    #[schemars(
+        regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"),
+        length(min = 1, max = 20)
+    )]
     pub name: String,
     pub role: Role,
     /// Number of nodes (pods) in the group.
@@ -317,7 +325,9 @@ fn default_api() -> Vec<RpcApi> {
 }
 
 /// JSON-RPC namespaces that are safe to expose.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum RpcApi {
     Eth,
@@ -419,7 +429,9 @@ pub struct Resources {
     pub limits: BTreeMap<ResourceName, String>,
 }
 
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq, PartialOrd, Ord,
+)]
 #[serde(rename_all = "camelCase")]
 pub enum ResourceName {
     Cpu,

@@ -39,8 +39,7 @@ impl PrivateKey {
             )));
         }
         let mut bytes = [0u8; 32];
-        hex::decode_to_slice(trimmed, &mut bytes)
-            .map_err(|e| KeyError(format!("not hex: {e}")))?;
+        hex::decode_to_slice(trimmed, &mut bytes).map_err(|e| KeyError(format!("not hex: {e}")))?;
         Self::from_bytes(&bytes).ok_or_else(|| KeyError("zero or above the curve order".into()))
     }
 

@@ -30,7 +30,11 @@ impl Diagnostic {
         }
     }
 
-    pub fn warning(position: Position, path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn warning(
+        position: Position,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             severity: Severity::Warning,
             ..Self::error(position, path, message)
@@ -81,7 +85,8 @@ pub fn display_path(pointer: &str) -> String {
 /// Sorts by position (then severity), the order a reader fixes them in.
 pub fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
-        (a.position, a.severity, &a.path, &a.message).cmp(&(b.position, b.severity, &b.path, &b.message))
+        (a.position, a.severity, &a.path, &a.message)
+            .cmp(&(b.position, b.severity, &b.path, &b.message))
     });
 }
 
@@ -91,7 +96,10 @@ mod tests {
 
     #[test]
     fn paths() {
-        assert_eq!(display_path("/nodes/0/rpc/httpPort"), "nodes[0].rpc.httpPort");
+        assert_eq!(
+            display_path("/nodes/0/rpc/httpPort"),
+            "nodes[0].rpc.httpPort"
+        );
         assert_eq!(display_path(""), "");
     }
 }

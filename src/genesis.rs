@@ -154,7 +154,12 @@ mod tests {
         for key in ["alloc", "difficulty", "gasLimit", "extraData", "nonce"] {
             assert!(v.get(key).is_some(), "{key}");
         }
-        for key in ["shanghaiTime", "cancunTime", "terminalTotalDifficulty", "terminalTotalDifficultyPassed"] {
+        for key in [
+            "shanghaiTime",
+            "cancunTime",
+            "terminalTotalDifficulty",
+            "terminalTotalDifficultyPassed",
+        ] {
             assert!(!text.contains(key), "{key}");
         }
         assert_eq!(v["config"]["londonBlock"], 0);

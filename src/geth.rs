@@ -238,7 +238,10 @@ pub fn toml(input: &TomlInput) -> String {
                 listen_addr: format!(":{}", input.p2p_port),
             },
         },
-        ethstats: input.ethstats_url.clone().map(|url| EthstatsSection { url }),
+        ethstats: input
+            .ethstats_url
+            .clone()
+            .map(|url| EthstatsSection { url }),
     };
     toml::to_string(&cfg).expect("geth config serializes")
 }
@@ -296,7 +299,15 @@ mod tests {
             GethVersion::parse("v1.13.15").unwrap(),
             GethVersion::new(1, 13, 15)
         );
-        for bad in ["stable", "latest", "1.13.15", "v1.13", "v1.13.x", "v1..1", "alltools-v1.13.15"] {
+        for bad in [
+            "stable",
+            "latest",
+            "1.13.15",
+            "v1.13",
+            "v1.13.x",
+            "v1..1",
+            "alltools-v1.13.15",
+        ] {
             assert!(GethVersion::parse(bad).is_err(), "{bad}");
         }
     }
@@ -336,16 +347,28 @@ mod tests {
         assert!(text.contains("BootstrapNodes = []"));
         assert!(text.contains("NoDiscovery = true"));
         assert!(text.contains("HTTPModules = [\"eth\", \"net\"]"), "{text}");
-        assert!(!text.contains("WSHost") && !text.contains("Ethstats") && !text.contains("[Miner]"));
+        assert!(
+            !text.contains("WSHost") && !text.contains("Ethstats") && !text.contains("[Miner]")
+        );
         let parsed: toml::Value = toml::from_str(&text).unwrap();
-        assert_eq!(parsed["Node"]["P2P"]["StaticNodes"][0].as_str(), Some("enode://ab@h:30303"));
+        assert_eq!(
+            parsed["Node"]["P2P"]["StaticNodes"][0].as_str(),
+            Some("enode://ab@h:30303")
+        );
     }
 
     #[test]
     fn signer_flags_on_1_13() {
         let args = flags(&FlagInput {
-            release: Release { version: GethVersion::new(1, 13, 15) },
-            paths: FlagPaths { config: "c", nodekey: "n", keystore: "k", password: "p" },
+            release: Release {
+                version: GethVersion::new(1, 13, 15),
+            },
+            paths: FlagPaths {
+                config: "c",
+                nodekey: "n",
+                keystore: "k",
+                password: "p",
+            },
             verbosity: 3,
             metrics_port: Some(6060),
             signer: true,
@@ -353,8 +376,19 @@ mod tests {
         });
         assert_eq!(
             args,
-            ["--config=c", "--nodekey=n", "--nat=none", "--verbosity=3", "--metrics", "--metrics.addr=0.0.0.0",
-             "--metrics.port=6060", "--mine", "--keystore=k", "--password=p", "--x"]
+            [
+                "--config=c",
+                "--nodekey=n",
+                "--nat=none",
+                "--verbosity=3",
+                "--metrics",
+                "--metrics.addr=0.0.0.0",
+                "--metrics.port=6060",
+                "--mine",
+                "--keystore=k",
+                "--password=p",
+                "--x"
+            ]
         );
     }
 }

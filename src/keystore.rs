@@ -82,7 +82,11 @@ struct KdfParams {
     salt: String,
 }
 
-fn derive_key(password: &[u8], salt: &[u8], params: ScryptParams) -> Result<[u8; 32], KeystoreError> {
+fn derive_key(
+    password: &[u8],
+    salt: &[u8],
+    params: ScryptParams,
+) -> Result<[u8; 32], KeystoreError> {
     let p = scrypt::Params::new(params.log_n, params.r, params.p)
         .map_err(|_| KeystoreError::Unsupported("scrypt parameters out of range".into()))?;
     let mut out = [0u8; 32];
@@ -134,7 +138,10 @@ pub fn decrypt(json: &str, password: &str) -> Result<PrivateKey, KeystoreError> 
     let file: KeystoreFile =
         serde_json::from_str(json).map_err(|e| KeystoreError::Format(e.to_string()))?;
     if file.version != 3 {
-        return Err(KeystoreError::Unsupported(format!("version {}", file.version)));
+        return Err(KeystoreError::Unsupported(format!(
+            "version {}",
+            file.version
+        )));
     }
     let c = &file.crypto;
     if c.kdf != "scrypt" {
@@ -164,7 +171,9 @@ pub fn decrypt(json: &str, password: &str) -> Result<PrivateKey, KeystoreError> 
     let mut plain = hex_field("ciphertext", &c.ciphertext)?;
     let mac = hex_field("mac", &c.mac)?;
     if iv.len() != 16 || plain.len() != 32 {
-        return Err(KeystoreError::Format("iv must be 16 bytes and ciphertext 32".into()));
+        return Err(KeystoreError::Format(
+            "iv must be 16 bytes and ciphertext 32".into(),
+        ));
     }
     let derived = derive_key(password.as_bytes(), &salt, params)?;
     let mut mac_input = derived[16..32].to_vec();
@@ -172,7 +181,9 @@ pub fn decrypt(json: &str, password: &str) -> Result<PrivateKey, KeystoreError> 
     if keccak256(&mac_input).as_slice() != mac.as_slice() {
         return Err(KeystoreError::WrongPassword);
     }
-    let iv: [u8; 16] = iv.try_into().map_err(|_| KeystoreError::Format("iv".into()))?;
+    let iv: [u8; 16] = iv
+        .try_into()
+        .map_err(|_| KeystoreError::Format("iv".into()))?;
     let mut cipher = Aes128Ctr::new(derived[..16].into(), (&iv).into());
     cipher.apply_keystream(&mut plain);
     let bytes: [u8; 32] = plain
@@ -197,7 +208,14 @@ fn uuid_v4(mut b: [u8; 16]) -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex::encode(b);
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 /// geth's keystore file name: `UTC--<time>--<address>`; the time is a fixed input.

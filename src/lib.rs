@@ -1,13 +1,18 @@
 //! kuberneteth: compile one `kuberneteth.yaml` into checked, keyed, deterministic
 //! Helm values for a private Ethereum network.
+pub mod app;
 pub mod check;
 pub mod config;
 pub mod crypto;
 pub mod diagnostics;
+pub mod docs;
 pub mod genesis;
 pub mod geth;
 pub mod keystore;
 pub mod names;
+pub mod output;
+pub mod plan;
 pub mod secrets;
 pub mod units;
+pub mod values;
 pub mod yaml;

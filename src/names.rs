@@ -41,7 +41,10 @@ pub fn check(cfg: &NetworkFile) -> Vec<(String, String)> {
     let net = &cfg.network.name;
     let mut problems = Vec::new();
     let mut services: BTreeMap<String, String> = BTreeMap::new();
-    let mut claim = |name: String, owner: String, pointer: String, problems: &mut Vec<(String, String)>| {
+    let mut claim = |name: String,
+                     owner: String,
+                     pointer: String,
+                     problems: &mut Vec<(String, String)>| {
         if let Some(other) = services.insert(name.clone(), owner.clone()) {
             problems.push((pointer, format!("the Service name `{name}` is derived twice ({other} and {owner}); rename one of the groups")));
         }
@@ -69,17 +72,37 @@ pub fn check(cfg: &NetworkFile) -> Vec<(String, String)> {
             problems.push((pointer.clone(), p));
         }
         let owner = format!("group `{}`", g.name);
-        claim(peers_service(net, &g.name), owner.clone(), pointer.clone(), &mut problems);
+        claim(
+            peers_service(net, &g.name),
+            owner.clone(),
+            pointer.clone(),
+            &mut problems,
+        );
         if g.role == Role::Rpc {
-            claim(rpc_service(net, &g.name), owner.clone(), pointer.clone(), &mut problems);
+            claim(
+                rpc_service(net, &g.name),
+                owner.clone(),
+                pointer.clone(),
+                &mut problems,
+            );
         }
         if g.role.has_stable_identity() {
             for o in 0..g.replicas {
-                claim(node(net, &g.name, o), owner.clone(), pointer.clone(), &mut problems);
+                claim(
+                    node(net, &g.name, o),
+                    owner.clone(),
+                    pointer.clone(),
+                    &mut problems,
+                );
             }
         }
     }
-    claim(ethstats(net), "the ethstats dashboard".into(), "/network/name".into(), &mut problems);
+    claim(
+        ethstats(net),
+        "the ethstats dashboard".into(),
+        "/network/name".into(),
+        &mut problems,
+    );
     problems.sort();
     problems.dedup();
     problems

@@ -44,7 +44,8 @@ struct SecretsFile {
     master_secret: String,
 }
 
-const HEADER: &str = "# kuberneteth master secret. Every key of the network (node keys, signer and\n\
+const HEADER: &str =
+    "# kuberneteth master secret. Every key of the network (node keys, signer and\n\
 # account keys, keystore passwords, the ethstats secret) is derived from it.\n\
 # Keep it private and backed up: losing it loses the keys; leaking it leaks them.\n";
 
@@ -194,7 +195,10 @@ mod tests {
         fs::write(&path, "version: 1\nmasterSecret: nothex\n").unwrap();
         let err = MasterSecret::load_or_create(&path).err().unwrap();
         assert!(err.to_string().contains("corrupt"));
-        assert_eq!(fs::read_to_string(&path).unwrap(), "version: 1\nmasterSecret: nothex\n");
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "version: 1\nmasterSecret: nothex\n"
+        );
     }
 
     #[test]

@@ -23,19 +23,29 @@ fn parse_amount(text: &str) -> Result<U256, String> {
     } else {
         (t, 0)
     };
-    let bad = || format!("`{text}` is not an amount; write an integer in wei or a number with a unit, e.g. `1000 ether`, `5 gwei`, `42 wei`");
+    let bad = || {
+        format!("`{text}` is not an amount; write an integer in wei or a number with a unit, e.g. `1000 ether`, `5 gwei`, `42 wei`")
+    };
     let (whole, frac) = match number.split_once('.') {
         Some((w, f)) => (w, f),
         None => (number, ""),
     };
-    if whole.is_empty() || !whole.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
+    if whole.is_empty()
+        || !whole.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+    {
         return Err(bad());
     }
     let frac = frac.trim_end_matches('0');
     if frac.len() as u32 > decimals {
-        return Err(format!("`{text}` has more decimals than the unit allows (the smallest amount is 1 wei)"));
+        return Err(format!(
+            "`{text}` has more decimals than the unit allows (the smallest amount is 1 wei)"
+        ));
     }
-    let digits = format!("{whole}{frac}{}", "0".repeat((decimals - frac.len() as u32) as usize));
+    let digits = format!(
+        "{whole}{frac}{}",
+        "0".repeat((decimals - frac.len() as u32) as usize)
+    );
     U256::from_str_radix(&digits, 10).map_err(|_| {
         format!("`{text}` does not fit in a uint256 balance (the maximum is about 1.16e59 ether)")
     })
@@ -59,7 +69,9 @@ mod tests {
         assert!(p("0.1 wei").is_err());
         assert!(p("ten ether").is_err());
         assert!(p("1e18").is_err());
-        assert!(p(&format!("{} ether", "9".repeat(60))).unwrap_err().contains("uint256"));
+        assert!(p(&format!("{} ether", "9".repeat(60)))
+            .unwrap_err()
+            .contains("uint256"));
         assert_eq!(parse_balance(&Balance::Wei(5)).unwrap().to_string(), "5");
     }
 }

@@ -75,13 +75,11 @@ impl Document {
 pub fn parse(text: &str) -> Result<Document, YamlError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser
-        .load(&mut builder, false)
-        .map_err(|e| YamlError {
-            position: (*e.marker()).into(),
-            path: String::new(),
-            message: format!("YAML syntax error: {}", e.info()),
-        })?;
+    parser.load(&mut builder, false).map_err(|e| YamlError {
+        position: (*e.marker()).into(),
+        path: String::new(),
+        message: format!("YAML syntax error: {}", e.info()),
+    })?;
     if let Some(err) = builder.error {
         return Err(err);
     }
@@ -134,10 +132,13 @@ impl Builder {
     fn expecting_key(&self) -> bool {
         matches!(
             self.stack.last(),
-            Some((Frame::Map {
-                pending_key: None,
-                ..
-            }, _))
+            Some((
+                Frame::Map {
+                    pending_key: None,
+                    ..
+                },
+                _
+            ))
         )
     }
 
@@ -158,16 +159,31 @@ impl Builder {
         let pointer = self.child_pointer();
         match self.stack.last_mut() {
             None => {
-                self.spans.insert(pointer, Span { key: None, value: pos });
+                self.spans.insert(
+                    pointer,
+                    Span {
+                        key: None,
+                        value: pos,
+                    },
+                );
                 self.root = Some(value);
             }
             Some((Frame::Seq { items, .. }, _)) => {
                 items.push(value);
-                self.spans.insert(pointer, Span { key: None, value: pos });
+                self.spans.insert(
+                    pointer,
+                    Span {
+                        key: None,
+                        value: pos,
+                    },
+                );
             }
-            Some((Frame::Map {
-                map, pending_key, ..
-            }, _)) => {
+            Some((
+                Frame::Map {
+                    map, pending_key, ..
+                },
+                _,
+            )) => {
                 if let Some((k, kpos)) = pending_key.take() {
                     map.insert(k, value);
                     self.spans.insert(
@@ -194,7 +210,11 @@ impl Builder {
                 return;
             }
         };
-        let parent = self.stack.last().map(|(_, p)| p.clone()).unwrap_or_default();
+        let parent = self
+            .stack
+            .last()
+            .map(|(_, p)| p.clone())
+            .unwrap_or_default();
         let duplicate = match self.stack.last() {
             Some((Frame::Map { map, .. }, _)) => map.contains_key(&key),
             _ => false,
@@ -250,7 +270,13 @@ impl MarkedEventReceiver for Builder {
                     return;
                 }
                 let pointer = self.child_pointer();
-                self.spans.insert(pointer.clone(), Span { key: self.pending_key_pos(), value: pos });
+                self.spans.insert(
+                    pointer.clone(),
+                    Span {
+                        key: self.pending_key_pos(),
+                        value: pos,
+                    },
+                );
                 self.stack.push((
                     Frame::Seq {
                         items: Vec::new(),
@@ -266,7 +292,13 @@ impl MarkedEventReceiver for Builder {
                     return;
                 }
                 let pointer = self.child_pointer();
-                self.spans.insert(pointer.clone(), Span { key: self.pending_key_pos(), value: pos });
+                self.spans.insert(
+                    pointer.clone(),
+                    Span {
+                        key: self.pending_key_pos(),
+                        value: pos,
+                    },
+                );
                 self.stack.push((
                     Frame::Map {
                         map: Map::new(),
@@ -298,10 +330,13 @@ impl MarkedEventReceiver for Builder {
 impl Builder {
     fn pending_key_pos(&self) -> Option<Position> {
         match self.stack.last() {
-            Some((Frame::Map {
-                pending_key: Some((_, p)),
-                ..
-            }, _)) => Some(*p),
+            Some((
+                Frame::Map {
+                    pending_key: Some((_, p)),
+                    ..
+                },
+                _,
+            )) => Some(*p),
             _ => None,
         }
     }
@@ -375,7 +410,10 @@ mod tests {
         assert_eq!(doc.position("/b/0"), Position { line: 3, column: 5 });
         assert_eq!(doc.key_position("/a"), Position { line: 1, column: 1 });
         assert_eq!(doc.key_position("/b"), Position { line: 2, column: 1 });
-        assert_eq!(doc.position("/b/1/missing"), Position { line: 4, column: 5 });
+        assert_eq!(
+            doc.position("/b/1/missing"),
+            Position { line: 4, column: 5 }
+        );
     }
 
     #[test]

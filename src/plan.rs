@@ -1,0 +1,472 @@
+//! The network plan: every identity, key and text the outputs need, derived purely
+//! from the checked network file, the master secret and any brought keys.
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+use ruint::aliases::U256;
+
+use crate::config::{Consensus, Kdf, NetworkFile, NodeGroup, PullPolicy, Role};
+use crate::crypto::{Address, PrivateKey};
+use crate::genesis::{genesis_json, GenesisInput};
+use crate::geth::{self, GethVersion, HttpInput, Release, TomlInput};
+use crate::keystore::{self, KeystoreNonces, ScryptParams};
+use crate::names;
+use crate::secrets::MasterSecret;
+use crate::units::parse_balance;
+
+/// Keys the user brought instead of letting them be derived.
+#[derive(Default)]
+pub struct BroughtKeys {
+    /// By (group name, ordinal).
+    pub node_keys: BTreeMap<(String, u32), PrivateKey>,
+    /// By account name: the key, the keystore text as brought, its password.
+    pub accounts: BTreeMap<String, BroughtAccount>,
+}
+
+pub struct BroughtAccount {
+    pub key: PrivateKey,
+    pub keystore_json: String,
+    pub password: String,
+}
+
+pub struct Plan {
+    pub config: NetworkFile,
+    pub network_id: u64,
+    pub groups: Vec<GroupPlan>,
+    pub accounts: Vec<AccountPlan>,
+    pub genesis_json: String,
+    /// The password of every signer keystore.
+    pub keystore_password: String,
+    pub ethstats_secret: String,
+}
+
+pub struct GroupPlan {
+    pub config: NodeGroup,
+    pub version: GethVersion,
+    pub image: String,
+    pub pull_policy: PullPolicy,
+    pub verbosity: u8,
+    pub extra_flags: Vec<String>,
+    pub nodes: Vec<NodePlan>,
+}
+
+pub struct NodePlan {
+    pub name: String,
+    pub ordinal: u32,
+    pub node_key: PrivateKey,
+    pub signer: Option<SignerPlan>,
+}
+
+pub struct SignerPlan {
+    pub key: PrivateKey,
+    /// `None` when the plan was built without keystores (`Keystores::Skip`).
+    pub keystore: Option<KeystoreFile>,
+}
+
+/// Whether to derive keystores: slow with the standard KDF, and not needed to
+/// list identities (`inspect`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Keystores {
+    Derive,
+    Skip,
+}
+
+#[derive(Clone)]
+pub struct KeystoreFile {
+    pub file_name: String,
+    pub json: String,
+}
+
+pub struct AccountPlan {
+    pub name: Option<String>,
+    pub address: Address,
+    pub balance_wei: U256,
+    /// The balance as the user wrote it (for messages and NOTES).
+    pub balance_text: String,
+    /// Generated or brought accounts: the keystore and its password.
+    pub keystore: Option<(KeystoreFile, String)>,
+}
+
+/// Where each node is reached, for enode URLs and the TOML.
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+}
+
+/// How a node's files are laid out, for the TOML and flags.
+pub struct Layout<'a> {
+    pub data_dir: &'a str,
+    pub paths: geth::FlagPaths<'a>,
+    /// `Some(url)` writes `[Ethstats] URL`.
+    pub ethstats_url: Option<String>,
+}
+
+/// Placeholders the chart's init step replaces (pod name, ethstats secret), so the
+/// TOML in the public values carries no secret and one text serves every pod.
+pub const NODE_NAME_PLACEHOLDER: &str = "__NODE_NAME__";
+pub const ETHSTATS_SECRET_PLACEHOLDER: &str = "__ETHSTATS_SECRET__";
+pub const ETHSTATS_PORT: u16 = 3000;
+
+impl Plan {
+    pub fn all_nodes(&self) -> impl Iterator<Item = (&GroupPlan, &NodePlan)> {
+        self.groups
+            .iter()
+            .flat_map(|g| g.nodes.iter().map(move |n| (g, n)))
+    }
+
+    pub fn signer_addresses(&self) -> Vec<Address> {
+        self.all_nodes()
+            .filter_map(|(_, n)| n.signer.as_ref().map(|s| s.key.address()))
+            .collect()
+    }
+
+    pub fn period(&self) -> u64 {
+        match &self.config.network.consensus {
+            Consensus::Clique(c) => c.period,
+        }
+    }
+
+    /// Enodes of the nodes every node keeps connected to: signers and bootnodes.
+    pub fn static_enodes(
+        &self,
+        endpoint: &dyn Fn(&GroupPlan, &NodePlan) -> Endpoint,
+    ) -> Vec<String> {
+        self.enodes_where(endpoint, |g| g.config.role.has_stable_identity())
+    }
+
+    pub fn bootnode_enodes(
+        &self,
+        endpoint: &dyn Fn(&GroupPlan, &NodePlan) -> Endpoint,
+    ) -> Vec<String> {
+        self.enodes_where(endpoint, |g| g.config.role == Role::Bootnode)
+    }
+
+    fn enodes_where(
+        &self,
+        endpoint: &dyn Fn(&GroupPlan, &NodePlan) -> Endpoint,
+        keep: impl Fn(&GroupPlan) -> bool,
+    ) -> Vec<String> {
+        self.all_nodes()
+            .filter(|(g, _)| keep(g))
+            .map(|(g, n)| {
+                let e = endpoint(g, n);
+                n.node_key.public_key().enode(&e.host, e.port, e.port)
+            })
+            .collect()
+    }
+
+    /// In the cluster a node is reached by its own Service, named like the pod.
+    pub fn service_endpoint(g: &GroupPlan, n: &NodePlan) -> Endpoint {
+        Endpoint {
+            host: n.name.clone(),
+            port: g.config.p2p_port,
+        }
+    }
+
+    /// Host names a client may use for a group's RPC: its Service names and localhost.
+    pub fn rpc_vhosts(&self, g: &GroupPlan) -> Vec<String> {
+        let net = &self.config.network.name;
+        let mut hosts = vec![
+            "localhost".to_string(),
+            names::rpc_service(net, &g.config.name),
+        ];
+        if let Some(rpc) = &g.config.rpc {
+            if rpc.ingress.enabled {
+                hosts.push(rpc.ingress.host.clone());
+            }
+            hosts.extend(rpc.vhosts.iter().cloned());
+        }
+        hosts.dedup();
+        hosts
+    }
+
+    /// The geth TOML of a group.
+    pub fn toml(
+        &self,
+        g: &GroupPlan,
+        layout: &Layout,
+        endpoint: &dyn Fn(&GroupPlan, &NodePlan) -> Endpoint,
+    ) -> String {
+        let statics = self.static_enodes(endpoint);
+        let boots = self.bootnode_enodes(endpoint);
+        let rpc = g.config.rpc.as_ref();
+        let modules = || {
+            rpc.map(|r| r.api.iter().map(|a| a.as_str()).collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        let vhosts = self.rpc_vhosts(g);
+        geth::toml(&TomlInput {
+            network_id: self.network_id,
+            gas_limit: self.config.network.gas_limit,
+            data_dir: layout.data_dir,
+            http: rpc.filter(|r| r.http).map(|r| HttpInput {
+                port: r.http_port,
+                modules: modules(),
+                origins: &r.cors,
+                vhosts: vhosts.clone(),
+            }),
+            ws: rpc.filter(|r| r.ws).map(|r| HttpInput {
+                port: r.ws_port,
+                modules: modules(),
+                origins: &r.cors,
+                vhosts: Vec::new(),
+            }),
+            p2p_port: g.config.p2p_port,
+            max_peers: g.config.max_peers,
+            bootstrap_nodes: &boots,
+            static_nodes: &statics,
+            ethstats_url: layout.ethstats_url.clone(),
+        })
+    }
+
+    /// The geth flags of a group (without the per-pod signer address).
+    pub fn flags(&self, g: &GroupPlan, layout: &Layout) -> Vec<String> {
+        geth::flags(&geth::FlagInput {
+            release: Release { version: g.version },
+            paths: geth::FlagPaths { ..layout.paths },
+            verbosity: g.verbosity,
+            metrics_port: self
+                .config
+                .monitoring
+                .metrics
+                .enabled
+                .then_some(g.config.metrics_port),
+            signer: g.config.role == Role::Signer,
+            extra: &g.extra_flags,
+        })
+    }
+
+    /// The in-cluster ethstats URL with the placeholders the chart fills in.
+    pub fn cluster_ethstats_url(&self) -> Option<String> {
+        self.config.monitoring.ethstats.enabled.then(|| {
+            format!(
+                "{NODE_NAME_PLACEHOLDER}:{ETHSTATS_SECRET_PLACEHOLDER}@{}:{ETHSTATS_PORT}",
+                names::ethstats(&self.config.network.name)
+            )
+        })
+    }
+}
+
+/// Derivation labels: stable names for every secret, independent of file order.
+mod label {
+    pub fn node_key(group: &str, ordinal: u32) -> String {
+        format!("nodekey/{group}/{ordinal}")
+    }
+    pub fn signer(group: &str, ordinal: u32) -> String {
+        format!("signer/{group}/{ordinal}")
+    }
+    pub fn account(name: &str) -> String {
+        format!("account/{name}")
+    }
+    pub fn account_password(name: &str) -> String {
+        format!("account-password/{name}")
+    }
+    pub const KEYSTORE_PASSWORD: &str = "keystore-password";
+    pub const ETHSTATS_SECRET: &str = "ethstats-secret";
+}
+
+/// Called once per keystore derived (for a progress bar).
+pub type Progress<'a> = &'a (dyn Fn() + Sync);
+
+/// Builds the plan. Deriving standard-strength keystores is the slow part; they are
+/// derived in parallel.
+pub fn build(
+    config: &NetworkFile,
+    secret: &MasterSecret,
+    brought: &BroughtKeys,
+    keystores: Keystores,
+    progress: Progress,
+) -> Plan {
+    let params = match config.keystore.kdf {
+        Kdf::Standard => ScryptParams::STANDARD,
+        Kdf::Light => ScryptParams::LIGHT,
+    };
+    let keystore_password = secret.derive_token(label::KEYSTORE_PASSWORD);
+    let timestamp = config.network.genesis_timestamp;
+    let nonces = |l: &str| KeystoreNonces {
+        salt: secret.derive_bytes(&format!("{l}/keystore-salt")),
+        iv: secret.derive_bytes(&format!("{l}/keystore-iv")),
+        uuid: secret.derive_bytes(&format!("{l}/keystore-uuid")),
+    };
+    let seal = |l: &str, key: &PrivateKey, password: &str| -> Option<KeystoreFile> {
+        if keystores == Keystores::Skip {
+            return None;
+        }
+        let json = keystore::encrypt(key, password, params, &nonces(l))
+            .expect("scrypt parameters are the fixed, valid presets");
+        progress();
+        Some(KeystoreFile {
+            file_name: keystore::file_name(timestamp, &key.address()),
+            json,
+        })
+    };
+
+    // Signer keys and their keystores.
+    struct SignerJob {
+        group: usize,
+        ordinal: u32,
+        label: String,
+        key: PrivateKey,
+    }
+    let mut jobs = Vec::new();
+    for (gi, g) in config.nodes.iter().enumerate() {
+        if g.role == Role::Signer {
+            for o in 0..g.replicas {
+                let l = label::signer(&g.name, o);
+                let key = secret.derive_key(&l);
+                jobs.push(SignerJob {
+                    group: gi,
+                    ordinal: o,
+                    label: l,
+                    key,
+                });
+            }
+        }
+    }
+    let sealed: Vec<Option<KeystoreFile>> = jobs
+        .par_iter()
+        .map(|j| seal(&j.label, &j.key, &keystore_password))
+        .collect();
+    let mut signer_by_node: BTreeMap<(usize, u32), SignerPlan> = BTreeMap::new();
+    for (j, ks) in jobs.into_iter().zip(sealed) {
+        signer_by_node.insert(
+            (j.group, j.ordinal),
+            SignerPlan {
+                key: j.key,
+                keystore: ks,
+            },
+        );
+    }
+
+    let groups: Vec<GroupPlan> = config
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(gi, g)| {
+            let tag = g
+                .geth
+                .version
+                .clone()
+                .unwrap_or_else(|| config.geth.version.clone());
+            let nodes = (0..g.replicas)
+                .map(|o| NodePlan {
+                    name: names::node(&config.network.name, &g.name, o),
+                    ordinal: o,
+                    node_key: brought
+                        .node_keys
+                        .get(&(g.name.clone(), o))
+                        .cloned()
+                        .unwrap_or_else(|| secret.derive_key(&label::node_key(&g.name, o))),
+                    signer: signer_by_node.remove(&(gi, o)),
+                })
+                .collect();
+            let mut extra_flags = config.geth.extra_flags.clone();
+            extra_flags.extend(g.geth.extra_flags.iter().cloned());
+            GroupPlan {
+                config: g.clone(),
+                version: GethVersion::parse(&tag).expect("checked before planning"),
+                image: g
+                    .geth
+                    .image
+                    .clone()
+                    .unwrap_or_else(|| config.geth.image.clone()),
+                pull_policy: g.geth.pull_policy.unwrap_or(config.geth.pull_policy),
+                verbosity: g.geth.verbosity.unwrap_or(config.geth.verbosity),
+                extra_flags,
+                nodes,
+            }
+        })
+        .collect();
+
+    // Accounts: generated ones get a key and keystore; brought ones keep theirs.
+    let accounts: Vec<AccountPlan> = config
+        .accounts
+        .par_iter()
+        .map(|a| {
+            let balance_wei = parse_balance(&a.balance).expect("checked before planning");
+            let balance_text = match &a.balance {
+                crate::config::Balance::Wei(n) => format!("{n} wei"),
+                crate::config::Balance::Text(t) => t.trim().to_string(),
+            };
+            if let Some(addr) = &a.address {
+                return AccountPlan {
+                    name: None,
+                    address: Address::parse(addr).expect("checked before planning"),
+                    balance_wei,
+                    balance_text,
+                    keystore: None,
+                };
+            }
+            let name = a.name.clone().expect("checked: name or address");
+            if let Some(b) = brought.accounts.get(&name) {
+                return AccountPlan {
+                    address: b.key.address(),
+                    name: Some(name),
+                    balance_wei,
+                    balance_text,
+                    keystore: Some((
+                        KeystoreFile {
+                            file_name: keystore::file_name(timestamp, &b.key.address()),
+                            json: b.keystore_json.clone(),
+                        },
+                        b.password.clone(),
+                    )),
+                };
+            }
+            let l = label::account(&name);
+            let key = secret.derive_key(&l);
+            let password = secret.derive_token(&label::account_password(&name));
+            let ks = seal(&l, &key, &password);
+            AccountPlan {
+                address: key.address(),
+                name: Some(name),
+                balance_wei,
+                balance_text,
+                keystore: ks.map(|ks| (ks, password)),
+            }
+        })
+        .collect();
+
+    let mut plan = Plan {
+        network_id: config.network.network_id.unwrap_or(config.network.chain_id),
+        config: config.clone(),
+        groups,
+        accounts,
+        genesis_json: String::new(),
+        keystore_password,
+        ethstats_secret: secret.derive_token(label::ETHSTATS_SECRET),
+    };
+    let alloc: Vec<(Address, U256)> = plan
+        .accounts
+        .iter()
+        .map(|a| (a.address, a.balance_wei))
+        .collect();
+    let Consensus::Clique(clique) = &config.network.consensus;
+    plan.genesis_json = genesis_json(&GenesisInput {
+        chain_id: config.network.chain_id,
+        period: clique.period,
+        epoch: clique.epoch,
+        gas_limit: config.network.gas_limit,
+        timestamp,
+        signers: &plan.signer_addresses(),
+        alloc: &alloc,
+    });
+    plan
+}
+
+/// The number of keystores `build` will derive (for sizing a progress bar).
+pub fn keystore_count(config: &NetworkFile) -> u64 {
+    let signers: u64 = config
+        .nodes
+        .iter()
+        .filter(|g| g.role == Role::Signer)
+        .map(|g| u64::from(g.replicas))
+        .sum();
+    let accounts = config
+        .accounts
+        .iter()
+        .filter(|a| a.address.is_none() && a.keystore.is_none())
+        .count() as u64;
+    signers + accounts
+}

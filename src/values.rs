@@ -1,0 +1,546 @@
+//! The Helm values: the contract between the compiler and the chart.
+//!
+//! These types are the single source of `chart/values.schema.json`. Everything the
+//! chart reads is written explicitly; texts that must keep exact integers (geth
+//! TOML, genesis) are ready strings, because Helm turns YAML integers into floats.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{PullPolicy, Resources, Role, ServiceType};
+use crate::plan::{GroupPlan, Layout, Plan, ETHSTATS_PORT};
+
+/// The paths inside a pod that the chart's init step fills.
+pub const RUN_DIR: &str = "/run/kuberneteth";
+pub const DATA_DIR: &str = "/data";
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(title = "kuberneteth chart values")]
+pub struct ChartValues {
+    pub network: NetworkValues,
+    /// Default geth image (each group carries its own resolved image).
+    pub image: ImageDefaults,
+    pub image_pull_secrets: Vec<NameRef>,
+    pub genesis: GenesisValues,
+    pub keystore: KeystoreValues,
+    pub node_groups: Vec<GroupValues>,
+    pub ethstats: EthstatsValues,
+    pub metrics: MetricsValues,
+    pub network_policy: Toggle,
+    /// Prefunded accounts, listed in NOTES.
+    pub accounts: Vec<AccountValues>,
+    pub tests: Toggle,
+    /// Private material; written to `secrets.values.yaml` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<SecretValues>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetworkValues {
+    /// Prefix of every object name.
+    pub name: String,
+    pub chain_id: u64,
+    pub network_id: u64,
+    pub consensus: String,
+    /// Seconds between clique blocks.
+    pub clique_period: u64,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImageDefaults {
+    pub repository: String,
+    pub pull_policy: PullPolicy,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Image {
+    pub repository: String,
+    pub tag: String,
+    pub pull_policy: PullPolicy,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NameRef {
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisValues {
+    /// genesis.json text.
+    pub json: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KeystoreValues {
+    /// false puts signer keystores in a ConfigMap.
+    pub secret: bool,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Toggle {
+    pub enabled: bool,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GroupValues {
+    pub name: String,
+    pub role: Role,
+    #[schemars(range(min = 1))]
+    pub replicas: u32,
+    /// The geth release (= image tag), for the version label.
+    pub geth_version: String,
+    pub image: Image,
+    /// geth TOML text with `__NODE_NAME__` and `__ETHSTATS_SECRET__` placeholders.
+    pub config: String,
+    /// geth flags for this release and role.
+    pub args: Vec<String>,
+    /// Append `--miner.etherbase` and `--unlock` with the pod's signer address.
+    pub unlock_signer: bool,
+    /// Host names in `config` the init step resolves to Service IPs.
+    pub peer_hosts: Vec<String>,
+    /// Give each pod its own ClusterIP Service (stable address).
+    pub node_services: bool,
+    pub nodes: Vec<NodeValues>,
+    pub ports: Ports,
+    pub rpc: RpcValues,
+    pub storage: StorageValues,
+    pub resources: Resources,
+    pub node_selector: BTreeMap<String, String>,
+    pub tolerations: Vec<serde_json::Value>,
+    pub affinity: serde_json::Value,
+    pub update_strategy: UpdateStrategy,
+    pub pod_disruption_budget: PdbValues,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeValues {
+    pub name: String,
+    pub ordinal: u32,
+    /// keccak256 of the public key, as `admin_nodeInfo.id` shows it.
+    pub node_id: String,
+    pub enode: String,
+    /// EIP-55 address for signers, empty otherwise.
+    pub signer_address: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Ports {
+    pub p2p: u16,
+    pub http: u16,
+    pub ws: u16,
+    pub metrics: u16,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RpcValues {
+    pub http: bool,
+    pub ws: bool,
+    pub service: RpcServiceValues,
+    pub ingress: IngressValues,
+    pub allowed_from: Vec<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RpcServiceValues {
+    #[serde(rename = "type")]
+    pub service_type: ServiceType,
+    pub annotations: BTreeMap<String, String>,
+    /// 0 lets Kubernetes choose.
+    pub http_node_port: u16,
+    pub ws_node_port: u16,
+    pub load_balancer_source_ranges: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IngressValues {
+    pub enabled: bool,
+    pub class_name: String,
+    pub host: String,
+    pub annotations: BTreeMap<String, String>,
+    pub tls_secret_name: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StorageValues {
+    pub size: String,
+    /// Empty uses the cluster default.
+    pub storage_class: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateStrategy {
+    pub partition: u32,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PdbValues {
+    pub enabled: bool,
+    pub min_available: u32,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EthstatsValues {
+    pub enabled: bool,
+    pub image: Image,
+    pub port: u16,
+    pub service: ServiceValues,
+    pub resources: Resources,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceValues {
+    #[serde(rename = "type")]
+    pub service_type: ServiceType,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MetricsValues {
+    pub enabled: bool,
+    pub service_monitor: ServiceMonitorValues,
+    pub prometheus_rule: PrometheusRuleValues,
+    pub dashboard: DashboardValues,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceMonitorValues {
+    pub enabled: bool,
+    pub interval: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PrometheusRuleValues {
+    pub enabled: bool,
+    pub labels: BTreeMap<String, String>,
+    pub head_stalled_minutes: u32,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardValues {
+    pub enabled: bool,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AccountValues {
+    pub name: String,
+    pub address: String,
+    pub balance: String,
+}
+
+/// What `secrets.values.yaml` holds: only the private part.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrivateValues {
+    pub secrets: SecretValues,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretValues {
+    /// Node keys by node name (64 hex, no 0x).
+    pub node_keys: BTreeMap<String, String>,
+    /// Signer keystores by node name.
+    pub signer_keystores: BTreeMap<String, KeystoreValue>,
+    pub keystore_password: String,
+    pub ethstats_secret: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeystoreValue {
+    pub file_name: String,
+    pub json: String,
+}
+
+/// The in-pod file layout the chart implements.
+pub fn pod_layout(plan: &Plan) -> Layout<'static> {
+    Layout {
+        data_dir: DATA_DIR,
+        paths: crate::geth::FlagPaths {
+            config: "/run/kuberneteth/config.toml",
+            nodekey: "/run/kuberneteth/nodekey",
+            keystore: "/run/kuberneteth/keystore",
+            password: "/run/kuberneteth/password",
+        },
+        ethstats_url: plan.cluster_ethstats_url(),
+    }
+}
+
+fn split_image(image: &str) -> (String, String) {
+    // The tag follows the last `:` after the last `/` (a registry may have a port).
+    let slash = image.rfind('/').map_or(0, |i| i + 1);
+    match image[slash..].rfind(':') {
+        Some(i) => (
+            image[..slash + i].to_string(),
+            image[slash + i + 1..].to_string(),
+        ),
+        None => (image.to_string(), "latest".to_string()),
+    }
+}
+
+fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
+    let layout = pod_layout(plan);
+    let cfg = &g.config;
+    let signers_total: u32 = plan
+        .groups
+        .iter()
+        .filter(|g| g.config.role == Role::Signer)
+        .map(|g| g.config.replicas)
+        .sum();
+    let pdb = match cfg.role {
+        // Keep a clique majority of all signers: this group may lose at most
+        // (signers - majority) pods at once.
+        Role::Signer => {
+            let majority = signers_total / 2 + 1;
+            let spare = signers_total - majority;
+            PdbValues {
+                enabled: true,
+                min_available: cfg.replicas.saturating_sub(spare).max(1),
+            }
+        }
+        _ => PdbValues {
+            enabled: cfg.replicas > 1,
+            min_available: cfg.replicas.saturating_sub(1).max(1),
+        },
+    };
+    let rpc = cfg.rpc.clone().unwrap_or_default();
+    let has_rpc = cfg.rpc.is_some();
+    let peer_hosts = plan
+        .all_nodes()
+        .filter(|(pg, _)| pg.config.role.has_stable_identity())
+        .map(|(_, n)| n.name.clone())
+        .collect();
+    GroupValues {
+        name: cfg.name.clone(),
+        role: cfg.role,
+        replicas: cfg.replicas,
+        geth_version: g.version.to_string(),
+        image: Image {
+            repository: g.image.clone(),
+            tag: g.version.to_string(),
+            pull_policy: g.pull_policy,
+        },
+        config: plan.toml(g, &layout, &Plan::service_endpoint),
+        args: plan.flags(g, &layout),
+        unlock_signer: cfg.role == Role::Signer
+            && crate::geth::Release { version: g.version }.clique_sealing_flags(),
+        peer_hosts,
+        node_services: cfg.role.has_stable_identity(),
+        nodes: g
+            .nodes
+            .iter()
+            .map(|n| {
+                let e = Plan::service_endpoint(g, n);
+                let pk = n.node_key.public_key();
+                NodeValues {
+                    name: n.name.clone(),
+                    ordinal: n.ordinal,
+                    node_id: hex::encode(pk.node_id()),
+                    enode: pk.enode(&e.host, e.port, e.port),
+                    signer_address: n
+                        .signer
+                        .as_ref()
+                        .map(|s| s.key.address().to_string())
+                        .unwrap_or_default(),
+                }
+            })
+            .collect(),
+        ports: Ports {
+            p2p: cfg.p2p_port,
+            http: rpc.http_port,
+            ws: rpc.ws_port,
+            metrics: cfg.metrics_port,
+        },
+        rpc: RpcValues {
+            http: has_rpc && rpc.http,
+            ws: has_rpc && rpc.ws,
+            service: RpcServiceValues {
+                service_type: rpc.service.service_type,
+                annotations: rpc.service.annotations.clone(),
+                http_node_port: rpc.service.http_node_port.unwrap_or(0),
+                ws_node_port: rpc.service.ws_node_port.unwrap_or(0),
+                load_balancer_source_ranges: rpc.service.load_balancer_source_ranges.clone(),
+            },
+            ingress: IngressValues {
+                enabled: rpc.ingress.enabled,
+                class_name: rpc.ingress.class_name.clone(),
+                host: rpc.ingress.host.clone(),
+                annotations: rpc.ingress.annotations.clone(),
+                tls_secret_name: rpc.ingress.tls_secret_name.clone(),
+            },
+            allowed_from: rpc.allowed_from.clone(),
+        },
+        storage: StorageValues {
+            size: cfg.storage.size.clone(),
+            storage_class: cfg.storage.storage_class.clone(),
+        },
+        resources: cfg.resources.clone(),
+        node_selector: cfg.node_selector.clone(),
+        tolerations: cfg.tolerations.clone(),
+        affinity: if cfg.affinity.is_null() {
+            serde_json::json!({})
+        } else {
+            cfg.affinity.clone()
+        },
+        update_strategy: UpdateStrategy {
+            partition: cfg.partition,
+        },
+        pod_disruption_budget: pdb,
+    }
+}
+
+/// The public values (no private key material) and the private ones.
+pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
+    let cfg = &plan.config;
+    let (ethstats_repo, ethstats_tag) = split_image(&cfg.monitoring.ethstats.image);
+    let metrics = &cfg.monitoring.metrics;
+    let mut dashboard_labels = BTreeMap::from([("grafana_dashboard".to_string(), "1".to_string())]);
+    dashboard_labels.extend(metrics.labels.clone());
+    let public = ChartValues {
+        network: NetworkValues {
+            name: cfg.network.name.clone(),
+            chain_id: cfg.network.chain_id,
+            network_id: plan.network_id,
+            consensus: "clique".into(),
+            clique_period: plan.period(),
+        },
+        image: ImageDefaults {
+            repository: cfg.geth.image.clone(),
+            pull_policy: cfg.geth.pull_policy,
+        },
+        image_pull_secrets: cfg
+            .geth
+            .image_pull_secrets
+            .iter()
+            .map(|n| NameRef { name: n.clone() })
+            .collect(),
+        genesis: GenesisValues {
+            json: plan.genesis_json.clone(),
+        },
+        keystore: KeystoreValues {
+            secret: cfg.keystore.secret,
+        },
+        node_groups: plan.groups.iter().map(|g| group_values(plan, g)).collect(),
+        ethstats: EthstatsValues {
+            enabled: cfg.monitoring.ethstats.enabled,
+            image: Image {
+                repository: ethstats_repo,
+                tag: ethstats_tag,
+                pull_policy: PullPolicy::IfNotPresent,
+            },
+            port: ETHSTATS_PORT,
+            service: ServiceValues::default(),
+            resources: Resources::default(),
+        },
+        metrics: MetricsValues {
+            enabled: metrics.enabled,
+            service_monitor: ServiceMonitorValues {
+                enabled: metrics.enabled && metrics.service_monitor,
+                interval: "30s".into(),
+                labels: metrics.labels.clone(),
+            },
+            prometheus_rule: PrometheusRuleValues {
+                enabled: metrics.enabled && metrics.alerts,
+                labels: metrics.labels.clone(),
+                head_stalled_minutes: metrics.head_stalled_minutes,
+            },
+            dashboard: DashboardValues {
+                enabled: metrics.enabled && metrics.dashboard,
+                labels: dashboard_labels,
+            },
+        },
+        network_policy: Toggle {
+            enabled: cfg.network_policy.enabled,
+        },
+        accounts: plan
+            .accounts
+            .iter()
+            .map(|a| AccountValues {
+                name: a.name.clone().unwrap_or_default(),
+                address: a.address.to_string(),
+                balance: a.balance_text.clone(),
+            })
+            .collect(),
+        tests: Toggle {
+            enabled: plan
+                .groups
+                .iter()
+                .any(|g| g.config.rpc.as_ref().is_some_and(|r| r.http)),
+        },
+        secrets: None,
+    };
+    let private = PrivateValues {
+        secrets: SecretValues {
+            node_keys: plan
+                .all_nodes()
+                .map(|(_, n)| (n.name.clone(), n.node_key.to_hex()))
+                .collect(),
+            signer_keystores: plan
+                .all_nodes()
+                .filter_map(|(_, n)| {
+                    let ks = n.signer.as_ref()?.keystore.as_ref()?;
+                    Some((
+                        n.name.clone(),
+                        KeystoreValue {
+                            file_name: ks.file_name.clone(),
+                            json: ks.json.clone(),
+                        },
+                    ))
+                })
+                .collect(),
+            keystore_password: plan.keystore_password.clone(),
+            ethstats_secret: plan.ethstats_secret.clone(),
+        },
+    };
+    (public, private)
+}
+
+/// The JSON Schema Helm checks values against (`chart/values.schema.json`).
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(ChartValues)).expect("a schema always serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_split() {
+        assert_eq!(split_image("a/b:c"), ("a/b".into(), "c".into()));
+        assert_eq!(
+            split_image("reg:5000/a/b:c"),
+            ("reg:5000/a/b".into(), "c".into())
+        );
+        assert_eq!(
+            split_image("reg:5000/a"),
+            ("reg:5000/a".into(), "latest".into())
+        );
+    }
+}
