@@ -5,8 +5,8 @@
 #     for Kubernetes 1.29 and 1.35 (CRD kinds ServiceMonitor, PrometheusRule skipped);
 #   - cargo test --test chart (assertions on the rendered objects, golden rendering);
 #   - tests/e2e-kind.sh checked with bash -n (and shellcheck when installed).
-# Examples: every values/*.yaml compiled by kuberneteth-values (once it has `compile`),
-# plus the hand-made pairs in tests/chart/fixtures/.
+# Examples: every values/*.yaml compiled by kuberneteth-values, plus the hand-made
+# pairs in tests/chart/fixtures/ (what the examples do not cover).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -46,7 +46,7 @@ if compiler_ready; then
     fi
   done
 else
-  echo "NOTE: $bin has no 'compile' command yet: the chart is tested with tests/chart/fixtures only"
+  bad "$bin has no 'compile --secrets' command (run make build)"
 fi
 for v in tests/chart/fixtures/*.values.yaml; do
   stem=$(basename "$v" .values.yaml)

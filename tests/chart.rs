@@ -4,8 +4,7 @@
 //! Examples: every `values/*.yaml` compiled by `kuberneteth-values compile` into a
 //! scratch folder (with a fixed, test-only master secret so the outputs are stable),
 //! plus the hand-made value pairs in `tests/chart/fixtures/` (keystores in a
-//! ConfigMap, monitoring on, every RPC exposure). Until the compiler has a `compile`
-//! command, only the fixtures are used.
+//! ConfigMap, a bootnode, monitoring on, every RPC exposure and scheduling knob).
 //!
 //! Helm: `$KUBERNETETH_HELM` if set, else `scripts/helm.sh` (helm from PATH or a pinned
 //! one installed into .cache/helm/). Golden file: `UPDATE_GOLDEN=1` rewrites it.
@@ -207,7 +206,12 @@ fn examples() -> &'static [Example] {
     static EXAMPLES: OnceLock<Vec<Example>> = OnceLock::new();
     EXAMPLES.get_or_init(|| {
         let mut all = Vec::new();
-        if compiler_ready() {
+        assert!(
+            compiler_ready(),
+            "{} has no `compile --secrets` command: the chart tests render compiled examples",
+            compiler()
+        );
+        {
             let mut configs: Vec<PathBuf> = fs::read_dir(top().join("values"))
                 .expect("values/ exists")
                 .map(|e| e.unwrap().path())
@@ -228,10 +232,6 @@ fn examples() -> &'static [Example] {
                     compiled: true,
                 });
             }
-        } else {
-            eprintln!(
-                "NOTE: kuberneteth-values has no `compile` command yet; chart tests use the fixtures only"
-            );
         }
         let fixtures = top().join("tests/chart/fixtures");
         let mut names: Vec<String> = fs::read_dir(&fixtures)
@@ -252,14 +252,12 @@ fn examples() -> &'static [Example] {
     })
 }
 
-/// The default network: values/kuberneteth.yaml compiled, or the sample fixture before
-/// the compiler exists.
+/// The default network: values/kuberneteth.yaml compiled.
 fn default_example() -> &'static Example {
-    let ex = examples();
-    ex.iter()
+    examples()
+        .iter()
         .find(|e| e.compiled && e.name == "kuberneteth")
-        .or_else(|| ex.iter().find(|e| e.name == "fixture:sample"))
-        .expect("a default example")
+        .expect("values/kuberneteth.yaml compiled")
 }
 
 // ---------------------------------------------------------------------------------
@@ -319,9 +317,10 @@ fn pod_specs(docs: &[Value]) -> Vec<(String, &Value)> {
     let mut out = Vec::new();
     for o in docs {
         match kind(o) {
-            "StatefulSet" | "Deployment" => {
-                out.push((format!("{}/{}", kind(o), name(o)), &o["spec"]["template"]["spec"]))
-            }
+            "StatefulSet" | "Deployment" => out.push((
+                format!("{}/{}", kind(o), name(o)),
+                &o["spec"]["template"]["spec"],
+            )),
             "Pod" => out.push((format!("Pod/{}", name(o)), &o["spec"])),
             _ => {}
         }
@@ -535,14 +534,23 @@ fn statefulsets_follow_the_values() {
                 ex.name
             );
             let labels = str_map(&sts["spec"]["template"]["metadata"]["labels"]);
-            assert_eq!(labels["app.kubernetes.io/version"], g["gethVersion"].as_str().unwrap());
-            assert_eq!(labels["app.kubernetes.io/component"], g["role"].as_str().unwrap());
+            assert_eq!(
+                labels["app.kubernetes.io/version"],
+                g["gethVersion"].as_str().unwrap()
+            );
+            assert_eq!(
+                labels["app.kubernetes.io/component"],
+                g["role"].as_str().unwrap()
+            );
             assert_eq!(labels["kuberneteth.io/group"], gname);
             assert_eq!(labels["app.kubernetes.io/part-of"], net);
             assert_eq!(labels["app.kubernetes.io/instance"], RELEASE);
             // Storage.
             let pvc = &sts["spec"]["volumeClaimTemplates"][0]["spec"];
-            assert_eq!(pvc["resources"]["requests"]["storage"], g["storage"]["size"]);
+            assert_eq!(
+                pvc["resources"]["requests"]["storage"],
+                g["storage"]["size"]
+            );
             let class = g["storage"]["storageClass"].as_str().unwrap();
             if class.is_empty() {
                 assert!(pvc.get("storageClassName").is_none());
@@ -589,7 +597,11 @@ fn private_strings(private: &Value) -> Vec<(String, String, bool)> {
     let s = &private["secrets"];
     let mut out = Vec::new();
     for (node, key) in s["nodeKeys"].as_object().unwrap() {
-        out.push((format!("node key of {node}"), key.as_str().unwrap().to_string(), false));
+        out.push((
+            format!("node key of {node}"),
+            key.as_str().unwrap().to_string(),
+            false,
+        ));
     }
     for (node, ks) in s["signerKeystores"].as_object().unwrap() {
         let text = ks["json"].as_str().unwrap();
@@ -620,9 +632,8 @@ fn no_private_key_material_outside_secrets() {
             }
             let text = serde_json::to_string(o).unwrap();
             // Keystores may sit in the <net>-<group>-keystores ConfigMaps when asked for.
-            let keystore_cm = !keystore_secret
-                && kind(o) == "ConfigMap"
-                && name(o).ends_with("-keystores");
+            let keystore_cm =
+                !keystore_secret && kind(o) == "ConfigMap" && name(o).ends_with("-keystores");
             for (what, secret, is_keystore) in &private {
                 if secret.len() < 8 {
                     continue;
@@ -642,7 +653,11 @@ fn no_private_key_material_outside_secrets() {
             }
         }
         if !keystore_secret {
-            assert!(keystores_in_configmaps > 0, "{}: keystores not in ConfigMaps", ex.name);
+            assert!(
+                keystores_in_configmaps > 0,
+                "{}: keystores not in ConfigMaps",
+                ex.name
+            );
         }
         // And the Secrets do hold the node keys.
         let secrets: Vec<&Value> = of_kind(&docs, "Secret");
@@ -706,7 +721,10 @@ fn every_pod_is_hardened() {
                 assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault", "{ctx}");
                 let drop = sc["capabilities"]["drop"].as_array().unwrap();
                 assert!(drop.contains(&json!("ALL")), "{ctx}: drop ALL");
-                assert!(sc["capabilities"].get("add").is_none(), "{ctx}: adds capabilities");
+                assert!(
+                    sc["capabilities"].get("add").is_none(),
+                    "{ctx}: adds capabilities"
+                );
                 let image = c["image"].as_str().unwrap();
                 assert!(image.contains(':'), "{ctx}: image {image} has no tag");
             }
@@ -731,8 +749,16 @@ fn geth_pods_have_chain_aware_probes() {
                 assert!(cmd.contains("/data/geth.ipc"));
             }
             let ready = serde_json::to_string(&geth["readinessProbe"]).unwrap();
-            assert!(ready.contains("net.peerCount > 0"), "{}: readiness needs a peer", ex.name);
-            assert!(ready.contains("!eth.syncing"), "{}: readiness must not be syncing", ex.name);
+            assert!(
+                ready.contains("net.peerCount > 0"),
+                "{}: readiness needs a peer",
+                ex.name
+            );
+            assert!(
+                ready.contains("!eth.syncing"),
+                "{}: readiness must not be syncing",
+                ex.name
+            );
         }
     }
 }
@@ -743,6 +769,7 @@ fn pdb_keeps_a_clique_majority() {
         let docs = ex.render();
         let pods = pods(&docs);
         let pdbs = of_kind(&docs, "PodDisruptionBudget");
+        let (mut signers, mut disruptable) = (0i64, 0i64);
         for sts in of_kind(&docs, "StatefulSet") {
             let labels = str_map(&sts["spec"]["template"]["metadata"]["labels"]);
             let replicas = sts["spec"]["replicas"].as_i64().unwrap();
@@ -758,20 +785,31 @@ fn pdb_keeps_a_clique_majority() {
                     assert_eq!(p.owner, format!("StatefulSet/{}", name(sts)));
                 }
                 let min = pdb["spec"]["minAvailable"].as_i64().unwrap();
-                assert!(min <= replicas, "{}: PDB {} blocks every drain", ex.name, name(pdb));
-            }
-            if labels["app.kubernetes.io/component"] == "signer" && replicas > 1 {
-                let pdb = covering
-                    .first()
-                    .unwrap_or_else(|| panic!("{}: signers {} have no PDB", ex.name, name(sts)));
-                let min = pdb["spec"]["minAvailable"].as_i64().unwrap();
                 assert!(
-                    min > replicas / 2,
-                    "{}: PDB {} minAvailable {min} is not a majority of {replicas} signers",
+                    min <= replicas,
+                    "{}: PDB {} blocks every drain",
                     ex.name,
                     name(pdb)
                 );
             }
+            if labels["app.kubernetes.io/component"] == "signer" {
+                signers += replicas;
+                // Without a PDB every pod of the group may go at once.
+                let min = covering
+                    .first()
+                    .map_or(0, |p| p["spec"]["minAvailable"].as_i64().unwrap());
+                disruptable += replicas - min.min(replicas);
+            }
+        }
+        // Clique seals while a majority of all signers is up: the PDBs together may
+        // never let more than (signers - majority) signers go at once.
+        if signers > 1 {
+            let majority = signers / 2 + 1;
+            assert!(
+                disruptable <= signers - majority,
+                "{}: the PDBs let {disruptable} of {signers} signers go at once; a clique majority is {majority}",
+                ex.name
+            );
         }
     }
 }
@@ -817,7 +855,10 @@ fn checksums_change_with_what_the_pods_read_and_nothing_else() {
         .iter()
         .map(|g| format!("{net}-{}", g["name"].as_str().unwrap()))
         .collect();
-    assert!(groups.len() >= 2, "default network needs two groups for this test");
+    assert!(
+        groups.len() >= 2,
+        "default network needs two groups for this test"
+    );
 
     // Same values, again: nothing changes.
     assert_eq!(checksums(&render_modified(ex, "same", |_, _| {})), base);
@@ -834,7 +875,10 @@ fn checksums_change_with_what_the_pods_read_and_nothing_else() {
     }
 
     // A node key of the first group: only that group's checksum/secret.
-    let first_node = public["nodeGroups"][0]["nodes"][0]["name"].as_str().unwrap().to_string();
+    let first_node = public["nodeGroups"][0]["nodes"][0]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let after = checksums(&render_modified(ex, "nodekey", |_, s| {
         s["secrets"]["nodeKeys"][&first_node] = json!("11".repeat(32));
     }));
@@ -850,7 +894,10 @@ fn checksums_change_with_what_the_pods_read_and_nothing_else() {
         p["genesis"]["json"] = json!(format!("{g}\n"));
     }));
     for g in &groups {
-        assert_ne!(after[g].0, base[g].0, "checksum/config of {g} after a genesis change");
+        assert_ne!(
+            after[g].0, base[g].0,
+            "checksum/config of {g} after a genesis change"
+        );
     }
 
     // The ethstats secret: every group's checksum/secret.
@@ -858,7 +905,10 @@ fn checksums_change_with_what_the_pods_read_and_nothing_else() {
         s["secrets"]["ethstatsSecret"] = json!("another-ethstats-secret");
     }));
     for g in &groups {
-        assert_ne!(after[g].1, base[g].1, "checksum/secret of {g} after an ethstats change");
+        assert_ne!(
+            after[g].1, base[g].1,
+            "checksum/secret of {g} after an ethstats change"
+        );
     }
 
     // Scaling knobs that the pods do not read leave the checksums alone.
@@ -903,8 +953,15 @@ fn a_geth_version_bump_changes_only_image_tags_and_version_labels() {
             .as_str()
             .unwrap()
             .to_string();
-        let other = if version == "v1.13.14" { "v1.13.15" } else { "v1.13.14" };
-        assert!(text.contains(&version), "values/kuberneteth.yaml names {version}");
+        let other = if version == "v1.13.14" {
+            "v1.13.15"
+        } else {
+            "v1.13.14"
+        };
+        assert!(
+            text.contains(&version),
+            "values/kuberneteth.yaml names {version}"
+        );
         let dir = scratch().join("version-bump");
         fs::create_dir_all(&dir).unwrap();
         let cfg = dir.join("kuberneteth.yaml");
@@ -920,7 +977,11 @@ fn a_geth_version_bump_changes_only_image_tags_and_version_labels() {
         });
         (ex.render(), new)
     };
-    assert_eq!(old.len(), new.len(), "the version bump changed the set of objects");
+    assert_eq!(
+        old.len(),
+        new.len(),
+        "the version bump changed the set of objects"
+    );
     let mut changes = Vec::new();
     for (a, b) in old.iter().zip(&new) {
         assert_eq!((kind(a), name(a)), (kind(b), name(b)));
@@ -928,8 +989,7 @@ fn a_geth_version_bump_changes_only_image_tags_and_version_labels() {
     }
     assert!(!changes.is_empty(), "the version bump changed nothing");
     for (path, before, after) in &changes {
-        let ok = path.ends_with("/image")
-            || path.ends_with("/labels/app.kubernetes.io/version");
+        let ok = path.ends_with("/image") || path.ends_with("/labels/app.kubernetes.io/version");
         assert!(ok, "a version bump changed {path}: {before} -> {after}");
         if path.ends_with("/image") {
             assert!(before.contains("client-go"), "{path}");
@@ -942,7 +1002,10 @@ fn a_geth_version_bump_changes_only_image_tags_and_version_labels() {
         .map(|(p, _, _)| p.split('/').next().unwrap())
         .collect();
     assert!(rolled.contains("StatefulSet"));
-    assert!(!rolled.contains("Deployment"), "the ethstats Deployment must not roll");
+    assert!(
+        !rolled.contains("Deployment"),
+        "the ethstats Deployment must not roll"
+    );
 }
 
 #[test]
@@ -956,18 +1019,23 @@ fn the_schema_refuses_malformed_values() {
     let ex = default_example();
     type Breaker = fn(&mut Value);
     let cases: Vec<(&str, Breaker)> = vec![
-        ("replicas is a string", |p| p["nodeGroups"][0]["replicas"] = json!("three")),
-        ("unknown role", |p| p["nodeGroups"][0]["role"] = json!("miner")),
-        ("chainId is a string", |p| p["network"]["chainId"] = json!("4242x")),
-        ("network name is not a DNS label", |p| {
-            p["network"]["name"] = json!("Not_A_Label")
+        ("replicas is a string", |p| {
+            p["nodeGroups"][0]["replicas"] = json!("three")
+        }),
+        ("unknown role", |p| {
+            p["nodeGroups"][0]["role"] = json!("miner")
+        }),
+        ("chainId is a string", |p| {
+            p["network"]["chainId"] = json!("4242x")
         }),
         ("unknown service type", |p| {
             p["nodeGroups"][0]["rpc"]["service"]["type"] = json!("Public")
         }),
         ("unknown top-level key", |p| p["bogus"] = json!(1)),
         ("nodeGroups is not a list", |p| p["nodeGroups"] = json!({})),
-        ("keystore.secret is a string", |p| p["keystore"]["secret"] = json!("yes")),
+        ("keystore.secret is a string", |p| {
+            p["keystore"]["secret"] = json!("yes")
+        }),
     ];
     let dir = scratch().join("schema");
     fs::create_dir_all(&dir).unwrap();
@@ -1005,7 +1073,11 @@ fn chart_version() -> String {
 #[test]
 fn golden_rendering_of_the_default_network() {
     let ex = default_example();
-    let file = if ex.compiled { "default.yaml" } else { "sample-fixture.yaml" };
+    let file = if ex.compiled {
+        "default.yaml"
+    } else {
+        "sample-fixture.yaml"
+    };
     let golden = top().join("tests/chart/golden").join(file);
     let got = normalise(&render(&ex.files()));
     if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
@@ -1021,7 +1093,11 @@ fn golden_rendering_of_the_default_network() {
     });
     if want != got {
         let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
-        let at = w.iter().zip(&g).position(|(a, b)| a != b).unwrap_or(w.len().min(g.len()));
+        let at = w
+            .iter()
+            .zip(&g)
+            .position(|(a, b)| a != b)
+            .unwrap_or(w.len().min(g.len()));
         panic!(
             "rendering differs from {} at line {}:\n  golden: {:?}\n  now:    {:?}\n\
              If the change is intended: UPDATE_GOLDEN=1 cargo test --release --test chart",
@@ -1062,7 +1138,10 @@ fn network_policy_limits_p2p_to_the_release() {
                 let sel = str_map(&f["podSelector"]["matchLabels"]);
                 assert!(f.get("namespaceSelector").is_none() && f.get("ipBlock").is_none());
                 // Sources are pods of this release only.
-                assert_eq!(sel.get("app.kubernetes.io/instance").map(String::as_str), Some(RELEASE));
+                assert_eq!(
+                    sel.get("app.kubernetes.io/instance").map(String::as_str),
+                    Some(RELEASE)
+                );
                 assert!(pods.iter().any(|p| selects(&sel, &p.labels)));
             }
         }
