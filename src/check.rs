@@ -221,19 +221,13 @@ fn validate_at(
 fn shaped_branch(root: &Value, pointer: &str, instance: &Value) -> Option<Value> {
     let obj = instance.as_object()?;
     let node = schema_at_raw(root, pointer)?;
-    let branches = node
-        .get("oneOf")
-        .or_else(|| node.get("anyOf"))?
-        .as_array()?;
+    let branches = node.get("oneOf").or_else(|| node.get("anyOf"))?.as_array()?;
     let mut matching = branches.iter().map(|b| resolve(root, b)).filter(|b| {
-        b.get("required")
-            .and_then(Value::as_array)
-            .is_some_and(|req| {
-                !req.is_empty()
-                    && req
-                        .iter()
-                        .all(|k| k.as_str().is_some_and(|k| obj.contains_key(k)))
-            })
+        let is_object = b.get("properties").is_some();
+        let required_present = b.get("required").and_then(Value::as_array).is_none_or(|req| {
+            req.iter().all(|k| k.as_str().is_some_and(|k| obj.contains_key(k)))
+        });
+        is_object && required_present
     });
     let first = matching.next()?;
     matching.next().is_none().then(|| first.clone())
@@ -405,9 +399,13 @@ fn enum_values(root: &Value, node: &Value) -> Option<Vec<String>> {
         .as_array()?;
     let mut out = Vec::new();
     for b in branches {
-        out.extend(from_enum(b)?);
+        let b = resolve(root, b);
+        if b.get("type") == Some(&Value::String("null".into())) {
+            continue;
+        }
+        out.extend(from_enum(b).or_else(|| enum_values(root, b))?);
     }
-    Some(out)
+    (!out.is_empty()).then_some(out)
 }
 
 /// The known key most like `key`, if one is close enough to be a likely typo.

@@ -49,7 +49,12 @@ pub fn check(cfg: &NetworkFile) -> Vec<(String, String)> {
             problems.push((pointer, format!("the Service name `{name}` is derived twice ({other} and {owner}); rename one of the groups")));
         }
     };
+    let mut seen_groups = std::collections::BTreeSet::new();
     for (i, g) in cfg.nodes.iter().enumerate() {
+        // A repeated group name is reported on its own; its names would only echo it.
+        if !seen_groups.insert(g.name.as_str()) {
+            continue;
+        }
         let pointer = format!("/nodes/{i}/name");
         let last = node(net, &g.name, g.replicas.saturating_sub(1));
         let sts = statefulset(net, &g.name);

@@ -103,6 +103,9 @@ enum Frame {
     Map {
         map: Map<String, Value>,
         pending_key: Option<(String, Position)>,
+        /// A block mapping's start marker sits after its first key; the first
+        /// key's own position is what a reader expects for "this mapping".
+        first_key: Option<Position>,
         anchor: usize,
     },
 }
@@ -234,8 +237,17 @@ impl Builder {
                 ),
             );
         }
-        if let Some((Frame::Map { pending_key, .. }, _)) = self.stack.last_mut() {
+        if let Some((
+            Frame::Map {
+                pending_key,
+                first_key,
+                ..
+            },
+            _,
+        )) = self.stack.last_mut()
+        {
             *pending_key = Some((key, pos));
+            first_key.get_or_insert(pos);
         }
     }
 }
@@ -303,6 +315,7 @@ impl MarkedEventReceiver for Builder {
                     Frame::Map {
                         map: Map::new(),
                         pending_key: None,
+                        first_key: None,
                         anchor,
                     },
                     pointer,
@@ -312,10 +325,20 @@ impl MarkedEventReceiver for Builder {
                 let Some((frame, pointer)) = self.stack.pop() else {
                     return;
                 };
-                let span = self.spans.get(&pointer).copied().unwrap_or_default();
+                let mut span = self.spans.get(&pointer).copied().unwrap_or_default();
                 let (value, anchor) = match frame {
                     Frame::Seq { items, anchor } => (Value::Array(items), anchor),
-                    Frame::Map { map, anchor, .. } => (Value::Object(map), anchor),
+                    Frame::Map {
+                        map,
+                        anchor,
+                        first_key,
+                        ..
+                    } => {
+                        if let Some(k) = first_key {
+                            span.value = span.value.min(k);
+                        }
+                        (Value::Object(map), anchor)
+                    }
                 };
                 self.add(value, span.value, anchor);
                 // `add` overwrote the span without the key position; restore it.
