@@ -301,7 +301,7 @@ mod erased {
     }
     impl<T: serde::Serialize> Ser for T {
         fn to_yaml(&self) -> Result<String, serde_norway::Error> {
-            serde_norway::to_string(self)
+            serde_norway::to_string(self).map(|y| crate::yamlout::quote_ambiguous(&y))
         }
     }
 }

@@ -221,12 +221,19 @@ fn validate_at(
 fn shaped_branch(root: &Value, pointer: &str, instance: &Value) -> Option<Value> {
     let obj = instance.as_object()?;
     let node = schema_at_raw(root, pointer)?;
-    let branches = node.get("oneOf").or_else(|| node.get("anyOf"))?.as_array()?;
+    let branches = node
+        .get("oneOf")
+        .or_else(|| node.get("anyOf"))?
+        .as_array()?;
     let mut matching = branches.iter().map(|b| resolve(root, b)).filter(|b| {
         let is_object = b.get("properties").is_some();
-        let required_present = b.get("required").and_then(Value::as_array).is_none_or(|req| {
-            req.iter().all(|k| k.as_str().is_some_and(|k| obj.contains_key(k)))
-        });
+        let required_present = b
+            .get("required")
+            .and_then(Value::as_array)
+            .is_none_or(|req| {
+                req.iter()
+                    .all(|k| k.as_str().is_some_and(|k| obj.contains_key(k)))
+            });
         is_object && required_present
     });
     let first = matching.next()?;

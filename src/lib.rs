@@ -16,3 +16,4 @@ pub mod secrets;
 pub mod units;
 pub mod values;
 pub mod yaml;
+pub mod yamlout;

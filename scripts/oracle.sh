@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Checks compiled outputs against independent Python implementations
+# (eth-keys, eth-keyfile, eth-account): every address, enode and keystore.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+python=$("$top/scripts/venv.sh")
+bin="$top/target/release/kuberneteth-values"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# The large example with light keystores (fast), then the default network with
+# standard-strength keystores (what users get).
+sed 's/kdf: standard/kdf: light/' "$top/values/production.yaml" > "$work/net.yaml"
+"$bin" compile -c "$work/net.yaml" -o "$work/values" --secrets "$work/k.secrets.yaml" 2>/dev/null
+"$bin" export -c "$work/net.yaml" -o "$work/export" --secrets "$work/k.secrets.yaml" --ip-range 10.1.0.1 2>/dev/null
+"$python" "$top/tests/oracle/check_outputs.py" "$work/export" "$work/values"
+
+cp "$top/values/kuberneteth.yaml" "$work/default.yaml"
+"$bin" compile -c "$work/default.yaml" -o "$work/dvalues" --secrets "$work/d.secrets.yaml" 2>/dev/null
+"$bin" export -c "$work/default.yaml" -o "$work/dexport" --secrets "$work/d.secrets.yaml" 2>/dev/null
+"$python" "$top/tests/oracle/check_outputs.py" "$work/dexport" "$work/dvalues"
