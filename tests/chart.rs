@@ -1147,3 +1147,306 @@ fn network_policy_limits_p2p_to_the_release() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------
+// The pods' shell steps, run for real with a POSIX shell (busybox when installed, as in
+// the geth image), against the rendered ConfigMaps and a fake nslookup.
+
+fn shell() -> String {
+    let busybox = Command::new("busybox").arg("true").output();
+    if busybox.map(|o| o.status.success()).unwrap_or(false) {
+        "busybox".into()
+    } else {
+        "sh".into()
+    }
+}
+
+struct PrepareRun {
+    status: std::process::ExitStatus,
+    stderr: String,
+    run: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Runs a group's `prepare` init step for `pod`, with peers resolving to 10.96.0.<10+i>
+/// (except those in `unresolvable`).
+fn run_prepare(ex: &Example, group: &str, pod: &str, unresolvable: &[&str]) -> PrepareRun {
+    let docs = ex.render();
+    let public = ex.public();
+    let private = ex.private();
+    let net = public["network"]["name"].as_str().unwrap();
+    let sts = docs
+        .iter()
+        .find(|o| kind(o) == "StatefulSet" && name(o) == format!("{net}-{group}"))
+        .unwrap();
+    let spec = &sts["spec"]["template"]["spec"];
+    let prepare = spec["initContainers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "prepare")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (run, etc, bin) = (d.join("run"), d.join("etc"), d.join("bin"));
+    for p in [
+        &run,
+        &bin,
+        &etc.join("config"),
+        &etc.join("keys"),
+        &etc.join("ethstats"),
+        &etc.join("keystores"),
+    ] {
+        fs::create_dir_all(p).unwrap();
+    }
+    // Mounted ConfigMaps and Secrets, as the kubelet would project them.
+    let cm = docs
+        .iter()
+        .find(|o| kind(o) == "ConfigMap" && name(o) == format!("{net}-{group}-config"))
+        .unwrap();
+    for (k, v) in cm["data"].as_object().unwrap() {
+        fs::write(etc.join("config").join(k), v.as_str().unwrap()).unwrap();
+    }
+    let s = &private["secrets"];
+    for (node, key) in s["nodeKeys"].as_object().unwrap() {
+        fs::write(
+            etc.join("keys").join(format!("{node}.nodekey")),
+            key.as_str().unwrap(),
+        )
+        .unwrap();
+    }
+    let keystore_dir = if public["keystore"]["secret"].as_bool().unwrap() {
+        "keys"
+    } else {
+        "keystores"
+    };
+    for (node, ks) in s["signerKeystores"].as_object().unwrap() {
+        fs::write(
+            etc.join(keystore_dir).join(format!("{node}.keystore")),
+            ks["json"].as_str().unwrap(),
+        )
+        .unwrap();
+    }
+    fs::write(
+        etc.join("keys/password"),
+        s["keystorePassword"].as_str().unwrap(),
+    )
+    .unwrap();
+    fs::write(
+        etc.join("ethstats/secret"),
+        s["ethstatsSecret"].as_str().unwrap(),
+    )
+    .unwrap();
+    fs::write(
+        d.join("resolv.conf"),
+        "search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n",
+    )
+    .unwrap();
+    // A fake nslookup printing busybox's format.
+    let g = public["nodeGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == group)
+        .unwrap();
+    let mut cases = String::new();
+    for (i, h) in g["peerHosts"].as_array().unwrap().iter().enumerate() {
+        let h = h.as_str().unwrap();
+        if !unresolvable.contains(&h) {
+            cases.push_str(&format!(
+                "  {h}.default.svc.cluster.local) printf 'Server:\\t\\t10.96.0.10\\nAddress:\\t10.96.0.10:53\\n\\nName:\\t%s\\nAddress: 10.96.0.{}\\n' \"$1\" ;;\n",
+                10 + i
+            ));
+        }
+    }
+    let fake = format!(
+        "#!/bin/sh\ncase \"$1\" in\n{cases}  *) echo \"** server can't find $1: NXDOMAIN\"; exit 1 ;;\nesac\n"
+    );
+    let ns = bin.join("nslookup");
+    fs::write(&ns, fake).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&ns, fs::Permissions::from_mode(0o755)).unwrap();
+
+    let script = prepare["command"][2]
+        .as_str()
+        .unwrap()
+        .replace("/etc/resolv.conf", &d.join("resolv.conf").to_string_lossy())
+        .replace("/run/kuberneteth", &run.to_string_lossy())
+        .replace("/etc/kuberneteth", &etc.to_string_lossy());
+    let mut cmd = Command::new(shell());
+    if cmd.get_program() == "busybox" {
+        cmd.arg("sh");
+    }
+    cmd.arg("-c").arg(script).arg("prepare");
+    for e in prepare["env"].as_array().unwrap() {
+        if let Some(v) = e["value"].as_str() {
+            cmd.env(e["name"].as_str().unwrap(), v);
+        }
+    }
+    cmd.env("POD_NAME", pod)
+        .env("RESOLVE_TIMEOUT_SECONDS", "2")
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        );
+    let out = cmd.output().unwrap();
+    PrepareRun {
+        status: out.status,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        run,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn prepare_step_writes_the_final_config_and_this_pods_keys() {
+    for ex in examples() {
+        let public = ex.public();
+        let private = ex.private();
+        for g in public["nodeGroups"].as_array().unwrap() {
+            let group = g["name"].as_str().unwrap();
+            let node = &g["nodes"][g["nodes"].as_array().unwrap().len() - 1];
+            let pod = node["name"].as_str().unwrap();
+            let r = run_prepare(ex, group, pod, &[]);
+            assert!(
+                r.status.success(),
+                "{}: prepare failed for {pod}:\n{}",
+                ex.name,
+                r.stderr
+            );
+            let config = fs::read_to_string(r.run.join("config.toml")).unwrap();
+            let mut want = g["config"].as_str().unwrap().to_string();
+            for (i, h) in g["peerHosts"].as_array().unwrap().iter().enumerate() {
+                let h = h.as_str().unwrap();
+                want = want.replace(&format!("@{h}:"), &format!("@10.96.0.{}:", 10 + i));
+            }
+            let want = want.replace("__NODE_NAME__", pod).replace(
+                "__ETHSTATS_SECRET__",
+                private["secrets"]["ethstatsSecret"].as_str().unwrap(),
+            );
+            assert_eq!(config, want, "{}: final config of {pod}", ex.name);
+            assert_eq!(
+                fs::read_to_string(r.run.join("nodekey")).unwrap(),
+                private["secrets"]["nodeKeys"][pod].as_str().unwrap(),
+                "{}: node key of {pod}",
+                ex.name
+            );
+            let address = node["signerAddress"].as_str().unwrap();
+            if address.is_empty() {
+                assert!(
+                    !r.run.join("keystore").exists(),
+                    "{}: {pod} got a keystore",
+                    ex.name
+                );
+                assert!(!r.run.join("password").exists());
+                continue;
+            }
+            let ks = &private["secrets"]["signerKeystores"][pod];
+            let file = r
+                .run
+                .join("keystore")
+                .join(ks["fileName"].as_str().unwrap());
+            assert_eq!(
+                fs::read_to_string(&file).unwrap(),
+                ks["json"].as_str().unwrap()
+            );
+            assert_eq!(
+                fs::read_dir(r.run.join("keystore")).unwrap().count(),
+                1,
+                "only this pod's keystore"
+            );
+            assert_eq!(
+                fs::read_to_string(r.run.join("password")).unwrap(),
+                private["secrets"]["keystorePassword"].as_str().unwrap()
+            );
+            assert_eq!(
+                fs::read_to_string(r.run.join("signer-address"))
+                    .unwrap()
+                    .trim(),
+                address
+            );
+        }
+    }
+}
+
+#[test]
+fn prepare_step_fails_clearly_when_a_peer_does_not_resolve() {
+    let ex = default_example();
+    let public = ex.public();
+    let g = &public["nodeGroups"][0];
+    let pod = g["nodes"][0]["name"].as_str().unwrap();
+    let missing = g["peerHosts"][g["peerHosts"].as_array().unwrap().len() - 1]
+        .as_str()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let r = run_prepare(ex, g["name"].as_str().unwrap(), pod, &[missing]);
+    assert!(!r.status.success(), "prepare succeeded without {missing}");
+    assert!(
+        r.stderr
+            .contains(&format!("peer Service {missing} did not resolve within 2s")),
+        "unclear failure:\n{}",
+        r.stderr
+    );
+    assert!(started.elapsed().as_secs() < 30);
+    assert!(!r.run.join("config.toml").exists());
+}
+
+#[test]
+fn geth_wrapper_appends_this_pods_signer_address() {
+    for ex in examples() {
+        let docs = ex.render();
+        for sts in of_kind(&docs, "StatefulSet") {
+            let geth = &sts["spec"]["template"]["spec"]["containers"][0];
+            let dir = tempfile::tempdir().unwrap();
+            let bin = dir.path().join("bin");
+            fs::create_dir_all(&bin).unwrap();
+            let fake = bin.join("geth");
+            fs::write(&fake, "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n").unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+            fs::write(dir.path().join("signer-address"), "0xAbC\n").unwrap();
+            let script = geth["command"][2]
+                .as_str()
+                .unwrap()
+                .replace("/run/kuberneteth", &dir.path().to_string_lossy());
+            let args: Vec<&str> = geth["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            let out = Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .args(geth["command"][3].as_str())
+                .args(&args)
+                .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                ex.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let got: Vec<String> = String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .map(String::from)
+                .collect();
+            let mut want: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            if serde_json::to_string(&geth["command"])
+                .unwrap()
+                .contains("--unlock")
+            {
+                want.push("--miner.etherbase=0xAbC".into());
+                want.push("--unlock=0xAbC".into());
+            }
+            assert_eq!(got, want, "{}: geth argv of {}", ex.name, name(sts));
+        }
+    }
+}
