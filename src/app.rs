@@ -337,7 +337,7 @@ fn guard_existing(
     if old.genesis.json != new.genesis.json {
         changes.push("the genesis (chain id, consensus settings, gas limit, timestamp, signers or prefunded accounts)");
     }
-    if signers(&old) != signers(&new) {
+    if signers(&old) != signers(new) {
         changes.push("the signer set");
     }
     for g in &new.node_groups {
