@@ -27,7 +27,7 @@ lint:
 test: lint build test-rust test-oracle test-chart live
 
 test-rust:
-	$(CARGO) test --release --locked
+	$(CARGO) test --release --locked --lib --bins --test cli
 
 test-oracle: build
 	scripts/oracle.sh
