@@ -55,8 +55,13 @@ compile_version() { # version outdir
 log "compile $config at $old_version and $new_version"
 compile_version "$old_version" "$work/old"
 compile_version "$new_version" "$work/new"
-network=$(awk '/^network:/ { n = 1; next } n && /^[[:space:]]+name:/ { print $2; exit }' "$work/old/values.yaml")
-[ -n "$network" ] || die "no network.name in the compiled values"
+python=$("$top/scripts/venv.sh")
+signer_pod=$("$python" -c '
+import sys, yaml
+v = yaml.safe_load(open(sys.argv[1]))
+print(next(n["name"] for g in v["nodeGroups"] if g["role"] == "signer" for n in g["nodes"]))
+' "$work/old/values.yaml")
+[ -n "$signer_pod" ] || die "no signer in the compiled values"
 
 if ! kind get clusters 2> /dev/null | grep -qx "$cluster"; then
   log "kind create cluster $cluster"
@@ -72,7 +77,7 @@ block_number() { # pod
 }
 
 assert_blocks_advance() {
-  local pod="$network-signer-0" first now waited=0
+  local pod="$signer_pod" first now waited=0
   first=$(block_number "$pod")
   while :; do
     now=$(block_number "$pod")
