@@ -363,8 +363,13 @@ pub fn build(
                 .collect();
             let mut extra_flags = config.geth.extra_flags.clone();
             extra_flags.extend(g.geth.extra_flags.iter().cloned());
+            let mut group_config = g.clone();
+            // An `rpc` group without an `rpc:` block serves the default RPC (HTTP).
+            if g.role == Role::Rpc && group_config.rpc.is_none() {
+                group_config.rpc = Some(crate::config::Rpc::default());
+            }
             GroupPlan {
-                config: g.clone(),
+                config: group_config,
                 version: GethVersion::parse(&tag).expect("checked before planning"),
                 image: g
                     .geth

@@ -385,6 +385,25 @@ fn values_are_complete_and_consistent() {
 }
 
 #[test]
+fn an_rpc_group_serves_http_by_default() {
+    let (dir, _) = network(&NETWORK.replace(", rpc: {http: true, ws: true}}", "}"));
+    let d = dir.path();
+    let o = compile(d, "out", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = values(d, "out");
+    let rpc = &v["nodeGroups"][1];
+    assert_eq!(rpc["rpc"]["http"], true);
+    assert_eq!(rpc["rpc"]["ws"], false);
+    let toml = rpc["config"].as_str().unwrap();
+    assert!(
+        toml.contains("HTTPPort = 8545")
+            && toml.contains("HTTPModules = [\"eth\", \"net\", \"web3\", \"txpool\"]"),
+        "{toml}"
+    );
+    assert_eq!(v["tests"]["enabled"], true);
+}
+
+#[test]
 fn inspect_lists_nodes_without_private_keys() {
     let (dir, _) = network(NETWORK);
     let d = dir.path();
