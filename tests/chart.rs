@@ -1043,6 +1043,9 @@ fn the_schema_refuses_malformed_values() {
             p["nodeGroups"][0]["rpc"]["service"]["type"] = json!("Public")
         }),
         ("unknown top-level key", |p| p["bogus"] = json!(1)),
+        ("network name is not a DNS label", |p| {
+            p["network"]["name"] = json!("Not_A_Label")
+        }),
         ("nodeGroups is not a list", |p| p["nodeGroups"] = json!({})),
         ("keystore.secret is a string", |p| {
             p["keystore"]["secret"] = json!("yes")
