@@ -42,7 +42,10 @@ pub struct ChartValues {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkValues {
     /// Prefix of every object name (DNS-1123 label).
-    #[schemars(regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"), length(min = 1, max = 53))]
+    #[schemars(
+        regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"),
+        length(min = 1, max = 53)
+    )]
     pub name: String,
     pub chain_id: u64,
     pub network_id: u64,
@@ -95,7 +98,10 @@ pub struct Toggle {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GroupValues {
-    #[schemars(regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"), length(min = 1, max = 40))]
+    #[schemars(
+        regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"),
+        length(min = 1, max = 40)
+    )]
     pub name: String,
     pub role: Role,
     #[schemars(range(min = 1))]
