@@ -220,6 +220,24 @@ pub fn build_plan(
     plan
 }
 
+/// The stages every command that needs keys runs: read, check, load brought keys
+/// and the master secret, plan.
+fn plan_network(
+    config: Option<&Path>,
+    secrets: Option<&Path>,
+    create_secret: bool,
+    keystores: Keystores,
+    warn: &mut dyn FnMut(String),
+) -> Result<(Source, Plan), Failure> {
+    let source = Source::load(config)?;
+    let cfg = source.check(warn)?;
+    let brought = load_brought(&cfg, &source.dir, &source.display)?;
+    let secrets_path = secrets.unwrap_or(&source.default_secrets).to_path_buf();
+    let secret = load_secret(&secrets_path, create_secret, warn)?;
+    let plan = build_plan(&cfg, &secret, &brought, keystores);
+    Ok((source, plan))
+}
+
 pub struct CompileOptions<'a> {
     pub config: Option<&'a Path>,
     pub out: &'a Path,
@@ -232,15 +250,8 @@ pub fn compile(
     opts: &CompileOptions,
     warn: &mut dyn FnMut(String),
 ) -> Result<Vec<String>, Failure> {
-    let source = Source::load(opts.config)?;
-    let cfg = source.check(warn)?;
-    let brought = load_brought(&cfg, &source.dir, &source.display)?;
-    let secrets_path = opts
-        .secrets
-        .map(Path::to_path_buf)
-        .unwrap_or(source.default_secrets.clone());
-    let secret = load_secret(&secrets_path, true, warn)?;
-    let plan = build_plan(&cfg, &secret, &brought, Keystores::Derive);
+    let (source, plan) = plan_network(opts.config, opts.secrets, true, Keystores::Derive, warn)?;
+    let cfg = &plan.config;
     let (public, private) = values::build(&plan);
 
     let values_path = opts.out.join("values.yaml");
@@ -375,11 +386,7 @@ pub fn inspect(
     secrets: Option<&Path>,
     warn: &mut dyn FnMut(String),
 ) -> Result<String, Failure> {
-    let source = Source::load(config)?;
-    let cfg = source.check(warn)?;
-    let brought = load_brought(&cfg, &source.dir, &source.display)?;
-    let secret = load_secret(secrets.unwrap_or(&source.default_secrets), false, warn)?;
-    let plan = build_plan(&cfg, &secret, &brought, Keystores::Skip);
+    let (_, plan) = plan_network(config, secrets, false, Keystores::Skip, warn)?;
     let mut rows = vec![[
         "GROUP".to_string(),
         "ROLE".into(),
@@ -451,15 +458,7 @@ pub struct ExportOptions<'a> {
 
 /// export: the per-node files for running or debugging outside Kubernetes.
 pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<String>, Failure> {
-    let source = Source::load(opts.config)?;
-    let cfg = source.check(warn)?;
-    let brought = load_brought(&cfg, &source.dir, &source.display)?;
-    let secrets_path = opts
-        .secrets
-        .map(Path::to_path_buf)
-        .unwrap_or(source.default_secrets.clone());
-    let secret = load_secret(&secrets_path, true, warn)?;
-    let plan = build_plan(&cfg, &secret, &brought, Keystores::Derive);
+    let (_, plan) = plan_network(opts.config, opts.secrets, true, Keystores::Derive, warn)?;
 
     // Node i (in plan order) gets ip_range + i and port_range + i when given.
     let index: Vec<(String, usize)> = plan

@@ -275,52 +275,22 @@ impl MarkedEventReceiver for Builder {
                     self.add(value, pos, 0);
                 }
             }
-            Event::SequenceStart(anchor, _) => {
-                if self.expecting_key() {
-                    let p = self.child_pointer();
-                    self.fail(pos, p, "a mapping key must be a plain scalar".into());
-                    return;
-                }
-                let pointer = self.child_pointer();
-                self.spans.insert(
-                    pointer.clone(),
-                    Span {
-                        key: self.pending_key_pos(),
-                        value: pos,
-                    },
-                );
-                self.stack.push((
-                    Frame::Seq {
-                        items: Vec::new(),
-                        anchor,
-                    },
-                    pointer,
-                ));
-            }
-            Event::MappingStart(anchor, _) => {
-                if self.expecting_key() {
-                    let p = self.child_pointer();
-                    self.fail(pos, p, "a mapping key must be a plain scalar".into());
-                    return;
-                }
-                let pointer = self.child_pointer();
-                self.spans.insert(
-                    pointer.clone(),
-                    Span {
-                        key: self.pending_key_pos(),
-                        value: pos,
-                    },
-                );
-                self.stack.push((
-                    Frame::Map {
-                        map: Map::new(),
-                        pending_key: None,
-                        first_key: None,
-                        anchor,
-                    },
-                    pointer,
-                ));
-            }
+            Event::SequenceStart(anchor, _) => self.open(
+                Frame::Seq {
+                    items: Vec::new(),
+                    anchor,
+                },
+                pos,
+            ),
+            Event::MappingStart(anchor, _) => self.open(
+                Frame::Map {
+                    map: Map::new(),
+                    pending_key: None,
+                    first_key: None,
+                    anchor,
+                },
+                pos,
+            ),
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some((frame, pointer)) = self.stack.pop() else {
                     return;
@@ -351,6 +321,24 @@ impl MarkedEventReceiver for Builder {
 }
 
 impl Builder {
+    /// Starts a collection at the node about to be added.
+    fn open(&mut self, frame: Frame, pos: Position) {
+        if self.expecting_key() {
+            let p = self.child_pointer();
+            self.fail(pos, p, "a mapping key must be a plain scalar".into());
+            return;
+        }
+        let pointer = self.child_pointer();
+        self.spans.insert(
+            pointer.clone(),
+            Span {
+                key: self.pending_key_pos(),
+                value: pos,
+            },
+        );
+        self.stack.push((frame, pointer));
+    }
+
     fn pending_key_pos(&self) -> Option<Position> {
         match self.stack.last() {
             Some((
