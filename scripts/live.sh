@@ -12,6 +12,8 @@ cd "$top"
 
 command -v node >/dev/null || { echo "live: node is not installed" >&2; exit 1; }
 command -v npm >/dev/null || { echo "live: npm is not installed" >&2; exit 1; }
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)' ||
+  { echo "live: node $(node --version) is too old; the client needs node >= 18" >&2; exit 1; }
 
 # 1. The pinned client, installed only when the lockfile or a patch changed.
 stamp="$live/node_modules/.kuberneteth-live.sha256"
