@@ -102,12 +102,16 @@ def wait_for(what: str, probe, timeout: float, interval: float = 0.5):
 
 # --------------------------------------------------------------------------- processes
 
+try:  # resolved before any fork: the child only makes the call
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    _prctl = None
+
+
 def _die_with_parent() -> None:
     # Linux: the client gets SIGKILL if this driver dies without cleaning up.
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+    if _prctl is not None:
+        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 class Node:
