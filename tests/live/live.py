@@ -149,7 +149,7 @@ class Node:
             f.flush()
             self.proc = subprocess.Popen(self.args(genesis, bootnodes), stdout=f, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, start_new_session=True,
-                                         preexec_fn=_die_with_parent, cwd=HERE)
+                                         preexec_fn=_die_with_parent, cwd=self.datadir)  # the client's logger leaves files in its cwd
         procs[self.proc.pid] = self
 
     def alive(self) -> bool:
