@@ -522,20 +522,10 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
                 password: "password",
             },
             ethstats_url: None,
+            listen_port: Some(e.port),
         };
-        // The group's TOML, but with this node's port.
-        let mut group = plan::GroupPlan {
-            config: g.config.clone(),
-            version: g.version,
-            image: g.image.clone(),
-            pull_policy: g.pull_policy,
-            verbosity: g.verbosity,
-            extra_flags: g.extra_flags.clone(),
-            nodes: Vec::new(),
-        };
-        group.config.p2p_port = e.port;
-        let toml = plan.toml(&group, &layout, &endpoint);
-        let mut args = plan.flags(&group, &layout);
+        let toml = plan.toml(g, &layout, &endpoint);
+        let mut args = plan.flags(g, &layout);
         let pk = n.node_key.public_key();
         let signer_address = n.signer.as_ref().map(|s| s.key.address().to_string());
         if let Some(addr) = &signer_address {

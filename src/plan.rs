@@ -100,6 +100,9 @@ pub struct Layout<'a> {
     pub paths: geth::FlagPaths<'a>,
     /// `Some(url)` writes `[Ethstats] URL`.
     pub ethstats_url: Option<String>,
+    /// The P2P port this node listens on, when it is not its group's (several
+    /// nodes on one host).
+    pub listen_port: Option<u16>,
 }
 
 /// Placeholders the chart's init step replaces (pod name, ethstats secret), so the
@@ -212,7 +215,7 @@ impl Plan {
                 origins: &r.cors,
                 vhosts: Vec::new(),
             }),
-            p2p_port: g.config.p2p_port,
+            p2p_port: layout.listen_port.unwrap_or(g.config.p2p_port),
             max_peers: g.config.max_peers,
             bootstrap_nodes: &boots,
             static_nodes: &statics,

@@ -298,6 +298,7 @@ pub fn pod_layout(plan: &Plan) -> Layout<'static> {
             password: "/run/kuberneteth/password",
         },
         ethstats_url: plan.cluster_ethstats_url(),
+        listen_port: None,
     }
 }
 
