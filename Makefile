@@ -2,7 +2,8 @@
 CONFIG ?= values/kuberneteth.yaml
 OUT ?= out
 CARGO ?= cargo
-BIN := target/release/kuberneteth-values
+# cargo puts the binary under CARGO_TARGET_DIR when that is set.
+BIN := $(or $(CARGO_TARGET_DIR),target)/release/kuberneteth-values
 
 .PHONY: build values test test-rust test-oracle test-chart live bench schema e2e-kind lint
 

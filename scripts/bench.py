@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
-BIN = TOP / "target/release/kuberneteth-values"
+BIN = Path(os.environ.get("CARGO_TARGET_DIR") or TOP / "target") / "release/kuberneteth-values"
 
 
 def network(signers: int, others: int, kdf: str) -> str:

@@ -13,7 +13,7 @@ cd "$top"
 
 k8s_versions=(1.29.0 1.35.0)
 crd_kinds="ServiceMonitor PrometheusRule"
-bin="$top/target/release/kuberneteth-values"
+bin="${CARGO_TARGET_DIR:-$top/target}/release/kuberneteth-values"
 python=$("$top/scripts/venv.sh")
 validate="$(dirname "$python")/kubernetes-validate"
 work=$(mktemp -d)

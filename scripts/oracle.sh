@@ -4,7 +4,7 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 python=$("$top/scripts/venv.sh")
-bin="$top/target/release/kuberneteth-values"
+bin="${CARGO_TARGET_DIR:-$top/target}/release/kuberneteth-values"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
