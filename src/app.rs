@@ -460,7 +460,10 @@ pub struct ExportOptions<'a> {
 pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<String>, Failure> {
     let (_, plan) = plan_network(opts.config, opts.secrets, true, Keystores::Derive, warn)?;
 
-    // Node i (in plan order) gets ip_range + i and port_range + i when given.
+    // Node i (in plan order) gets the address ip_range + i (127.0.0.1 + i by
+    // default) and, when given, the P2P port port_range + i. Each node binds all
+    // its listeners to its own address, so nodes on one host never clash.
+    let ip_range = opts.ip_range.unwrap_or(std::net::Ipv4Addr::LOCALHOST);
     let index: Vec<(String, usize)> = plan
         .all_nodes()
         .enumerate()
@@ -474,13 +477,11 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
             .unwrap_or(0)
     };
     let total = index.len();
-    if let Some(ip) = opts.ip_range {
-        if u32::from(ip).checked_add(total as u32).is_none() {
-            return Err(Failure::new(
-                exit::INVALID,
-                "--ip-range: not enough addresses after the start",
-            ));
-        }
+    if u32::from(ip_range).checked_add(total as u32).is_none() {
+        return Err(Failure::new(
+            exit::INVALID,
+            "--ip-range: not enough addresses after the start",
+        ));
     }
     if let Some(p) = opts.port_range {
         if (p as usize) + total > 65535 {
@@ -493,10 +494,7 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
     let endpoint = |g: &plan::GroupPlan, n: &plan::NodePlan| {
         let i = position(n);
         Endpoint {
-            host: opts
-                .ip_range
-                .map(|ip| std::net::Ipv4Addr::from(u32::from(ip) + i as u32).to_string())
-                .unwrap_or_else(|| n.name.clone()),
+            host: std::net::Ipv4Addr::from(u32::from(ip_range) + i as u32).to_string(),
             port: opts
                 .port_range
                 .map(|p| p + i as u16)
@@ -523,6 +521,8 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
             },
             ethstats_url: None,
             listen_port: Some(e.port),
+            bind_host: Some(&e.host),
+            in_cluster: false,
         };
         let toml = plan.toml(g, &layout, &endpoint);
         let mut args = plan.flags(g, &layout);
@@ -567,7 +567,7 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
             "publicKey": pk.to_hex(),
             "nodeId": hex::encode(pk.node_id()),
             "enode": pk.enode(&e.host, e.port, e.port),
-            "ip": opts.ip_range.map(|_| e.host.clone()),
+            "ip": e.host.clone(),
             "host": e.host,
             "p2pPort": e.port,
             "httpPort": g.config.rpc.as_ref().filter(|r| r.http).map(|r| r.http_port),

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::config::{Consensus, NetworkFile, Role};
+use crate::config::{Consensus, NetworkFile, ResourceName, Role};
 use crate::crypto::Address;
 use crate::diagnostics::{display_path, sort, Diagnostic, Severity};
 use crate::geth::{check_support, Engine, GethVersion};
@@ -569,6 +569,13 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
                     g.replicas
                 ),
             );
+        }
+        for (kind, quantities) in [("requests", &g.resources.requests), ("limits", &g.resources.limits)] {
+            if let Some(q) = quantities.get(&ResourceName::Memory) {
+                if let Err(e) = crate::units::parse_memory(q) {
+                    err(diags, &at(&format!("/resources/{kind}/memory")), e);
+                }
+            }
         }
         if g.partition > g.replicas {
             warn(

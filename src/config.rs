@@ -276,7 +276,9 @@ pub struct Rpc {
     #[schemars(range(min = 1, max = 65535))]
     pub ws_port: u16,
     /// API namespaces served. `admin`, `debug` and `personal` are refused on purpose.
+    /// Never empty: geth reads an empty list as "every API", admin and debug included.
     #[serde(default = "default_api")]
+    #[schemars(length(min = 1))]
     pub api: Vec<RpcApi>,
     /// CORS origins allowed for browser wallets (`*` allows any site).
     #[serde(default)]

@@ -105,6 +105,11 @@ impl Release {
         self.version <= GethVersion::new(1, 14, 13)
     }
 
+    /// `[Eth.Miner] NewPayloadTimeout` is refused from 1.14 on.
+    pub fn toml_new_payload_timeout(&self) -> bool {
+        self.version < GethVersion::new(1, 14, 0)
+    }
+
     /// `--mine`, `--miner.etherbase`, `--unlock` work only before 1.14.
     pub fn clique_sealing_flags(&self) -> bool {
         self.version < GethVersion::new(1, 14, 0)
@@ -113,6 +118,7 @@ impl Release {
 
 /// Inputs of one node group's geth TOML.
 pub struct TomlInput<'a> {
+    pub release: Release,
     pub network_id: u64,
     pub gas_limit: u64,
     pub data_dir: &'a str,
@@ -124,6 +130,10 @@ pub struct TomlInput<'a> {
     pub bootstrap_nodes: &'a [String],
     pub static_nodes: &'a [String],
     pub ethstats_url: Option<String>,
+    /// The address HTTP, WS, the engine API and P2P listen on; `None` in a pod
+    /// (every interface; the engine API on localhost). Several nodes on one host
+    /// need one address each, or their listeners clash.
+    pub bind_host: Option<&'a str>,
 }
 
 pub struct HttpInput<'a> {
@@ -158,7 +168,19 @@ struct EthSection {
 #[serde(rename_all = "PascalCase")]
 struct MinerSection {
     gas_ceil: u64,
+    // geth replaces its whole default [Eth.Miner] with the table it reads, so every
+    // field that must not fall to zero is written (zeros are "sanitized" with a
+    // warning at start-up).
+    gas_price: u64,
+    recommit: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_payload_timeout: Option<u64>,
 }
+
+/// geth's miner defaults (miner.DefaultConfig): 1 gwei, 2 s, 2 s.
+const MINER_GAS_PRICE_WEI: u64 = 1_000_000_000;
+const MINER_RECOMMIT_NS: u64 = 2_000_000_000;
+const MINER_NEW_PAYLOAD_TIMEOUT_NS: u64 = 2_000_000_000;
 
 #[derive(serde::Serialize)]
 struct NodeSection {
@@ -167,7 +189,7 @@ struct NodeSection {
     #[serde(rename = "IPCPath")]
     ipc_path: &'static str,
     #[serde(rename = "HTTPHost", skip_serializing_if = "Option::is_none")]
-    http_host: Option<&'static str>,
+    http_host: Option<String>,
     #[serde(rename = "HTTPPort", skip_serializing_if = "Option::is_none")]
     http_port: Option<u16>,
     #[serde(rename = "HTTPVirtualHosts", skip_serializing_if = "Option::is_none")]
@@ -177,13 +199,15 @@ struct NodeSection {
     #[serde(rename = "HTTPCors", skip_serializing_if = "Option::is_none")]
     http_cors: Option<Vec<String>>,
     #[serde(rename = "WSHost", skip_serializing_if = "Option::is_none")]
-    ws_host: Option<&'static str>,
+    ws_host: Option<String>,
     #[serde(rename = "WSPort", skip_serializing_if = "Option::is_none")]
     ws_port: Option<u16>,
     #[serde(rename = "WSModules", skip_serializing_if = "Option::is_none")]
     ws_modules: Option<Vec<&'static str>>,
     #[serde(rename = "WSOrigins", skip_serializing_if = "Option::is_none")]
     ws_origins: Option<Vec<String>>,
+    #[serde(rename = "AuthAddr", skip_serializing_if = "Option::is_none")]
+    auth_addr: Option<String>,
     #[serde(rename = "P2P")]
     p2p: P2pSection,
 }
@@ -209,23 +233,30 @@ struct EthstatsSection {
 
 /// The TOML text for `--config` (written by us, never by Helm, so integers stay integers).
 pub fn toml(input: &TomlInput) -> String {
+    let bind = input.bind_host.unwrap_or("0.0.0.0").to_string();
     let cfg = GethConfig {
         eth: EthSection {
             network_id: input.network_id,
             sync_mode: "full",
             miner: MinerSection {
                 gas_ceil: input.gas_limit,
+                gas_price: MINER_GAS_PRICE_WEI,
+                recommit: MINER_RECOMMIT_NS,
+                new_payload_timeout: input
+                    .release
+                    .toml_new_payload_timeout()
+                    .then_some(MINER_NEW_PAYLOAD_TIMEOUT_NS),
             },
         },
         node: NodeSection {
             data_dir: input.data_dir.to_string(),
             ipc_path: "geth.ipc",
-            http_host: input.http.as_ref().map(|_| "0.0.0.0"),
+            http_host: input.http.as_ref().map(|_| bind.clone()),
             http_port: input.http.as_ref().map(|h| h.port),
             http_vhosts: input.http.as_ref().map(|h| h.vhosts.clone()),
             http_modules: input.http.as_ref().map(|h| h.modules.clone()),
             http_cors: input.http.as_ref().map(|h| h.origins.to_vec()),
-            ws_host: input.ws.as_ref().map(|_| "0.0.0.0"),
+            ws_host: input.ws.as_ref().map(|_| bind.clone()),
             ws_port: input.ws.as_ref().map(|h| h.port),
             ws_modules: input.ws.as_ref().map(|h| h.modules.clone()),
             ws_origins: input.ws.as_ref().map(|h| h.origins.to_vec()),
@@ -235,8 +266,9 @@ pub fn toml(input: &TomlInput) -> String {
                 bootstrap_nodes: input.bootstrap_nodes.to_vec(),
                 static_nodes: input.static_nodes.to_vec(),
                 trusted_nodes: input.static_nodes.to_vec(),
-                listen_addr: format!(":{}", input.p2p_port),
+                listen_addr: format!("{}:{}", input.bind_host.unwrap_or(""), input.p2p_port),
             },
+            auth_addr: input.bind_host.map(str::to_string),
         },
         ethstats: input
             .ethstats_url
@@ -257,10 +289,28 @@ pub struct FlagPaths<'a> {
 pub struct FlagInput<'a> {
     pub release: Release,
     pub paths: FlagPaths<'a>,
+    /// Also on the command line: without `--networkid` geth takes its mainnet
+    /// start-up path (and its mainnet cache size), whatever the TOML says.
+    pub network_id: u64,
+    /// `--cache` in MiB (see `cache_mib`).
+    pub cache_mib: u64,
     pub verbosity: u8,
     pub metrics_port: Option<u16>,
+    /// See `TomlInput::bind_host`.
+    pub bind_host: Option<&'a str>,
     pub signer: bool,
     pub extra: &'a [String],
+}
+
+/// geth's `--cache` for a container with this memory limit. geth sizes its caches
+/// from the host's RAM, never from the container's limit, and its memory use is
+/// about the cache plus a few hundred MiB: a quarter of the limit leaves room for
+/// the rest. Without a limit, 512 MiB suits a private network's small state.
+pub fn cache_mib(memory_limit_bytes: Option<u64>) -> u64 {
+    match memory_limit_bytes {
+        Some(bytes) => (bytes >> 20).div_ceil(4).clamp(128, 4096),
+        None => 512,
+    }
 }
 
 /// The flags that must be flags on this release (no TOML equivalent, or TOML ignored).
@@ -271,12 +321,14 @@ pub fn flags(input: &FlagInput) -> Vec<String> {
         format!("--config={}", p.config),
         format!("--nodekey={}", p.nodekey),
         "--nat=none".to_string(),
+        format!("--networkid={}", input.network_id),
+        format!("--cache={}", input.cache_mib),
         format!("--verbosity={}", input.verbosity),
     ];
     if let Some(port) = input.metrics_port {
         if input.release.metrics_as_flags() {
             args.push("--metrics".into());
-            args.push("--metrics.addr=0.0.0.0".into());
+            args.push(format!("--metrics.addr={}", input.bind_host.unwrap_or("0.0.0.0")));
             args.push(format!("--metrics.port={port}"));
         }
     }
@@ -326,6 +378,9 @@ mod tests {
     fn toml_is_strict_geth_shape() {
         let statics = vec!["enode://ab@h:30303".to_string()];
         let text = toml(&TomlInput {
+            release: Release {
+                version: GethVersion::new(1, 13, 15),
+            },
             network_id: 4242,
             gas_limit: 30_000_000,
             data_dir: "/data",
@@ -341,9 +396,11 @@ mod tests {
             bootstrap_nodes: &[],
             static_nodes: &statics,
             ethstats_url: None,
+            bind_host: None,
         });
         assert!(text.contains("[Eth]\nNetworkId = 4242\n"), "{text}");
         assert!(text.contains("GasCeil = 30000000"));
+        assert!(text.contains("GasPrice = 1000000000\nRecommit = 2000000000\nNewPayloadTimeout = 2000000000\n"), "{text}");
         assert!(text.contains("BootstrapNodes = []"));
         assert!(text.contains("NoDiscovery = true"));
         assert!(text.contains("HTTPModules = [\"eth\", \"net\"]"), "{text}");
@@ -371,7 +428,10 @@ mod tests {
             },
             verbosity: 3,
             metrics_port: Some(6060),
+            bind_host: None,
             signer: true,
+            network_id: 7,
+            cache_mib: 256,
             extra: &["--x".to_string()],
         });
         assert_eq!(
@@ -380,6 +440,8 @@ mod tests {
                 "--config=c",
                 "--nodekey=n",
                 "--nat=none",
+                "--networkid=7",
+                "--cache=256",
                 "--verbosity=3",
                 "--metrics",
                 "--metrics.addr=0.0.0.0",

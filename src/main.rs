@@ -75,7 +75,7 @@ enum Command {
         /// Output directory
         #[arg(short = 'o', long = "out", value_name = "DIR")]
         out: PathBuf,
-        /// Give node i the IPv4 address START+i in enodes (default: the in-cluster Service names)
+        /// Give node i the IPv4 address START+i: in enodes, and for every port it listens on [default: 127.0.0.1]
         #[arg(long, value_name = "START")]
         ip_range: Option<std::net::Ipv4Addr>,
         /// Give node i the P2P port START+i (for many nodes on one host)

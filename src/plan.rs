@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use ruint::aliases::U256;
 
-use crate::config::{Consensus, Kdf, NetworkFile, NodeGroup, PullPolicy, Role};
+use crate::config::{Consensus, Kdf, NetworkFile, NodeGroup, PullPolicy, ResourceName, Role};
 use crate::crypto::{Address, PrivateKey};
 use crate::genesis::{genesis_json, GenesisInput};
 use crate::geth::{self, GethVersion, HttpInput, Release, TomlInput};
@@ -49,6 +49,15 @@ pub struct GroupPlan {
     pub verbosity: u8,
     pub extra_flags: Vec<String>,
     pub nodes: Vec<NodePlan>,
+}
+
+impl GroupPlan {
+    /// The container's memory limit; the checks have already refused one that
+    /// does not parse.
+    pub fn memory_limit_bytes(&self) -> Option<u64> {
+        let limit = self.config.resources.limits.get(&ResourceName::Memory)?;
+        crate::units::parse_memory(limit).ok()
+    }
 }
 
 pub struct NodePlan {
@@ -103,12 +112,20 @@ pub struct Layout<'a> {
     /// The P2P port this node listens on, when it is not its group's (several
     /// nodes on one host).
     pub listen_port: Option<u16>,
+    /// The address every listener binds to, when not every interface (several
+    /// nodes on one host, one address each).
+    pub bind_host: Option<&'a str>,
+    /// In a pod: the TOML carries the placeholders the chart's init step fills in.
+    pub in_cluster: bool,
 }
 
 /// Placeholders the chart's init step replaces (pod name, ethstats secret), so the
 /// TOML in the public values carries no secret and one text serves every pod.
 pub const NODE_NAME_PLACEHOLDER: &str = "__NODE_NAME__";
 pub const ETHSTATS_SECRET_PLACEHOLDER: &str = "__ETHSTATS_SECRET__";
+/// The pod's namespace and the cluster's DNS domain, known only in the pod.
+pub const NAMESPACE_PLACEHOLDER: &str = "__NAMESPACE__";
+pub const CLUSTER_DOMAIN_PLACEHOLDER: &str = "__CLUSTER_DOMAIN__";
 pub const ETHSTATS_PORT: u16 = 3000;
 
 impl Plan {
@@ -167,13 +184,22 @@ impl Plan {
         }
     }
 
-    /// Host names a client may use for a group's RPC: its Service names and localhost.
-    pub fn rpc_vhosts(&self, g: &GroupPlan) -> Vec<String> {
+    /// Host names a client may use for a group's RPC: localhost, the Ingress host,
+    /// the user's extra names and, in the cluster, every name of the RPC Service
+    /// (short, namespaced, `.svc` and fully qualified), as geth matches them exactly.
+    pub fn rpc_vhosts(&self, g: &GroupPlan, layout: &Layout) -> Vec<String> {
         let net = &self.config.network.name;
-        let mut hosts = vec![
-            "localhost".to_string(),
-            names::rpc_service(net, &g.config.name),
-        ];
+        let service = names::rpc_service(net, &g.config.name);
+        let mut hosts = vec!["localhost".to_string()];
+        if layout.in_cluster {
+            let ns = NAMESPACE_PLACEHOLDER;
+            hosts.extend([
+                service.clone(),
+                format!("{service}.{ns}"),
+                format!("{service}.{ns}.svc"),
+                format!("{service}.{ns}.svc.{CLUSTER_DOMAIN_PLACEHOLDER}"),
+            ]);
+        }
         if let Some(rpc) = &g.config.rpc {
             if rpc.ingress.enabled {
                 hosts.push(rpc.ingress.host.clone());
@@ -198,8 +224,9 @@ impl Plan {
             rpc.map(|r| r.api.iter().map(|a| a.as_str()).collect::<Vec<_>>())
                 .unwrap_or_default()
         };
-        let vhosts = self.rpc_vhosts(g);
+        let vhosts = self.rpc_vhosts(g, layout);
         geth::toml(&TomlInput {
+            release: Release { version: g.version },
             network_id: self.network_id,
             gas_limit: self.config.network.gas_limit,
             data_dir: layout.data_dir,
@@ -220,6 +247,7 @@ impl Plan {
             bootstrap_nodes: &boots,
             static_nodes: &statics,
             ethstats_url: layout.ethstats_url.clone(),
+            bind_host: layout.bind_host,
         })
     }
 
@@ -235,7 +263,10 @@ impl Plan {
                 .metrics
                 .enabled
                 .then_some(g.config.metrics_port),
+            bind_host: layout.bind_host,
             signer: g.config.role == Role::Signer,
+            network_id: self.network_id,
+            cache_mib: geth::cache_mib(g.memory_limit_bytes()),
             extra: &g.extra_flags,
         })
     }

@@ -1,4 +1,5 @@
-//! Ether amounts: `1000 ether`, `5 gwei`, `42 wei` or a bare integer in wei.
+//! Amounts written by people: ether (`1000 ether`, `5 gwei`, `42 wei` or a bare
+//! integer in wei) and Kubernetes memory quantities (`512Mi`, `4Gi`, `1G`).
 
 use ruint::aliases::U256;
 
@@ -51,9 +52,62 @@ fn parse_amount(text: &str) -> Result<U256, String> {
     })
 }
 
+/// A Kubernetes memory quantity in bytes (`512Mi`, `4Gi`, `1G`, `1500000000`), or
+/// why it is not one. Fractions are allowed (`1.5Gi`); CPU-style `m` is not memory.
+pub fn parse_memory(text: &str) -> Result<u64, String> {
+    const SUFFIXES: [(&str, u64); 12] = [
+        ("Ki", 1 << 10),
+        ("Mi", 1 << 20),
+        ("Gi", 1 << 30),
+        ("Ti", 1 << 40),
+        ("Pi", 1 << 50),
+        ("Ei", 1 << 60),
+        ("k", 1_000),
+        ("M", 1_000_000),
+        ("G", 1_000_000_000),
+        ("T", 1_000_000_000_000),
+        ("P", 1_000_000_000_000_000),
+        ("E", 1_000_000_000_000_000_000),
+    ];
+    let bad = || {
+        format!("`{text}` is not a memory quantity; write e.g. `512Mi`, `4Gi` or `2G`")
+    };
+    let (number, unit) = SUFFIXES
+        .iter()
+        .find_map(|(s, m)| text.strip_suffix(s).map(|n| (n, *m)))
+        .unwrap_or((text, 1));
+    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+    if whole.is_empty()
+        || !whole.bytes().all(|c| c.is_ascii_digit())
+        || !frac.bytes().all(|c| c.is_ascii_digit())
+        || frac.len() > 9
+    {
+        return Err(bad());
+    }
+    let whole: u64 = whole.parse().map_err(|_| bad())?;
+    let frac_value: u64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+    let frac_bytes = (u128::from(frac_value) * u128::from(unit)) / 10u128.pow(frac.len() as u32);
+    whole
+        .checked_mul(unit)
+        .and_then(|b| b.checked_add(frac_bytes as u64))
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_quantities() {
+        assert_eq!(parse_memory("512Mi"), Ok(512 << 20));
+        assert_eq!(parse_memory("4Gi"), Ok(4 << 30));
+        assert_eq!(parse_memory("1.5Gi"), Ok(3 << 29));
+        assert_eq!(parse_memory("2G"), Ok(2_000_000_000));
+        assert_eq!(parse_memory("1000"), Ok(1000));
+        for bad in ["", "Gi", "1.5.1Gi", "500m", "-1Gi", "1 Gi", "20000000Ei"] {
+            assert!(parse_memory(bad).is_err(), "{bad}");
+        }
+    }
 
     fn p(s: &str) -> Result<String, String> {
         parse_balance(&Balance::Text(s.into())).map(|v| v.to_string())

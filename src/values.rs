@@ -157,6 +157,8 @@ pub struct Ports {
 pub struct RpcValues {
     pub http: bool,
     pub ws: bool,
+    /// The API namespaces served (what `helm test` may call).
+    pub modules: Vec<String>,
     pub service: RpcServiceValues,
     pub ingress: IngressValues,
     pub allowed_from: Vec<serde_json::Value>,
@@ -299,6 +301,8 @@ pub fn pod_layout(plan: &Plan) -> Layout<'static> {
         },
         ethstats_url: plan.cluster_ethstats_url(),
         listen_port: None,
+        bind_host: None,
+        in_cluster: true,
     }
 }
 
@@ -390,6 +394,11 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
         rpc: RpcValues {
             http: has_rpc && rpc.http,
             ws: has_rpc && rpc.ws,
+            modules: if has_rpc {
+                rpc.api.iter().map(|a| a.as_str().to_string()).collect()
+            } else {
+                Vec::new()
+            },
             service: RpcServiceValues {
                 service_type: rpc.service.service_type,
                 annotations: rpc.service.annotations.clone(),

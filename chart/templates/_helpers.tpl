@@ -185,11 +185,11 @@ secret: {{ .Values.secrets.ethstatsSecret | b64enc | quote }}
 {{- list (include "kuberneteth.group.secretData" .) (include "kuberneteth.ethstats.secretData" .root) | join "\n---\n" | sha256sum -}}
 {{- end -}}
 
-{{/* The first node group that serves HTTP RPC (used by helm test and NOTES). ctx: root */}}
+{{/* The first node group that serves HTTP RPC with the `eth` namespace (used by helm test and NOTES). ctx: root */}}
 {{- define "kuberneteth.httpGroup" -}}
 {{- $found := "" -}}
 {{- range .Values.nodeGroups -}}
-{{- if and (not $found) .rpc.http -}}{{- $found = .name -}}{{- end -}}
+{{- if and (not $found) .rpc.http (has "eth" .rpc.modules) -}}{{- $found = .name -}}{{- end -}}
 {{- end -}}
 {{- $found -}}
 {{- end -}}

@@ -7,10 +7,10 @@ Runs as root inside the pod's network namespace and a fresh mount namespace
     container.py run SPEC.json            # build the root, mount volumes, exec
     container.py exec SPEC.json -- CMD    # a probe: enter that root and exec CMD
 
-`run` builds the container's root file system: a tmpfs holding the image's folders
-(bind-mounted read-only), /etc with the pod's hosts and resolv.conf, /proc, a
-minimal /dev, and every volume at its mountPath (read-only where the mount says
-so). It then applies the securityContext: a read-only root when asked, chroot,
+`run` builds the container's root file system: an overlay of the image's folder
+(read-only) and a tmpfs for the container's writes, the pod's hosts and
+resolv.conf in /etc, /proc, a minimal /dev, and every volume at its mountPath
+(read-only where the mount says so). It then applies the securityContext: a read-only root when asked, chroot,
 the user, group and supplementary groups (fsGroup), no new privileges and no
 capabilities — and execs the command. Its PID (the container's main process) is
 written to SPEC["pidfile"] first, so probes can join its mount namespace with
@@ -54,17 +54,18 @@ def build_root(spec: dict) -> str:
     """Assembles the container's root under spec['root'] and returns it."""
     root = spec["root"]
     mount(None, "/", None, MS_REC | MS_PRIVATE)
-    os.makedirs(root, exist_ok=True)
-    mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m")
-    image = spec["image"]
-    for entry in sorted(os.listdir(image)):
-        if entry != "etc":
-            bind(os.path.join(image, entry), os.path.join(root, entry), read_only=True)
+    # The image read-only below, a tmpfs for the container's own writes above (as
+    # a container runtime's overlay does); mount points for volumes are created
+    # in the upper layer.
+    scratch = root + ".rw"
+    for d in (root, scratch):
+        os.makedirs(d, exist_ok=True)
+    mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m")
+    os.makedirs(os.path.join(scratch, "upper"))
+    os.makedirs(os.path.join(scratch, "work"))
+    mount("overlay", root, "overlay", MS_NOSUID | MS_NODEV,
+          f"lowerdir={spec['image']},upperdir={scratch}/upper,workdir={scratch}/work")
     etc = os.path.join(root, "etc")
-    os.makedirs(etc, exist_ok=True)
-    for name in os.listdir(os.path.join(image, "etc")):
-        with open(os.path.join(image, "etc", name), "rb") as src, open(os.path.join(etc, name), "wb") as dst:
-            dst.write(src.read())
     for name, path in spec["etcFiles"].items():  # hosts, resolv.conf, hostname: shared by the pod
         bind(path, os.path.join(etc, name), read_only=False)
     os.makedirs(os.path.join(root, "proc"), exist_ok=True)
@@ -79,7 +80,7 @@ def build_root(spec: dict) -> str:
     for m in spec["mounts"]:
         bind(m["source"], root + m["mountPath"], read_only=m["readOnly"])
     if spec["readOnlyRootFilesystem"]:
-        mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=16m")
+        mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     return root
 
 

@@ -71,13 +71,9 @@ def handle(ws) -> None:
 def process_request(connection, request):
     if request.path == "/nodes":
         with LOCK:
-            body = json.dumps(SEEN).encode()
-        response = connection.respond(http.HTTPStatus.OK, "")
-        response.body = body
-        response.headers["Content-Type"] = "application/json"
-        response.headers["Content-Length"] = str(len(body))
-        return response
-    if request.path != "/api":
+            body = json.dumps(SEEN)
+        return connection.respond(http.HTTPStatus.OK, body)
+    if request.headers.get("Upgrade", "").lower() != "websocket" or request.path != "/api":
         return connection.respond(http.HTTPStatus.NOT_FOUND, "not found\n")
     return None
 

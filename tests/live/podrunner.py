@@ -311,7 +311,12 @@ class Pod:
     # -- the kubelet loop
     def _kubelet(self) -> None:
         try:
-            self._sandbox()
+            try:
+                self._sandbox()
+            except (OSError, RuntimeError) as e:
+                self.phase = "Failed"
+                self.cluster.event(f"pod {self.name} sandbox failed: {e}")
+                return
             self.cluster.sync_network()
             restart_never = self.spec.get("restartPolicy", "Always") == "Never"
             for c in self.init_containers:
@@ -355,7 +360,7 @@ class Pod:
             c.start()
             began = time.monotonic()
             killed_by_probe = self._probe_until_exit(c)
-            if killed_by_probe:
+            if killed_by_probe or self.deleting.is_set():
                 c.stop(float(self.spec.get("terminationGracePeriodSeconds", 30)))
             code = c.wait()
             c.started = c.ready = False
@@ -694,6 +699,10 @@ class Cluster:
 
     # -- network
     def _network(self) -> None:
+        # Named network namespaces live in /run/netns: a tmpfs of this mount
+        # namespace, so none outlives the runner.
+        os.makedirs("/run/netns", exist_ok=True)
+        run("mount", "-t", "tmpfs", "-o", "mode=0755", "tmpfs", "/run/netns")
         for cmd in (["ip", "link", "set", "lo", "up"],
                     ["ip", "link", "add", "kbr0", "type", "bridge"],
                     ["ip", "addr", "add", f"{GATEWAY}/16", "dev", "kbr0"],
