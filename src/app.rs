@@ -523,6 +523,7 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
             },
             ethstats_url: None,
             listen_port: Some(e.port),
+            namespace: None,
         };
         let toml = plan.toml(g, &layout, &endpoint);
         let mut args = plan.flags(g, &layout);

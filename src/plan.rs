@@ -103,12 +103,17 @@ pub struct Layout<'a> {
     /// The P2P port this node listens on, when it is not its group's (several
     /// nodes on one host).
     pub listen_port: Option<u16>,
+    /// The Kubernetes namespace of the Services (or its placeholder), for the
+    /// namespaced names clients may reach RPC under; `None` outside Kubernetes.
+    pub namespace: Option<&'a str>,
 }
 
 /// Placeholders the chart's init step replaces (pod name, ethstats secret), so the
 /// TOML in the public values carries no secret and one text serves every pod.
 pub const NODE_NAME_PLACEHOLDER: &str = "__NODE_NAME__";
 pub const ETHSTATS_SECRET_PLACEHOLDER: &str = "__ETHSTATS_SECRET__";
+/// Replaced by the chart with the release namespace.
+pub const NAMESPACE_PLACEHOLDER: &str = "__NAMESPACE__";
 pub const ETHSTATS_PORT: u16 = 3000;
 
 impl Plan {
@@ -167,13 +172,17 @@ impl Plan {
         }
     }
 
-    /// Host names a client may use for a group's RPC: its Service names and localhost.
-    pub fn rpc_vhosts(&self, g: &GroupPlan) -> Vec<String> {
-        let net = &self.config.network.name;
-        let mut hosts = vec![
-            "localhost".to_string(),
-            names::rpc_service(net, &g.config.name),
-        ];
+    /// Host names a client may use for a group's RPC: localhost, its Service's
+    /// names (short, and in `namespace`: `.ns`, `.ns.svc`, `.ns.svc.cluster.local`),
+    /// the Ingress host and the user's own.
+    pub fn rpc_vhosts(&self, g: &GroupPlan, namespace: Option<&str>) -> Vec<String> {
+        let service = names::rpc_service(&self.config.network.name, &g.config.name);
+        let mut hosts = vec!["localhost".to_string(), service.clone()];
+        if let Some(ns) = namespace {
+            for suffix in ["", ".svc", ".svc.cluster.local"] {
+                hosts.push(format!("{service}.{ns}{suffix}"));
+            }
+        }
         if let Some(rpc) = &g.config.rpc {
             if rpc.ingress.enabled {
                 hosts.push(rpc.ingress.host.clone());
@@ -198,7 +207,7 @@ impl Plan {
             rpc.map(|r| r.api.iter().map(|a| a.as_str()).collect::<Vec<_>>())
                 .unwrap_or_default()
         };
-        let vhosts = self.rpc_vhosts(g);
+        let vhosts = self.rpc_vhosts(g, layout.namespace);
         geth::toml(&TomlInput {
             network_id: self.network_id,
             gas_limit: self.config.network.gas_limit,

@@ -109,7 +109,8 @@ pub struct GroupValues {
     /// The geth release (= image tag), for the version label.
     pub geth_version: String,
     pub image: Image,
-    /// geth TOML text with `__NODE_NAME__` and `__ETHSTATS_SECRET__` placeholders.
+    /// geth TOML text with `__NODE_NAME__` and `__ETHSTATS_SECRET__` placeholders (the
+    /// init step fills them) and `__NAMESPACE__` (the chart fills it).
     pub config: String,
     /// geth flags for this release and role.
     pub args: Vec<String>,
@@ -299,6 +300,7 @@ pub fn pod_layout(plan: &Plan) -> Layout<'static> {
         },
         ethstats_url: plan.cluster_ethstats_url(),
         listen_port: None,
+        namespace: Some(crate::plan::NAMESPACE_PLACEHOLDER),
     }
 }
 

@@ -366,10 +366,17 @@ fn values_are_complete_and_consistent() {
     let rpc = &groups[1];
     assert_eq!(rpc["unlockSigner"], false);
     let toml = rpc["config"].as_str().unwrap();
-    assert!(
-        toml.contains("HTTPVirtualHosts = [\"localhost\", \"testnet-rpc-rpc\"]"),
-        "{toml}"
-    );
+    let vhosts = toml_of(rpc)["Node"]["HTTPVirtualHosts"].clone();
+    for host in [
+        "localhost",
+        "testnet-rpc-rpc",
+        "testnet-rpc-rpc.__NAMESPACE__.svc.cluster.local",
+    ] {
+        assert!(
+            vhosts.as_array().unwrap().contains(&host.into()),
+            "{host}: {vhosts}"
+        );
+    }
     assert!(toml.contains("BootstrapNodes = []"));
     for n in signer["nodes"].as_array().unwrap() {
         assert!(toml.contains(n["enode"].as_str().unwrap()));
@@ -382,6 +389,12 @@ fn values_are_complete_and_consistent() {
     assert!(
         genesis["alloc"]["0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"]["balance"] == "0x12a05f200"
     );
+}
+
+/// A group's geth TOML (from the values), as JSON.
+fn toml_of(group: &serde_json::Value) -> serde_json::Value {
+    let parsed: toml::Value = toml::from_str(group["config"].as_str().unwrap()).unwrap();
+    serde_json::to_value(parsed).unwrap()
 }
 
 #[test]
