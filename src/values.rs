@@ -541,6 +541,63 @@ pub fn json_schema() -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::{BroughtKeys, Keystores};
+    use crate::secrets::MasterSecret;
+
+    /// The public values of a network with `signers` signers and a group `g` of `role`.
+    fn values_with(signers: u32, role: &str, replicas: u32) -> ChartValues {
+        let text = format!(
+            "network: {{name: n, chainId: 31337, consensus: {{clique: {{}}}}}}\n\
+             nodes:\n  - {{name: signer, role: signer, replicas: {signers}}}\n  \
+             - {{name: g, role: {role}, replicas: {replicas}}}\n"
+        );
+        let checked = crate::check::check(&text).unwrap_or_else(|d| panic!("{d:?}"));
+        let plan = crate::plan::build(
+            &checked.config,
+            &MasterSecret::from_bytes([7; 32]),
+            &BroughtKeys::default(),
+            Keystores::Skip,
+            &|| {},
+        );
+        build(&plan).0
+    }
+
+    /// How many pods of a group a drain may take at once (None: no PDB, all of them).
+    fn disruptions_allowed(g: &GroupValues) -> Option<u32> {
+        let pdb = &g.pod_disruption_budget;
+        pdb.enabled.then(|| {
+            g.replicas
+                .checked_sub(pdb.min_available)
+                .expect("minAvailable <= replicas")
+        })
+    }
+
+    #[test]
+    fn a_non_signer_group_lets_a_drain_take_one_pod_at_a_time() {
+        for role in ["rpc", "full", "bootnode"] {
+            for replicas in 1..=4 {
+                let v = values_with(3, role, replicas);
+                let g = &v.node_groups[1];
+                // One pod: no PDB (minAvailable 1 of 1 would block every drain);
+                // more: minAvailable = replicas - 1, so a drain never waits forever.
+                let want = if replicas == 1 { None } else { Some(1) };
+                assert_eq!(disruptions_allowed(g), want, "{role} × {replicas}");
+            }
+        }
+    }
+
+    #[test]
+    fn signer_pdb_keeps_a_clique_majority_and_allows_what_it_can_spare() {
+        for signers in 1..=6 {
+            let v = values_with(signers, "rpc", 1);
+            let spare = signers - (signers / 2 + 1);
+            assert_eq!(
+                disruptions_allowed(&v.node_groups[0]),
+                Some(spare),
+                "{signers} signers"
+            );
+        }
+    }
 
     #[test]
     fn image_split() {
