@@ -398,6 +398,39 @@ fn toml_of(group: &serde_json::Value) -> serde_json::Value {
 }
 
 #[test]
+fn a_network_id_unlike_the_chain_id_goes_to_geth_and_the_chain_id_to_the_genesis() {
+    let (dir, _) = network(&NETWORK.replace("chainId: 31337", "chainId: 31337\n  networkId: 777"));
+    let d = dir.path();
+    let o = compile(d, "out", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = values(d, "out");
+    assert_eq!(v["network"]["chainId"], 31337);
+    assert_eq!(v["network"]["networkId"], 777);
+    let genesis: serde_json::Value =
+        serde_json::from_str(v["genesis"]["json"].as_str().unwrap()).unwrap();
+    assert_eq!(genesis["config"]["chainId"], 31337);
+    for g in v["nodeGroups"].as_array().unwrap() {
+        assert_eq!(toml_of(g)["Eth"]["NetworkId"], 777, "{}", g["name"]);
+        for a in g["args"].as_array().unwrap() {
+            if let Some(id) = a.as_str().unwrap().strip_prefix("--networkid=") {
+                assert_eq!(id, "777");
+            }
+        }
+    }
+    let o = run(&["export", "-c", "net.yaml", "-o", "exp"], d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let genesis: serde_json::Value = serde_json::from_str(&read(d, "exp/genesis.json")).unwrap();
+    assert_eq!(genesis["config"]["chainId"], 31337);
+    let toml: toml::Value =
+        toml::from_str(&read(d, "exp/nodes/testnet-rpc-0/config.toml")).unwrap();
+    assert_eq!(toml["Eth"]["NetworkId"].as_integer(), Some(777));
+    assert!(
+        !read(d, "exp/nodes/testnet-rpc-0/config.toml").contains("__NAMESPACE__"),
+        "outside Kubernetes nothing fills the namespace in"
+    );
+}
+
+#[test]
 fn an_rpc_group_serves_http_by_default() {
     let (dir, _) = network(&NETWORK.replace(", rpc: {http: true, ws: true}}", "}"));
     let d = dir.path();
@@ -615,6 +648,7 @@ fn no_arguments_compiles_the_default_network() {
 fn help_and_completions() {
     let dir = tempfile::tempdir().unwrap();
     let o = run(&["--help"], dir.path());
+    assert!(o.status.success(), "--help exits {:?}", o.status.code());
     assert!(String::from_utf8_lossy(&o.stdout).contains("Examples:"));
     let o = run(&["completions", "bash"], dir.path());
     assert!(
