@@ -341,6 +341,16 @@ fn containers(spec: &Value) -> Vec<&Value> {
     v
 }
 
+/// Writes an executable stand-in for the tool `name` into `bin` (created if needed).
+fn install_fake(bin: &Path, name: &str, script: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    fs::create_dir_all(bin).unwrap();
+    let path = bin.join(name);
+    fs::write(&path, script).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
 /// The rendered object of kind `k` named `n`.
 fn object<'a>(docs: &'a [Value], k: &str, n: &str) -> &'a Value {
     docs.iter()
@@ -770,12 +780,13 @@ fn no_private_key_material_outside_secrets() {
     }
 }
 
+const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 fn base64_decode(text: &str) -> Vec<u8> {
-    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let sextets: Vec<u32> = text
         .bytes()
         .take_while(|&b| b != b'=')
-        .map(|b| T.iter().position(|&t| t == b).expect("base64") as u32)
+        .map(|b| BASE64.iter().position(|&t| t == b).expect("base64") as u32)
         .collect();
     let mut out = Vec::new();
     for chunk in sextets.chunks(4) {
@@ -789,14 +800,13 @@ fn base64_decode(text: &str) -> Vec<u8> {
 }
 
 fn base64(data: &[u8]) -> String {
-    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::new();
     for c in data.chunks(3) {
         let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
         let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for i in 0..4 {
             if i <= c.len() {
-                s.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+                s.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
             } else {
                 s.push('=');
             }
@@ -872,11 +882,13 @@ exec node -e '
 ' "$expr"
 "#;
 
-/// Runs a probe's exec command against the fake geth: (passed, geth's argv).
-fn run_probe(command: &[String], state: NodeState) -> (bool, Vec<String>) {
-    static CACHE: OnceLock<
-        std::sync::Mutex<BTreeMap<(Vec<String>, NodeState), (bool, Vec<String>)>>,
-    > = OnceLock::new();
+/// What a probe run gave: whether it passed, and the argv of the `geth` it ran.
+type ProbeRun = (bool, Vec<String>);
+
+/// Runs a probe's exec command against the fake geth (each command and state once).
+fn run_probe(command: &[String], state: NodeState) -> ProbeRun {
+    type Runs = BTreeMap<(Vec<String>, NodeState), ProbeRun>;
+    static CACHE: OnceLock<std::sync::Mutex<Runs>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let key = (command.to_vec(), state);
     if let Some(hit) = cache.lock().unwrap().get(&key) {
@@ -884,11 +896,7 @@ fn run_probe(command: &[String], state: NodeState) -> (bool, Vec<String>) {
     }
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("bin");
-    fs::create_dir_all(&bin).unwrap();
-    let fake = bin.join("geth");
-    fs::write(&fake, FAKE_ATTACH).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+    let fake = install_fake(&bin, "geth", FAKE_ATTACH);
     let argv_file = dir.path().join("argv");
     let program = if command[0] == "geth" {
         fake.to_string_lossy().into_owned()
@@ -1461,9 +1469,7 @@ fn run_prepare(ex: &Example, group: &str, pod: &str, unresolvable: &[&str]) -> P
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (run, etc, bin) = (d.join("run"), d.join("etc"), d.join("bin"));
-    for p in [&run, &bin] {
-        fs::create_dir_all(p).unwrap();
-    }
+    fs::create_dir_all(&run).unwrap();
     // The ConfigMaps and Secrets the step mounts, projected from the rendered objects
     // as the kubelet would: one file per key in the volume's mount path.
     let mut mounted = 0;
@@ -1531,10 +1537,7 @@ fn run_prepare(ex: &Example, group: &str, pod: &str, unresolvable: &[&str]) -> P
     let fake = format!(
         "#!/bin/sh\ncase \"$1\" in\n{cases}  *) echo \"** server can't find $1: NXDOMAIN\"; exit 1 ;;\nesac\n"
     );
-    let ns = bin.join("nslookup");
-    fs::write(&ns, fake).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&ns, fs::Permissions::from_mode(0o755)).unwrap();
+    install_fake(&bin, "nslookup", &fake);
 
     let script = prepare["command"][2]
         .as_str()
@@ -1675,11 +1678,11 @@ fn geth_wrapper_appends_this_pods_signer_address() {
             let geth = &sts["spec"]["template"]["spec"]["containers"][0];
             let dir = tempfile::tempdir().unwrap();
             let bin = dir.path().join("bin");
-            fs::create_dir_all(&bin).unwrap();
-            let fake = bin.join("geth");
-            fs::write(&fake, "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n").unwrap();
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+            install_fake(
+                &bin,
+                "geth",
+                "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n",
+            );
             fs::write(dir.path().join("signer-address"), "0xAbC\n").unwrap();
             let script = geth["command"][2]
                 .as_str()
