@@ -20,3 +20,9 @@ cp "$top/values/kuberneteth.yaml" "$work/default.yaml"
 "$bin" compile -c "$work/default.yaml" -o "$work/dvalues" --secrets "$work/d.secrets.yaml" 2>/dev/null
 "$bin" export -c "$work/default.yaml" -o "$work/dexport" --secrets "$work/d.secrets.yaml" 2>/dev/null
 "$python" "$top/tests/oracle/check_outputs.py" "$work/dexport" "$work/dvalues" "$work/default.yaml" "$work/d.secrets.yaml"
+
+# Every port moved and a network id unlike the chain id (light keystores).
+cp "$top/tests/chart/networks/odd-ports.yaml" "$work/odd.yaml"
+"$bin" compile -c "$work/odd.yaml" -o "$work/ovalues" --secrets "$work/o.secrets.yaml" 2>/dev/null
+"$bin" export -c "$work/odd.yaml" -o "$work/oexport" --secrets "$work/o.secrets.yaml" 2>/dev/null
+"$python" "$top/tests/oracle/check_outputs.py" "$work/oexport" "$work/ovalues" "$work/odd.yaml" "$work/o.secrets.yaml"
