@@ -488,26 +488,33 @@ pub fn keystore_count(config: &NetworkFile) -> u64 {
     signers + accounts
 }
 
+/// Test support: the plan of a network file's text (which must pass the checks).
+#[cfg(test)]
+pub(crate) fn plan_of(text: &str, secret: [u8; 32], keystores: Keystores) -> Plan {
+    let checked = crate::check::check(text).unwrap_or_else(|d| panic!("{d:?}"));
+    let secret = MasterSecret::from_bytes(secret);
+    build(
+        &checked.config,
+        &secret,
+        &BroughtKeys::default(),
+        keystores,
+        &|| {},
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// A fixed master secret (0x00, 0x01, … 0x1f) and one of everything that is derived.
     fn known_plan() -> Plan {
-        let checked = crate::check::check(
+        plan_of(
             "network: {name: kat, chainId: 31337, consensus: {clique: {}}}\n\
              nodes:\n  - {name: signer, role: signer}\n  - {name: rpc, role: rpc}\n\
              accounts:\n  - {name: deployer, balance: 1 ether}\n\
              keystore: {kdf: light}\n",
-        )
-        .unwrap_or_else(|d| panic!("{d:?}"));
-        let secret = MasterSecret::from_bytes(std::array::from_fn(|i| i as u8));
-        build(
-            &checked.config,
-            &secret,
-            &BroughtKeys::default(),
+            std::array::from_fn(|i| i as u8),
             Keystores::Derive,
-            &|| {},
         )
     }
 

@@ -541,25 +541,17 @@ pub fn json_schema() -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{BroughtKeys, Keystores};
-    use crate::secrets::MasterSecret;
+    use crate::plan::{plan_of, Keystores};
 
-    /// The public values of a network with `signers` signers and a group `g` of `role`.
+    /// The public values of a network with `signers` signers and a group `g` of
+    /// `replicas` nodes with `role`.
     fn values_with(signers: u32, role: &str, replicas: u32) -> ChartValues {
         let text = format!(
             "network: {{name: n, chainId: 31337, consensus: {{clique: {{}}}}}}\n\
              nodes:\n  - {{name: signer, role: signer, replicas: {signers}}}\n  \
              - {{name: g, role: {role}, replicas: {replicas}}}\n"
         );
-        let checked = crate::check::check(&text).unwrap_or_else(|d| panic!("{d:?}"));
-        let plan = crate::plan::build(
-            &checked.config,
-            &MasterSecret::from_bytes([7; 32]),
-            &BroughtKeys::default(),
-            Keystores::Skip,
-            &|| {},
-        );
-        build(&plan).0
+        build(&plan_of(&text, [7; 32], Keystores::Skip)).0
     }
 
     /// How many pods of a group a drain may take at once (None: no PDB, all of them).
