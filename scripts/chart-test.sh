@@ -5,8 +5,9 @@
 #     for Kubernetes 1.29 and 1.35 (CRD kinds ServiceMonitor, PrometheusRule skipped);
 #   - cargo test --test chart (assertions on the rendered objects, golden rendering);
 #   - tests/e2e-kind.sh checked with bash -n (and shellcheck when installed).
-# Examples: every values/*.yaml compiled by kuberneteth-values, plus the hand-made
-# pairs in tests/chart/fixtures/ (what the examples do not cover).
+# Examples: every values/*.yaml and tests/chart/networks/*.yaml (test networks: a single
+# node; moved ports and a network id unlike the chain id) compiled by kuberneteth-values,
+# plus the hand-made pairs in tests/chart/fixtures/ (what the examples do not cover).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -33,10 +34,11 @@ compiler_ready() {
   case "$help" in *sage*--secrets*|*--secrets*sage*) return 0 ;; *) return 1 ;; esac
 }
 if compiler_ready; then
-  for cfg in values/*.yaml; do
+  for cfg in values/*.yaml tests/chart/networks/*.yaml; do
     case "$cfg" in *.secrets.yaml) continue ;; esac
     stem=$(basename "$cfg" .yaml)
-    dir="$work/compiled/$stem"
+    case "$cfg" in tests/*) stem="network:$stem" ;; esac
+    dir="$work/compiled/${stem//:/_}"
     mkdir -p "$dir"
     if "$bin" compile -c "$cfg" --secrets "$dir/k.secrets.yaml" -o "$dir/out" > "$dir/compile.log" 2>&1; then
       ok "compile $cfg"

@@ -522,7 +522,7 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
             ethstats_url: None,
             listen_port: Some(e.port),
             bind_host: Some(&e.host),
-            in_cluster: false,
+            namespace: None,
         };
         let toml = plan.toml(g, &layout, &endpoint);
         let mut args = plan.flags(g, &layout);

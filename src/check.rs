@@ -570,7 +570,10 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
                 ),
             );
         }
-        for (kind, quantities) in [("requests", &g.resources.requests), ("limits", &g.resources.limits)] {
+        for (kind, quantities) in [
+            ("requests", &g.resources.requests),
+            ("limits", &g.resources.limits),
+        ] {
             if let Some(q) = quantities.get(&ResourceName::Memory) {
                 if let Err(e) = crate::units::parse_memory(q) {
                     err(diags, &at(&format!("/resources/{kind}/memory")), e);
@@ -676,6 +679,42 @@ mod tests {
         let known = vec!["replicas".to_string(), "role".to_string()];
         assert_eq!(closest("replica", &known).as_deref(), Some("replicas"));
         assert_eq!(closest("zzz", &known), None);
+    }
+
+    /// Every pair of a group's ports clashes in turn, whether or not the two are
+    /// neighbours in the order the ports are listed.
+    #[test]
+    fn a_port_clash_is_found_between_any_two_ports_of_a_group() {
+        let names = ["p2pPort", "metricsPort", "rpc.httpPort", "rpc.wsPort"];
+        let defaults = [30303, 6060, 8545, 8546];
+        for a in 0..names.len() {
+            for b in a + 1..names.len() {
+                let mut ports = defaults;
+                (ports[a], ports[b]) = (40000, 40000);
+                let text = format!(
+                    "network: {{name: n, chainId: 31337, consensus: {{clique: {{}}}}}}\n\
+                     nodes:\n  - {{name: signer, role: signer, replicas: 3}}\n  \
+                     - {{name: rpc, role: rpc, p2pPort: {}, metricsPort: {}, \
+                     rpc: {{http: true, ws: true, httpPort: {}, wsPort: {}}}}}\n",
+                    ports[0], ports[1], ports[2], ports[3]
+                );
+                let diags = match check(&text) {
+                    Ok(_) => panic!("{} = {} passed", names[a], names[b]),
+                    Err(d) => d,
+                };
+                assert!(
+                    diags.iter().any(|d| {
+                        let m = d.to_string();
+                        m.contains("port 40000 is used by both")
+                            && m.contains(names[a])
+                            && m.contains(names[b])
+                    }),
+                    "{} = {}: {diags:?}",
+                    names[a],
+                    names[b]
+                );
+            }
+        }
     }
 
     #[test]

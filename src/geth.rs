@@ -328,7 +328,10 @@ pub fn flags(input: &FlagInput) -> Vec<String> {
     if let Some(port) = input.metrics_port {
         if input.release.metrics_as_flags() {
             args.push("--metrics".into());
-            args.push(format!("--metrics.addr={}", input.bind_host.unwrap_or("0.0.0.0")));
+            args.push(format!(
+                "--metrics.addr={}",
+                input.bind_host.unwrap_or("0.0.0.0")
+            ));
             args.push(format!("--metrics.port={port}"));
         }
     }
@@ -400,7 +403,12 @@ mod tests {
         });
         assert!(text.contains("[Eth]\nNetworkId = 4242\n"), "{text}");
         assert!(text.contains("GasCeil = 30000000"));
-        assert!(text.contains("GasPrice = 1000000000\nRecommit = 2000000000\nNewPayloadTimeout = 2000000000\n"), "{text}");
+        assert!(
+            text.contains(
+                "GasPrice = 1000000000\nRecommit = 2000000000\nNewPayloadTimeout = 2000000000\n"
+            ),
+            "{text}"
+        );
         assert!(text.contains("BootstrapNodes = []"));
         assert!(text.contains("NoDiscovery = true"));
         assert!(text.contains("HTTPModules = [\"eth\", \"net\"]"), "{text}");

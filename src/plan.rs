@@ -115,15 +115,16 @@ pub struct Layout<'a> {
     /// The address every listener binds to, when not every interface (several
     /// nodes on one host, one address each).
     pub bind_host: Option<&'a str>,
-    /// In a pod: the TOML carries the placeholders the chart's init step fills in.
-    pub in_cluster: bool,
+    /// The Kubernetes namespace of the Services (or its placeholder), for the
+    /// namespaced names clients may reach RPC under; `None` outside Kubernetes.
+    pub namespace: Option<&'a str>,
 }
 
 /// Placeholders the chart's init step replaces (pod name, ethstats secret), so the
 /// TOML in the public values carries no secret and one text serves every pod.
 pub const NODE_NAME_PLACEHOLDER: &str = "__NODE_NAME__";
 pub const ETHSTATS_SECRET_PLACEHOLDER: &str = "__ETHSTATS_SECRET__";
-/// The pod's namespace and the cluster's DNS domain, known only in the pod.
+/// Replaced by the chart with the release namespace and the cluster's DNS domain.
 pub const NAMESPACE_PLACEHOLDER: &str = "__NAMESPACE__";
 pub const CLUSTER_DOMAIN_PLACEHOLDER: &str = "__CLUSTER_DOMAIN__";
 pub const ETHSTATS_PORT: u16 = 3000;
@@ -184,21 +185,17 @@ impl Plan {
         }
     }
 
-    /// Host names a client may use for a group's RPC: localhost, the Ingress host,
-    /// the user's extra names and, in the cluster, every name of the RPC Service
-    /// (short, namespaced, `.svc` and fully qualified), as geth matches them exactly.
-    pub fn rpc_vhosts(&self, g: &GroupPlan, layout: &Layout) -> Vec<String> {
-        let net = &self.config.network.name;
-        let service = names::rpc_service(net, &g.config.name);
-        let mut hosts = vec!["localhost".to_string()];
-        if layout.in_cluster {
-            let ns = NAMESPACE_PLACEHOLDER;
-            hosts.extend([
-                service.clone(),
-                format!("{service}.{ns}"),
-                format!("{service}.{ns}.svc"),
-                format!("{service}.{ns}.svc.{CLUSTER_DOMAIN_PLACEHOLDER}"),
-            ]);
+    /// Host names a client may use for a group's RPC: localhost, its Service's
+    /// names (short, and in `namespace`: `.ns`, `.ns.svc`, `.ns.svc.<cluster domain>`),
+    /// the Ingress host and the user's own. geth matches them exactly.
+    pub fn rpc_vhosts(&self, g: &GroupPlan, namespace: Option<&str>) -> Vec<String> {
+        let service = names::rpc_service(&self.config.network.name, &g.config.name);
+        let mut hosts = vec!["localhost".to_string(), service.clone()];
+        if let Some(ns) = namespace {
+            let domain = format!(".svc.{CLUSTER_DOMAIN_PLACEHOLDER}");
+            for suffix in ["", ".svc", &domain] {
+                hosts.push(format!("{service}.{ns}{suffix}"));
+            }
         }
         if let Some(rpc) = &g.config.rpc {
             if rpc.ingress.enabled {
@@ -224,7 +221,7 @@ impl Plan {
             rpc.map(|r| r.api.iter().map(|a| a.as_str()).collect::<Vec<_>>())
                 .unwrap_or_default()
         };
-        let vhosts = self.rpc_vhosts(g, layout);
+        let vhosts = self.rpc_vhosts(g, layout.namespace);
         geth::toml(&TomlInput {
             release: Release { version: g.version },
             network_id: self.network_id,
@@ -508,4 +505,116 @@ pub fn keystore_count(config: &NetworkFile) -> u64 {
         .filter(|a| a.address.is_none() && a.keystore.is_none())
         .count() as u64;
     signers + accounts
+}
+
+/// Test support: the plan of a network file's text (which must pass the checks).
+#[cfg(test)]
+pub(crate) fn plan_of(text: &str, secret: [u8; 32], keystores: Keystores) -> Plan {
+    let checked = crate::check::check(text).unwrap_or_else(|d| panic!("{d:?}"));
+    let secret = MasterSecret::from_bytes(secret);
+    build(
+        &checked.config,
+        &secret,
+        &BroughtKeys::default(),
+        keystores,
+        &|| {},
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fixed master secret (0x00, 0x01, … 0x1f) and one of everything that is derived.
+    fn known_plan() -> Plan {
+        plan_of(
+            "network: {name: kat, chainId: 31337, consensus: {clique: {}}}\n\
+             nodes:\n  - {name: signer, role: signer}\n  - {name: rpc, role: rpc}\n\
+             accounts:\n  - {name: deployer, balance: 1 ether}\n\
+             keystore: {kdf: light}\n",
+            std::array::from_fn(|i| i as u8),
+            Keystores::Derive,
+        )
+    }
+
+    fn keystore_nonces(json: &str) -> (String, String, String) {
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        let s = |p: &str| v.pointer(p).unwrap().as_str().unwrap().to_string();
+        (
+            s("/crypto/kdfparams/salt"),
+            s("/crypto/cipherparams/iv"),
+            s("/id"),
+        )
+    }
+
+    /// Every derivation label, pinned: a changed label or derivation re-keys every
+    /// existing network on upgrade, so it must fail here and be made deliberately.
+    /// The answers are HKDF-SHA256(salt "kuberneteth/derive/v1", secret, label),
+    /// computed independently (Python hmac/hashlib; the oracle repeats the check).
+    #[test]
+    fn derivation_labels_have_known_answers() {
+        let plan = known_plan();
+        let signer = &plan.groups[0].nodes[0];
+        let rpc = &plan.groups[1].nodes[0];
+        let signer_plan = signer.signer.as_ref().unwrap();
+        assert_eq!(
+            signer.node_key.to_hex(),
+            "0591aef5765c140f2ede74d091375b1419129f4f47ccc710cb4a44ed5c4d6dd5",
+            "label nodekey/signer/0"
+        );
+        assert_eq!(
+            rpc.node_key.to_hex(),
+            "ebbfa77fcd4d8aa9d0e8b8f2fc2d4a3d5914b88a5ad8853a4c518b561fed9c4a",
+            "label nodekey/rpc/0"
+        );
+        assert_eq!(
+            signer_plan.key.to_hex(),
+            "8a7dd7cfb78e9e511a3b35a43d049cdfaf2f8fb2787671f59c15285746f07a5d",
+            "label signer/signer/0"
+        );
+        assert_eq!(
+            plan.keystore_password, "65ccad40e9ba78e13a139e779c79ba2a",
+            "label keystore-password"
+        );
+        assert_eq!(
+            plan.ethstats_secret, "b252fbd58ea787244a317417074e2b52",
+            "label ethstats-secret"
+        );
+        assert_eq!(
+            keystore_nonces(&signer_plan.keystore.as_ref().unwrap().json),
+            (
+                "660b3cb4cdd40fefe65582b35c5057e640f8eca3620ab635c4cb004e83b608d5".into(),
+                "b6ca6e09a004fd55927d28aaa8448d44".into(),
+                "829c6903-95bb-4a56-8886-73ba89238b64".into()
+            ),
+            "labels signer/signer/0/keystore-{{salt,iv,uuid}}"
+        );
+
+        let account = &plan.accounts[0];
+        let (keystore, password) = account.keystore.as_ref().unwrap();
+        let account_key = PrivateKey::from_hex(
+            "a41b6b11ecf06d24a04b30e89f229cbb710cd66d148da25ec90814b04f633dbb",
+        )
+        .unwrap();
+        assert_eq!(
+            account.address,
+            account_key.address(),
+            "label account/deployer"
+        );
+        assert_eq!(
+            password, "229dec15f096c90a240df3942f5bb155",
+            "label account-password/deployer"
+        );
+        assert_eq!(
+            keystore_nonces(&keystore.json),
+            (
+                "d86629a91969743ccc83a59d34a7fa1c129e9c5a7ca6937f4b90c6a4a88e0857".into(),
+                "7b38c2df151bcb75ac11669328d1728f".into(),
+                "9237775a-559a-4aa6-8320-677e20487640".into()
+            ),
+            "labels account/deployer/keystore-{{salt,iv,uuid}}"
+        );
+        let opened = crate::keystore::decrypt(&keystore.json, password).unwrap();
+        assert_eq!(opened.to_hex(), account_key.to_hex());
+    }
 }

@@ -69,9 +69,7 @@ pub fn parse_memory(text: &str) -> Result<u64, String> {
         ("P", 1_000_000_000_000_000),
         ("E", 1_000_000_000_000_000_000),
     ];
-    let bad = || {
-        format!("`{text}` is not a memory quantity; write e.g. `512Mi`, `4Gi` or `2G`")
-    };
+    let bad = || format!("`{text}` is not a memory quantity; write e.g. `512Mi`, `4Gi` or `2G`");
     let (number, unit) = SUFFIXES
         .iter()
         .find_map(|(s, m)| text.strip_suffix(s).map(|n| (n, *m)))
@@ -85,7 +83,11 @@ pub fn parse_memory(text: &str) -> Result<u64, String> {
         return Err(bad());
     }
     let whole: u64 = whole.parse().map_err(|_| bad())?;
-    let frac_value: u64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| bad())? };
+    let frac_value: u64 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().map_err(|_| bad())?
+    };
     let frac_bytes = (u128::from(frac_value) * u128::from(unit)) / 10u128.pow(frac.len() as u32);
     whole
         .checked_mul(unit)

@@ -33,6 +33,14 @@ pub struct ChartValues {
     /// Prefunded accounts, listed in NOTES.
     pub accounts: Vec<AccountValues>,
     pub tests: Toggle,
+    /// The cluster's DNS domain (chart default `cluster.local`): the fully qualified
+    /// RPC Service name geth accepts as a virtual host ends with it. Set by the
+    /// operator at install time, never by the compiler.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(
+        pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+    ))]
+    pub cluster_domain: Option<String>,
     /// Private material; written to `secrets.values.yaml` only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets: Option<SecretValues>,
@@ -109,7 +117,8 @@ pub struct GroupValues {
     /// The geth release (= image tag), for the version label.
     pub geth_version: String,
     pub image: Image,
-    /// geth TOML text with `__NODE_NAME__` and `__ETHSTATS_SECRET__` placeholders.
+    /// geth TOML text with `__NODE_NAME__` and `__ETHSTATS_SECRET__` placeholders (the
+    /// init step fills them) and `__NAMESPACE__` (the chart fills it).
     pub config: String,
     /// geth flags for this release and role.
     pub args: Vec<String>,
@@ -302,7 +311,7 @@ pub fn pod_layout(plan: &Plan) -> Layout<'static> {
         ethstats_url: plan.cluster_ethstats_url(),
         listen_port: None,
         bind_host: None,
-        in_cluster: true,
+        namespace: Some(crate::plan::NAMESPACE_PLACEHOLDER),
     }
 }
 
@@ -512,6 +521,7 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
                 .iter()
                 .any(|g| g.config.rpc.as_ref().is_some_and(|r| r.http)),
         },
+        cluster_domain: None,
         secrets: None,
     };
     let private = PrivateValues {
@@ -548,6 +558,55 @@ pub fn json_schema() -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::{plan_of, Keystores};
+
+    /// The public values of a network with `signers` signers and a group `g` of
+    /// `replicas` nodes with `role`.
+    fn values_with(signers: u32, role: &str, replicas: u32) -> ChartValues {
+        let text = format!(
+            "network: {{name: n, chainId: 31337, consensus: {{clique: {{}}}}}}\n\
+             nodes:\n  - {{name: signer, role: signer, replicas: {signers}}}\n  \
+             - {{name: g, role: {role}, replicas: {replicas}}}\n"
+        );
+        build(&plan_of(&text, [7; 32], Keystores::Skip)).0
+    }
+
+    /// How many pods of a group a drain may take at once (None: no PDB, all of them).
+    fn disruptions_allowed(g: &GroupValues) -> Option<u32> {
+        let pdb = &g.pod_disruption_budget;
+        pdb.enabled.then(|| {
+            g.replicas
+                .checked_sub(pdb.min_available)
+                .expect("minAvailable <= replicas")
+        })
+    }
+
+    #[test]
+    fn a_non_signer_group_lets_a_drain_take_one_pod_at_a_time() {
+        for role in ["rpc", "full", "bootnode"] {
+            for replicas in 1..=4 {
+                let v = values_with(3, role, replicas);
+                let g = &v.node_groups[1];
+                // One pod: no PDB (minAvailable 1 of 1 would block every drain);
+                // more: minAvailable = replicas - 1, so a drain never waits forever.
+                let want = if replicas == 1 { None } else { Some(1) };
+                assert_eq!(disruptions_allowed(g), want, "{role} × {replicas}");
+            }
+        }
+    }
+
+    #[test]
+    fn signer_pdb_keeps_a_clique_majority_and_allows_what_it_can_spare() {
+        for signers in 1..=6 {
+            let v = values_with(signers, "rpc", 1);
+            let spare = signers - (signers / 2 + 1);
+            assert_eq!(
+                disruptions_allowed(&v.node_groups[0]),
+                Some(spare),
+                "{signers} signers"
+            );
+        }
+    }
 
     #[test]
     fn image_split() {

@@ -1,10 +1,12 @@
 //! Chart tests: render `chart/` with Helm for every example network and check the
 //! Kubernetes objects it produces.
 //!
-//! Examples: every `values/*.yaml` compiled by `kuberneteth-values compile` into a
-//! scratch folder (with a fixed, test-only master secret so the outputs are stable),
-//! plus the hand-made value pairs in `tests/chart/fixtures/` (keystores in a
-//! ConfigMap, a bootnode, monitoring on, every RPC exposure and scheduling knob).
+//! Examples: every `values/*.yaml` and the test networks in `tests/chart/networks/`
+//! (a single node; every port moved and a network id unlike the chain id) compiled by
+//! `kuberneteth-values compile` into a scratch folder (with a fixed, test-only master
+//! secret so the outputs are stable), plus the hand-made value pairs in
+//! `tests/chart/fixtures/` (keystores in a ConfigMap, a bootnode, monitoring on, every
+//! RPC exposure and scheduling knob).
 //!
 //! Helm: `$KUBERNETETH_HELM` if set, else `scripts/helm.sh` (helm from PATH or a pinned
 //! one installed into .cache/helm/). Golden file: `UPDATE_GOLDEN=1` rewrites it.
@@ -211,9 +213,9 @@ fn examples() -> &'static [Example] {
             "{} has no `compile --secrets` command: the chart tests render compiled examples",
             compiler()
         );
-        {
-            let mut configs: Vec<PathBuf> = fs::read_dir(top().join("values"))
-                .expect("values/ exists")
+        for (folder, prefix) in [("values", ""), ("tests/chart/networks", "network:")] {
+            let mut configs: Vec<PathBuf> = fs::read_dir(top().join(folder))
+                .unwrap_or_else(|e| panic!("{folder}/: {e}"))
                 .map(|e| e.unwrap().path())
                 .filter(|p| {
                     let n = p.file_name().unwrap().to_string_lossy();
@@ -221,12 +223,13 @@ fn examples() -> &'static [Example] {
                 })
                 .collect();
             configs.sort();
-            assert!(!configs.is_empty(), "no values/*.yaml examples");
+            assert!(!configs.is_empty(), "no {folder}/*.yaml networks");
             for c in configs {
                 let stem = c.file_stem().unwrap().to_string_lossy().into_owned();
-                let (values, secrets) = compile(&c, &scratch().join("examples").join(&stem));
+                let dir = scratch().join("examples").join(folder).join(&stem);
+                let (values, secrets) = compile(&c, &dir);
                 all.push(Example {
-                    name: stem,
+                    name: format!("{prefix}{stem}"),
                     values,
                     secrets,
                     compiled: true,
@@ -336,6 +339,72 @@ fn containers(spec: &Value) -> Vec<&Value> {
         }
     }
     v
+}
+
+/// Writes an executable stand-in for the tool `name` into `bin` (created if needed).
+fn install_fake(bin: &Path, name: &str, script: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    fs::create_dir_all(bin).unwrap();
+    let path = bin.join(name);
+    fs::write(&path, script).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The rendered object of kind `k` named `n`.
+fn object<'a>(docs: &'a [Value], k: &str, n: &str) -> &'a Value {
+    docs.iter()
+        .find(|o| kind(o) == k && name(o) == n)
+        .unwrap_or_else(|| panic!("no {k} {n} rendered"))
+}
+
+fn node_groups(public: &Value) -> &Vec<Value> {
+    public["nodeGroups"].as_array().unwrap()
+}
+
+fn network_name(public: &Value) -> &str {
+    public["network"]["name"].as_str().unwrap()
+}
+
+/// A group's geth TOML as its pods read it (from the rendered ConfigMap), as JSON.
+fn rendered_toml(docs: &[Value], net: &str, group: &str) -> Value {
+    let cm = object(docs, "ConfigMap", &format!("{net}-{group}-config"));
+    let text = cm["data"]["config.toml"].as_str().unwrap();
+    let parsed: toml::Value =
+        toml::from_str(text).unwrap_or_else(|e| panic!("{net}-{group} TOML: {e}\n{text}"));
+    serde_json::to_value(parsed).unwrap()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not a list: {v}"))
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The geth container of a group's StatefulSet.
+fn geth_container<'a>(docs: &'a [Value], net: &str, group: &str) -> &'a Value {
+    &object(docs, "StatefulSet", &format!("{net}-{group}"))["spec"]["template"]["spec"]
+        ["containers"][0]
+}
+
+/// A container's ports by name: (port, protocol).
+fn container_ports(c: &Value) -> BTreeMap<String, (i64, String)> {
+    c["ports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                (
+                    p["containerPort"].as_i64().unwrap(),
+                    p["protocol"].as_str().unwrap_or("TCP").to_string(),
+                ),
+            )
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------
@@ -638,7 +707,8 @@ fn no_private_key_material_outside_secrets() {
                 if secret.len() < 8 {
                     continue;
                 }
-                let found = text.contains(secret.as_str());
+                let found =
+                    text.contains(secret.as_str()) || text.contains(&base64(secret.as_bytes()));
                 if found && *is_keystore && keystore_cm {
                     keystores_in_configmaps += 1;
                     continue;
@@ -659,30 +729,84 @@ fn no_private_key_material_outside_secrets() {
                 ex.name
             );
         }
-        // And the Secrets do hold the node keys.
-        let secrets: Vec<&Value> = of_kind(&docs, "Secret");
-        let nodekeys = ex.private()["secrets"]["nodeKeys"].clone();
-        for (node, key) in nodekeys.as_object().unwrap() {
-            let entry = format!("{node}.nodekey");
-            let holder = secrets
+        // And the Secrets hold every private value whole: node keys, keystores (unless
+        // asked into ConfigMaps), the keystore password, the ethstats secret.
+        let values_of = |k: &str| -> BTreeSet<Vec<u8>> {
+            of_kind(&docs, k)
                 .iter()
-                .find(|s| s["data"].get(&entry).is_some())
-                .unwrap_or_else(|| panic!("{}: no Secret holds {entry}", ex.name));
-            let b64 = holder["data"][&entry].as_str().unwrap();
-            assert_eq!(b64, base64(key.as_str().unwrap().as_bytes()));
+                .flat_map(|o| o["data"].as_object().into_iter().flatten())
+                .map(|(_, v)| {
+                    let v = v.as_str().unwrap();
+                    if k == "Secret" {
+                        base64_decode(v)
+                    } else {
+                        v.as_bytes().to_vec()
+                    }
+                })
+                .collect()
+        };
+        let (in_secrets, in_configmaps) = (values_of("Secret"), values_of("ConfigMap"));
+        let private_values = ex.private();
+        let s = &private_values["secrets"];
+        let mut whole: Vec<(String, &str, bool)> = Vec::new();
+        for (node, key) in s["nodeKeys"].as_object().unwrap() {
+            whole.push((format!("node key of {node}"), key.as_str().unwrap(), true));
+        }
+        for (node, ks) in s["signerKeystores"].as_object().unwrap() {
+            let json = ks["json"].as_str().unwrap();
+            whole.push((format!("keystore of {node}"), json, keystore_secret));
+        }
+        if !s["signerKeystores"].as_object().unwrap().is_empty() {
+            whole.push((
+                "keystorePassword".into(),
+                s["keystorePassword"].as_str().unwrap(),
+                true,
+            ));
+        }
+        whole.push((
+            "ethstatsSecret".into(),
+            s["ethstatsSecret"].as_str().unwrap(),
+            true,
+        ));
+        for (what, text, secret) in whole {
+            let holders = if secret { &in_secrets } else { &in_configmaps };
+            assert!(
+                holders.contains(text.as_bytes()),
+                "{}: no {} holds the {what}",
+                ex.name,
+                if secret { "Secret" } else { "ConfigMap" }
+            );
         }
     }
 }
 
+const BASE64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let sextets: Vec<u32> = text
+        .bytes()
+        .take_while(|&b| b != b'=')
+        .map(|b| BASE64.iter().position(|&t| t == b).expect("base64") as u32)
+        .collect();
+    let mut out = Vec::new();
+    for chunk in sextets.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, s)| n | s << (18 - 6 * i));
+        out.extend(&n.to_be_bytes()[1..chunk.len()]);
+    }
+    out
+}
+
 fn base64(data: &[u8]) -> String {
-    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::new();
     for c in data.chunks(3) {
         let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
         let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for i in 0..4 {
             if i <= c.len() {
-                s.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+                s.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
             } else {
                 s.push('=');
             }
@@ -732,55 +856,153 @@ fn every_pod_is_hardened() {
     }
 }
 
-#[test]
-fn geth_pods_have_chain_aware_probes() {
-    for ex in examples() {
-        let docs = ex.render();
-        let nodes: i64 = of_kind(&docs, "StatefulSet")
-            .iter()
-            .map(|s| s["spec"]["replicas"].as_i64().unwrap())
-            .sum();
-        for sts in of_kind(&docs, "StatefulSet") {
-            let geth = &sts["spec"]["template"]["spec"]["containers"][0];
-            for p in ["startupProbe", "livenessProbe", "readinessProbe"] {
-                let cmd = serde_json::to_string(&geth[p]["exec"]["command"]).unwrap();
-                assert!(
-                    cmd.contains("geth attach") || cmd.contains("\"attach\""),
-                    "{}: {} {p} does not use geth attach: {cmd}",
-                    ex.name,
-                    name(sts)
-                );
-                assert!(cmd.contains("/data/geth.ipc"));
-            }
-            let ready = serde_json::to_string(&geth["readinessProbe"]).unwrap();
-            assert_eq!(
-                ready.contains("net.peerCount > 0"),
-                nodes > 1,
-                "{}: readiness needs a peer exactly in a multi-node network",
-                ex.name
-            );
-            // attach exits 0 whatever the expression gives: the probe compares the output.
-            assert!(
-                ready.contains("= true"),
-                "{}: readiness compares the output",
-                ex.name
-            );
-            assert!(
-                ready.contains("!eth.syncing"),
-                "{}: readiness must not be syncing",
-                ex.name
-            );
-        }
+/// The node state a probe sees through `geth attach`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct NodeState {
+    /// geth answers on its IPC socket.
+    attaches: bool,
+    peers: u32,
+    syncing: bool,
+}
+
+/// A fake `geth` for probes: records its argv and answers `attach --exec EXPR` by
+/// evaluating EXPR (JavaScript, as geth's console does) over `net.peerCount`,
+/// `eth.syncing` and `eth.blockNumber`, printing the value and exiting 0 whatever it
+/// is, as geth does. Node.js evaluates the expression.
+const FAKE_ATTACH: &str = r#"#!/bin/sh
+printf '%s\n' "$@" > "$FAKE_ARGV"
+[ "$FAKE_ATTACHES" = true ] || { echo "Fatal: Unable to attach to remote geth" >&2; exit 1; }
+expr=""
+while [ $# -gt 0 ]; do [ "$1" = --exec ] && expr=$2; shift; done
+[ -n "$expr" ] || { echo "fake geth: no --exec (a console would wait forever)" >&2; exit 2; }
+exec node -e '
+  const net = { peerCount: Number(process.env.FAKE_PEERS) };
+  const eth = { blockNumber: 7, syncing: process.env.FAKE_SYNCING === "true" && { currentBlock: 7, highestBlock: 9 } };
+  console.log(String(eval(process.argv[1])));
+' "$expr"
+"#;
+
+/// What a probe run gave: whether it passed, and the argv of the `geth` it ran.
+type ProbeRun = (bool, Vec<String>);
+
+/// Runs a probe's exec command against the fake geth (each command and state once).
+fn run_probe(command: &[String], state: NodeState) -> ProbeRun {
+    type Runs = BTreeMap<(Vec<String>, NodeState), ProbeRun>;
+    static CACHE: OnceLock<std::sync::Mutex<Runs>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = (command.to_vec(), state);
+    if let Some(hit) = cache.lock().unwrap().get(&key) {
+        return hit.clone();
     }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    let fake = install_fake(&bin, "geth", FAKE_ATTACH);
+    let argv_file = dir.path().join("argv");
+    let program = if command[0] == "geth" {
+        fake.to_string_lossy().into_owned()
+    } else {
+        command[0].clone()
+    };
+    let out = Command::new(program)
+        .args(&command[1..])
+        .env(
+            "PATH",
+            format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display()),
+        )
+        .env("FAKE_ARGV", &argv_file)
+        .env("FAKE_ATTACHES", state.attaches.to_string())
+        .env("FAKE_PEERS", state.peers.to_string())
+        .env("FAKE_SYNCING", state.syncing.to_string())
+        .output()
+        .expect("run the probe");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("fake geth:") && !stderr.contains("Error"),
+        "probe {command:?} in {state:?}: {stderr}"
+    );
+    let argv = fs::read_to_string(&argv_file)
+        .unwrap_or_else(|_| panic!("probe {command:?} never ran geth"))
+        .lines()
+        .map(String::from)
+        .collect();
+    let result = (out.status.success(), argv);
+    cache.lock().unwrap().insert(key, result.clone());
+    result
 }
 
 #[test]
-fn pdb_keeps_a_clique_majority() {
+fn every_probe_answers_to_the_node_state_in_every_network_shape() {
+    let mut shapes = BTreeSet::new();
+    for ex in examples() {
+        let docs = ex.render();
+        let public = ex.public();
+        let net = network_name(&public);
+        let nodes: u64 = node_groups(&public)
+            .iter()
+            .map(|g| g["replicas"].as_u64().unwrap())
+            .sum();
+        shapes.insert(if nodes > 1 {
+            "multi-node"
+        } else {
+            "single-node"
+        });
+        for g in node_groups(&public) {
+            let group = g["name"].as_str().unwrap();
+            let toml = rendered_toml(&docs, net, group);
+            let ipc = format!(
+                "{}/{}",
+                toml["Node"]["DataDir"].as_str().unwrap(),
+                toml["Node"]["IPCPath"].as_str().unwrap()
+            );
+            let geth = geth_container(&docs, net, group);
+            for probe in ["startupProbe", "livenessProbe", "readinessProbe"] {
+                let ctx = format!("{}: {group} {probe}", ex.name);
+                let command = strings(&geth[probe]["exec"]["command"]);
+                let down = NodeState {
+                    attaches: false,
+                    peers: 1,
+                    syncing: false,
+                };
+                let (passed, argv) = run_probe(&command, down);
+                assert!(!passed, "{ctx} passes while geth does not answer");
+                assert_eq!(argv.first().map(String::as_str), Some("attach"), "{ctx}");
+                assert!(
+                    argv.contains(&ipc),
+                    "{ctx}: attaches to {argv:?}, geth serves {ipc}"
+                );
+                for peers in [0, 1] {
+                    for syncing in [false, true] {
+                        let state = NodeState {
+                            attaches: true,
+                            peers,
+                            syncing,
+                        };
+                        // Started and alive: geth answers. Ready: in step with the chain,
+                        // and (when there are other nodes) connected to one.
+                        let want =
+                            probe != "readinessProbe" || (!syncing && (peers > 0 || nodes == 1));
+                        assert_eq!(run_probe(&command, state).0, want, "{ctx} in {state:?}");
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(
+        shapes,
+        BTreeSet::from(["multi-node", "single-node"]),
+        "the examples must include every network shape"
+    );
+}
+
+#[test]
+fn pdbs_keep_a_clique_majority_and_never_block_a_drain_they_could_allow() {
+    // Replica counts of non-signer groups seen: 1, 2 and 3 or more must all be pinned.
+    let mut sizes = BTreeSet::new();
     for ex in examples() {
         let docs = ex.render();
         let pods = pods(&docs);
         let pdbs = of_kind(&docs, "PodDisruptionBudget");
-        let (mut signers, mut disruptable) = (0i64, 0i64);
+        let (mut signers, mut disruptable, mut signer_groups) = (0i64, 0i64, Vec::new());
         for sts in of_kind(&docs, "StatefulSet") {
             let labels = str_map(&sts["spec"]["template"]["metadata"]["labels"]);
             let replicas = sts["spec"]["replicas"].as_i64().unwrap();
@@ -797,32 +1019,68 @@ fn pdb_keeps_a_clique_majority() {
                 }
                 let min = pdb["spec"]["minAvailable"].as_i64().unwrap();
                 assert!(
-                    min <= replicas,
-                    "{}: PDB {} blocks every drain",
+                    (1..=replicas).contains(&min),
+                    "{}: PDB {} keeps {min} of {replicas}",
                     ex.name,
                     name(pdb)
                 );
             }
-            if labels["app.kubernetes.io/component"] == "signer" {
-                signers += replicas;
-                // Without a PDB every pod of the group may go at once.
-                let min = covering
+            // How many pods of this group a drain may evict at once (all without a PDB).
+            let allowed = replicas
+                - covering
                     .first()
                     .map_or(0, |p| p["spec"]["minAvailable"].as_i64().unwrap());
-                disruptable += replicas - min.min(replicas);
+            if labels["app.kubernetes.io/component"] == "signer" {
+                signers += replicas;
+                disruptable += allowed;
+                signer_groups.push((name(sts), allowed));
+            } else {
+                // Any other group: one pod at a time, so a drain neither waits forever
+                // (minAvailable = replicas) nor empties the group. A single pod gets no
+                // PDB: keeping it would block every drain.
+                sizes.insert(replicas.min(3));
+                let what = if replicas == 1 {
+                    "no PDB"
+                } else {
+                    "minAvailable = replicas - 1"
+                };
+                assert_eq!(
+                    allowed,
+                    1,
+                    "{}: {} has {replicas} replicas: {what}",
+                    ex.name,
+                    name(sts)
+                );
+                assert_eq!(covering.is_empty(), replicas == 1, "{}: {what}", ex.name);
             }
         }
         // Clique seals while a majority of all signers is up: the PDBs together may
         // never let more than (signers - majority) signers go at once.
+        let spare = signers - (signers / 2 + 1);
         if signers > 1 {
-            let majority = signers / 2 + 1;
             assert!(
-                disruptable <= signers - majority,
-                "{}: the PDBs let {disruptable} of {signers} signers go at once; a clique majority is {majority}",
-                ex.name
+                disruptable <= spare,
+                "{}: the PDBs let {disruptable} of {signers} signers go at once; a clique majority is {}",
+                ex.name,
+                signers - spare
             );
         }
+        // When the clique can spare a signer, a drain may take one.
+        if spare > 0 {
+            for (sts, allowed) in signer_groups {
+                assert!(
+                    allowed >= 1,
+                    "{}: the PDB of {sts} blocks every drain",
+                    ex.name
+                );
+            }
+        }
     }
+    assert_eq!(
+        sizes,
+        BTreeSet::from([1, 2, 3]),
+        "the examples must have non-signer groups of 1, 2 and 3+ replicas"
+    );
 }
 
 /// Pod template annotations by StatefulSet name.
@@ -1124,7 +1382,7 @@ fn golden_rendering_of_the_default_network() {
 }
 
 #[test]
-fn network_policy_limits_p2p_to_the_release() {
+fn network_policy_limits_p2p_and_discovery_to_the_release() {
     for ex in examples() {
         let docs = ex.render();
         if !ex.public()["networkPolicy"]["enabled"].as_bool().unwrap() {
@@ -1138,25 +1396,37 @@ fn network_policy_limits_p2p_to_the_release() {
                 .iter()
                 .find(|p| selects(&str_map(&p["spec"]["podSelector"]["matchLabels"]), &labels))
                 .unwrap_or_else(|| panic!("{}: no NetworkPolicy for {}", ex.name, name(sts)));
-            let p2p = sts["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"]
-                .as_i64()
-                .unwrap();
-            let rule = pol["spec"]["ingress"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|r| r["ports"][0]["port"].as_i64() == Some(p2p))
-                .expect("a P2P rule");
-            let from = rule["from"].as_array().expect("P2P rule has sources");
-            for f in from {
-                let sel = str_map(&f["podSelector"]["matchLabels"]);
-                assert!(f.get("namespaceSelector").is_none() && f.get("ipBlock").is_none());
-                // Sources are pods of this release only.
-                assert_eq!(
-                    sel.get("app.kubernetes.io/instance").map(String::as_str),
-                    Some(RELEASE)
-                );
-                assert!(pods.iter().any(|p| selects(&sel, &p.labels)));
+            let ports = container_ports(&sts["spec"]["template"]["spec"]["containers"][0]);
+            // Peers connect over TCP and discover each other over UDP, both at the P2P port.
+            for port in ["p2p", "discovery"] {
+                let (number, protocol) = &ports[port];
+                let ctx = format!("{}: {} {protocol} {number}", ex.name, name(sts));
+                let rules: Vec<&Value> = pol["spec"]["ingress"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|r| {
+                        r["ports"].as_array().into_iter().flatten().any(|p| {
+                            p["port"].as_i64() == Some(*number)
+                                && p["protocol"].as_str().unwrap_or("TCP") == protocol
+                        })
+                    })
+                    .collect();
+                assert!(!rules.is_empty(), "{ctx}: no rule admits it");
+                for rule in rules {
+                    let from = rule["from"].as_array().expect("P2P rule has sources");
+                    for f in from {
+                        let sel = str_map(&f["podSelector"]["matchLabels"]);
+                        assert!(f.get("namespaceSelector").is_none() && f.get("ipBlock").is_none());
+                        // Sources are pods of this release only.
+                        assert_eq!(
+                            sel.get("app.kubernetes.io/instance").map(String::as_str),
+                            Some(RELEASE),
+                            "{ctx}"
+                        );
+                        assert!(pods.iter().any(|p| selects(&sel, &p.labels)), "{ctx}");
+                    }
+                }
             }
         }
     }
@@ -1187,12 +1457,8 @@ struct PrepareRun {
 fn run_prepare(ex: &Example, group: &str, pod: &str, unresolvable: &[&str]) -> PrepareRun {
     let docs = ex.render();
     let public = ex.public();
-    let private = ex.private();
-    let net = public["network"]["name"].as_str().unwrap();
-    let sts = docs
-        .iter()
-        .find(|o| kind(o) == "StatefulSet" && name(o) == format!("{net}-{group}"))
-        .unwrap();
+    let net = network_name(&public);
+    let sts = object(&docs, "StatefulSet", &format!("{net}-{group}"));
     let spec = &sts["spec"]["template"]["spec"];
     let prepare = spec["initContainers"]
         .as_array()
@@ -1203,54 +1469,49 @@ fn run_prepare(ex: &Example, group: &str, pod: &str, unresolvable: &[&str]) -> P
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (run, etc, bin) = (d.join("run"), d.join("etc"), d.join("bin"));
-    for p in [
-        &run,
-        &bin,
-        &etc.join("config"),
-        &etc.join("keys"),
-        &etc.join("ethstats"),
-        &etc.join("keystores"),
-    ] {
-        fs::create_dir_all(p).unwrap();
+    fs::create_dir_all(&run).unwrap();
+    // The ConfigMaps and Secrets the step mounts, projected from the rendered objects
+    // as the kubelet would: one file per key in the volume's mount path.
+    let mut mounted = 0;
+    for m in prepare["volumeMounts"].as_array().unwrap() {
+        let Some(under) = m["mountPath"]
+            .as_str()
+            .unwrap()
+            .strip_prefix("/etc/kuberneteth/")
+        else {
+            continue;
+        };
+        let volume = spec["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == m["name"])
+            .unwrap();
+        let (source, is_secret) = match volume["secret"]["secretName"].as_str() {
+            Some(n) => (object(&docs, "Secret", n), true),
+            None => (
+                object(
+                    &docs,
+                    "ConfigMap",
+                    volume["configMap"]["name"].as_str().unwrap(),
+                ),
+                false,
+            ),
+        };
+        let dir = etc.join(under);
+        fs::create_dir_all(&dir).unwrap();
+        for (key, value) in source["data"].as_object().into_iter().flatten() {
+            let value = value.as_str().unwrap();
+            let bytes = if is_secret {
+                base64_decode(value)
+            } else {
+                value.as_bytes().to_vec()
+            };
+            fs::write(dir.join(key), bytes).unwrap();
+            mounted += 1;
+        }
     }
-    // Mounted ConfigMaps and Secrets, as the kubelet would project them.
-    let cm = docs
-        .iter()
-        .find(|o| kind(o) == "ConfigMap" && name(o) == format!("{net}-{group}-config"))
-        .unwrap();
-    for (k, v) in cm["data"].as_object().unwrap() {
-        fs::write(etc.join("config").join(k), v.as_str().unwrap()).unwrap();
-    }
-    let s = &private["secrets"];
-    for (node, key) in s["nodeKeys"].as_object().unwrap() {
-        fs::write(
-            etc.join("keys").join(format!("{node}.nodekey")),
-            key.as_str().unwrap(),
-        )
-        .unwrap();
-    }
-    let keystore_dir = if public["keystore"]["secret"].as_bool().unwrap() {
-        "keys"
-    } else {
-        "keystores"
-    };
-    for (node, ks) in s["signerKeystores"].as_object().unwrap() {
-        fs::write(
-            etc.join(keystore_dir).join(format!("{node}.keystore")),
-            ks["json"].as_str().unwrap(),
-        )
-        .unwrap();
-    }
-    fs::write(
-        etc.join("keys/password"),
-        s["keystorePassword"].as_str().unwrap(),
-    )
-    .unwrap();
-    fs::write(
-        etc.join("ethstats/secret"),
-        s["ethstatsSecret"].as_str().unwrap(),
-    )
-    .unwrap();
+    assert!(mounted > 0, "{}: prepare mounts nothing", ex.name);
     fs::write(
         d.join("resolv.conf"),
         "search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n",
@@ -1276,10 +1537,7 @@ fn run_prepare(ex: &Example, group: &str, pod: &str, unresolvable: &[&str]) -> P
     let fake = format!(
         "#!/bin/sh\ncase \"$1\" in\n{cases}  *) echo \"** server can't find $1: NXDOMAIN\"; exit 1 ;;\nesac\n"
     );
-    let ns = bin.join("nslookup");
-    fs::write(&ns, fake).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&ns, fs::Permissions::from_mode(0o755)).unwrap();
+    install_fake(&bin, "nslookup", &fake);
 
     let script = prepare["command"][2]
         .as_str()
@@ -1338,10 +1596,14 @@ fn prepare_step_writes_the_final_config_and_this_pods_keys() {
                 let h = h.as_str().unwrap();
                 want = want.replace(&format!("@{h}:"), &format!("@10.96.0.{}:", 10 + i));
             }
-            let want = want.replace("__NODE_NAME__", pod).replace(
-                "__ETHSTATS_SECRET__",
-                private["secrets"]["ethstatsSecret"].as_str().unwrap(),
-            );
+            let want = want
+                .replace("__NODE_NAME__", pod)
+                .replace("__NAMESPACE__", NAMESPACE)
+                .replace("__CLUSTER_DOMAIN__", "cluster.local")
+                .replace(
+                    "__ETHSTATS_SECRET__",
+                    private["secrets"]["ethstatsSecret"].as_str().unwrap(),
+                );
             assert_eq!(config, want, "{}: final config of {pod}", ex.name);
             assert_eq!(
                 fs::read_to_string(r.run.join("nodekey")).unwrap(),
@@ -1417,11 +1679,11 @@ fn geth_wrapper_appends_this_pods_signer_address() {
             let geth = &sts["spec"]["template"]["spec"]["containers"][0];
             let dir = tempfile::tempdir().unwrap();
             let bin = dir.path().join("bin");
-            fs::create_dir_all(&bin).unwrap();
-            let fake = bin.join("geth");
-            fs::write(&fake, "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n").unwrap();
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).unwrap();
+            install_fake(
+                &bin,
+                "geth",
+                "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n",
+            );
             fs::write(dir.path().join("signer-address"), "0xAbC\n").unwrap();
             let script = geth["command"][2]
                 .as_str()
@@ -1463,4 +1725,220 @@ fn geth_wrapper_appends_this_pods_signer_address() {
             assert_eq!(got, want, "{}: geth argv of {}", ex.name, name(sts));
         }
     }
+}
+
+#[test]
+fn ports_agree_across_enodes_geth_toml_containers_and_services() {
+    let mut moved = false;
+    for ex in examples() {
+        let docs = ex.render();
+        let public = ex.public();
+        let net = network_name(&public);
+        let enodes_of = |stable_only: bool| -> BTreeSet<String> {
+            node_groups(&public)
+                .iter()
+                .filter(|g| !stable_only || g["nodeServices"] == true)
+                .flat_map(|g| g["nodes"].as_array().unwrap())
+                .map(|n| n["enode"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let (all_enodes, stable_enodes) = (enodes_of(false), enodes_of(true));
+        let services = of_kind(&docs, "Service");
+        for g in node_groups(&public) {
+            let group = g["name"].as_str().unwrap();
+            let ctx = format!("{}: group {group}", ex.name);
+            let ports = &g["ports"];
+            let p2p = ports["p2p"].as_i64().unwrap();
+            moved |= p2p != 30303 && g["nodeServices"] == true;
+
+            // Each enode names its node's Service and its group's port; UDP is the same port.
+            for n in g["nodes"].as_array().unwrap() {
+                let enode = n["enode"].as_str().unwrap();
+                let host_port = enode.rsplit_once('@').map(|(_, hp)| hp);
+                assert_eq!(
+                    host_port,
+                    Some(format!("{}:{p2p}", n["name"].as_str().unwrap()).as_str()),
+                    "{ctx}: enode {enode}"
+                );
+            }
+
+            // The TOML geth reads listens there and dials exactly the compiled enodes.
+            let t = rendered_toml(&docs, net, group);
+            assert_eq!(
+                t["Node"]["P2P"]["ListenAddr"],
+                json!(format!(":{p2p}")),
+                "{ctx}"
+            );
+            let statics: BTreeSet<String> = strings(&t["Node"]["P2P"]["StaticNodes"])
+                .into_iter()
+                .collect();
+            assert_eq!(statics, stable_enodes, "{ctx}: StaticNodes");
+            for b in strings(&t["Node"]["P2P"]["BootstrapNodes"]) {
+                assert!(
+                    all_enodes.contains(&b),
+                    "{ctx}: bootnode {b} is no node's enode"
+                );
+            }
+            for (rpc, key, port) in [("http", "HTTPPort", "http"), ("ws", "WSPort", "ws")] {
+                if g["rpc"][rpc] == true {
+                    assert_eq!(t["Node"][key], ports[port], "{ctx}: {key}");
+                }
+            }
+
+            // The geth container exposes those ports.
+            let geth = geth_container(&docs, net, group);
+            let cports = container_ports(geth);
+            assert_eq!(cports["p2p"], (p2p, "TCP".to_string()), "{ctx}");
+            assert_eq!(cports["discovery"], (p2p, "UDP".to_string()), "{ctx}");
+            for (port, on) in [
+                ("http", g["rpc"]["http"] == true),
+                ("ws", g["rpc"]["ws"] == true),
+                ("metrics", public["metrics"]["enabled"] == true),
+            ] {
+                if on {
+                    assert_eq!(Some(cports[port].0), ports[port].as_i64(), "{ctx}: {port}");
+                }
+            }
+            for a in strings(&geth["args"]) {
+                if let Some(port) = a.strip_prefix("--metrics.port=") {
+                    assert_eq!(port, ports["metrics"].to_string(), "{ctx}: {a}");
+                }
+            }
+
+            // Every Service of the group's pods serves each port where the pods listen
+            // (peers dial the per-node Service at the enode's port).
+            for svc in services
+                .iter()
+                .filter(|s| s["spec"]["selector"]["kuberneteth.io/group"].as_str() == Some(group))
+            {
+                for p in svc["spec"]["ports"].as_array().unwrap() {
+                    let target = p["targetPort"].as_str().unwrap();
+                    let (port, protocol) = &cports[target];
+                    assert_eq!(p["port"].as_i64(), Some(*port), "{ctx}: {}", name(svc));
+                    assert_eq!(p["protocol"].as_str(), Some(protocol.as_str()));
+                }
+            }
+        }
+    }
+    assert!(
+        moved,
+        "no example moves the P2P port of a group with per-node Services"
+    );
+}
+
+#[test]
+fn chain_id_and_network_id_reach_the_genesis_geth_and_helm_test() {
+    let mut differ = false;
+    for ex in examples() {
+        let docs = ex.render();
+        let public = ex.public();
+        let net = network_name(&public);
+        let chain_id = public["network"]["chainId"].as_u64().unwrap();
+        let network_id = public["network"]["networkId"].as_u64().unwrap();
+        differ |= chain_id != network_id;
+        let genesis = object(&docs, "ConfigMap", &format!("{net}-genesis"));
+        let genesis: Value =
+            serde_json::from_str(genesis["data"]["genesis.json"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            genesis["config"]["chainId"],
+            json!(chain_id),
+            "{}: genesis",
+            ex.name
+        );
+        for g in node_groups(&public) {
+            let group = g["name"].as_str().unwrap();
+            let t = rendered_toml(&docs, net, group);
+            assert_eq!(
+                t["Eth"]["NetworkId"],
+                json!(network_id),
+                "{}: {group}",
+                ex.name
+            );
+            let args = strings(&geth_container(&docs, net, group)["args"]);
+            for (i, a) in args.iter().enumerate() {
+                let value = match a.strip_prefix("--networkid") {
+                    Some("") => args.get(i + 1).map(String::as_str),
+                    Some(rest) => rest.strip_prefix('='),
+                    None => continue,
+                };
+                assert_eq!(
+                    value,
+                    Some(network_id.to_string().as_str()),
+                    "{}: {a}",
+                    ex.name
+                );
+            }
+        }
+        if let Some(test) = docs.iter().find(|o| kind(o) == "Pod") {
+            let env = test["spec"]["containers"][0]["env"].as_array().unwrap();
+            let want = env.iter().find(|e| e["name"] == "CHAIN_ID").unwrap();
+            assert_eq!(
+                want["value"],
+                json!(chain_id.to_string()),
+                "{}: helm test's chain id",
+                ex.name
+            );
+        }
+    }
+    assert!(differ, "no example has a network id unlike its chain id");
+}
+
+/// geth refuses an HTTP request whose Host is not in `HTTPVirtualHosts` ("invalid host
+/// specified"). Every name a request can arrive under must be there: the RPC Service's
+/// short and namespaced names, the Ingress host, and what helm test uses. (WebSocket
+/// upgrades skip that check; geth checks only a browser's Origin there, which is CORS.)
+#[test]
+fn rpc_accepts_every_host_name_a_request_can_arrive_under() {
+    let mut ingress_hosts = 0;
+    for ex in examples() {
+        let docs = ex.render();
+        let public = ex.public();
+        let net = network_name(&public);
+        for g in node_groups(&public)
+            .iter()
+            .filter(|g| g["rpc"]["http"] == true)
+        {
+            let group = g["name"].as_str().unwrap();
+            let service = format!("{net}-{group}-rpc");
+            object(&docs, "Service", &service);
+            let mut hosts = vec![service.clone()];
+            for suffix in ["", ".svc", ".svc.cluster.local"] {
+                hosts.push(format!("{service}.{NAMESPACE}{suffix}"));
+            }
+            for ingress in of_kind(&docs, "Ingress") {
+                for rule in ingress["spec"]["rules"].as_array().unwrap() {
+                    let paths = rule["http"]["paths"].as_array().unwrap();
+                    let routes_here = paths
+                        .iter()
+                        .any(|p| p["backend"]["service"]["name"].as_str() == Some(&service));
+                    if let (true, Some(host)) = (routes_here, rule["host"].as_str()) {
+                        hosts.push(host.to_string());
+                        ingress_hosts += 1;
+                    }
+                }
+            }
+            for test in of_kind(&docs, "Pod") {
+                let env = test["spec"]["containers"][0]["env"].as_array().unwrap();
+                let url = env.iter().find(|e| e["name"] == "RPC_URL").unwrap()["value"]
+                    .as_str()
+                    .unwrap();
+                let host = url.trim_start_matches("http://").split(':').next().unwrap();
+                if host.starts_with(&service) {
+                    hosts.push(host.to_string());
+                }
+            }
+            let accepted = strings(&rendered_toml(&docs, net, group)["Node"]["HTTPVirtualHosts"]);
+            for h in hosts {
+                assert!(
+                    accepted.contains(&h) || accepted.iter().any(|a| a == "*"),
+                    "{}: {group} refuses requests for {h}; HTTPVirtualHosts = {accepted:?}",
+                    ex.name
+                );
+            }
+        }
+    }
+    assert!(
+        ingress_hosts > 0,
+        "no example routes an Ingress host to RPC"
+    );
 }

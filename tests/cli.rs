@@ -366,10 +366,17 @@ fn values_are_complete_and_consistent() {
     let rpc = &groups[1];
     assert_eq!(rpc["unlockSigner"], false);
     let toml = rpc["config"].as_str().unwrap();
-    assert!(
-        toml.contains("HTTPVirtualHosts = [\"localhost\", \"testnet-rpc-rpc\"]"),
-        "{toml}"
-    );
+    let vhosts = toml_of(rpc)["Node"]["HTTPVirtualHosts"].clone();
+    for host in [
+        "localhost",
+        "testnet-rpc-rpc",
+        "testnet-rpc-rpc.__NAMESPACE__.svc.__CLUSTER_DOMAIN__",
+    ] {
+        assert!(
+            vhosts.as_array().unwrap().contains(&host.into()),
+            "{host}: {vhosts}"
+        );
+    }
     assert!(toml.contains("BootstrapNodes = []"));
     for n in signer["nodes"].as_array().unwrap() {
         assert!(toml.contains(n["enode"].as_str().unwrap()));
@@ -381,6 +388,45 @@ fn values_are_complete_and_consistent() {
     );
     assert!(
         genesis["alloc"]["0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed"]["balance"] == "0x12a05f200"
+    );
+}
+
+/// A group's geth TOML (from the values), as JSON.
+fn toml_of(group: &serde_json::Value) -> serde_json::Value {
+    let parsed: toml::Value = toml::from_str(group["config"].as_str().unwrap()).unwrap();
+    serde_json::to_value(parsed).unwrap()
+}
+
+#[test]
+fn a_network_id_unlike_the_chain_id_goes_to_geth_and_the_chain_id_to_the_genesis() {
+    let (dir, _) = network(&NETWORK.replace("chainId: 31337", "chainId: 31337\n  networkId: 777"));
+    let d = dir.path();
+    let o = compile(d, "out", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = values(d, "out");
+    assert_eq!(v["network"]["chainId"], 31337);
+    assert_eq!(v["network"]["networkId"], 777);
+    let genesis: serde_json::Value =
+        serde_json::from_str(v["genesis"]["json"].as_str().unwrap()).unwrap();
+    assert_eq!(genesis["config"]["chainId"], 31337);
+    for g in v["nodeGroups"].as_array().unwrap() {
+        assert_eq!(toml_of(g)["Eth"]["NetworkId"], 777, "{}", g["name"]);
+        for a in g["args"].as_array().unwrap() {
+            if let Some(id) = a.as_str().unwrap().strip_prefix("--networkid=") {
+                assert_eq!(id, "777");
+            }
+        }
+    }
+    let o = run(&["export", "-c", "net.yaml", "-o", "exp"], d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let genesis: serde_json::Value = serde_json::from_str(&read(d, "exp/genesis.json")).unwrap();
+    assert_eq!(genesis["config"]["chainId"], 31337);
+    let toml: toml::Value =
+        toml::from_str(&read(d, "exp/nodes/testnet-rpc-0/config.toml")).unwrap();
+    assert_eq!(toml["Eth"]["NetworkId"].as_integer(), Some(777));
+    assert!(
+        !read(d, "exp/nodes/testnet-rpc-0/config.toml").contains("__NAMESPACE__"),
+        "outside Kubernetes nothing fills the namespace in"
     );
 }
 
@@ -435,6 +481,29 @@ fn inspect_lists_nodes_without_private_keys() {
 }
 
 #[test]
+fn export_without_an_ip_range_gives_each_node_its_own_loopback_address() {
+    let (dir, _) = network(NETWORK);
+    let d = dir.path();
+    let o = run(&["export", "-c", "net.yaml", "-o", "exp"], d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let nodes: serde_json::Value = serde_json::from_str(&read(d, "exp/nodes.json")).unwrap();
+    for (i, n) in nodes.as_array().unwrap().iter().enumerate() {
+        let ip = format!("127.0.0.{}", 1 + i);
+        let enode = n["enode"].as_str().unwrap();
+        assert!(enode.contains(&format!("@{ip}:")), "{enode}");
+        let toml = read(
+            d,
+            &format!("exp/{}/config.toml", n["dir"].as_str().unwrap()),
+        );
+        // No in-cluster name anywhere (geth would fail to resolve it at start) and
+        // no placeholder the chart would fill.
+        assert!(!toml.contains("testnet-signer-"), "{toml}");
+        assert!(!toml.contains("__"), "{toml}");
+        assert!(toml.contains(&format!("AuthAddr = \"{ip}\"")), "{toml}");
+    }
+}
+
+#[test]
 fn export_writes_runnable_files_and_never_replaces_other_keys() {
     let (dir, _) = network(NETWORK);
     let d = dir.path();
@@ -462,7 +531,11 @@ fn export_writes_runnable_files_and_never_replaces_other_keys() {
     );
     let toml = read(d, "exp/nodes/testnet-rpc-0/config.toml");
     assert!(toml.contains("@127.0.0.2:30400\""), "{toml}");
-    assert!(toml.contains("ListenAddr = \":30403\""), "{toml}");
+    // Every listener binds to the node's own address, so nodes on one host never
+    // clash (P2P, HTTP, the engine API).
+    assert!(toml.contains("ListenAddr = \"127.0.0.5:30403\""), "{toml}");
+    assert!(toml.contains("HTTPHost = \"127.0.0.5\""), "{toml}");
+    assert!(toml.contains("AuthAddr = \"127.0.0.5\""), "{toml}");
     let args = read(d, "exp/nodes/testnet-signer-1/geth.args");
     assert!(args.contains(&format!(
         "--unlock={}",
@@ -602,6 +675,7 @@ fn no_arguments_compiles_the_default_network() {
 fn help_and_completions() {
     let dir = tempfile::tempdir().unwrap();
     let o = run(&["--help"], dir.path());
+    assert!(o.status.success(), "--help exits {:?}", o.status.code());
     assert!(String::from_utf8_lossy(&o.stdout).contains("Examples:"));
     let o = run(&["completions", "bash"], dir.path());
     assert!(

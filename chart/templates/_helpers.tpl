@@ -119,7 +119,12 @@ checksum/config annotation, so the two cannot disagree. ctx: root
 {{ dict "genesis.json" .Values.genesis.json | toYaml }}
 {{- end -}}
 
-{{/* Data of a group's ConfigMap: the geth TOML (with placeholders) and the node list. ctx: dict root group */}}
+{{/*
+Data of a group's ConfigMap: the geth TOML and the node list. The TOML's namespace and
+cluster domain placeholders (in the RPC Service's names geth accepts as virtual hosts)
+are filled here;
+the per-pod placeholders are filled by the init step. ctx: dict root group
+*/}}
 {{- define "kuberneteth.group.configData" -}}
 {{- $root := .root -}}
 {{- $nodes := list "# node signerAddress keystoreFile (- = none)" -}}
@@ -131,7 +136,8 @@ checksum/config annotation, so the two cannot disagree. ctx: root
 {{- end -}}
 {{- $nodes = append $nodes (printf "%s %s %s" .name (.signerAddress | default "-") $file) -}}
 {{- end -}}
-{{ dict "config.toml" .group.config "nodes" (printf "%s\n" (join "\n" $nodes)) | toYaml }}
+{{- $toml := .group.config | replace "__NAMESPACE__" $root.Release.Namespace | replace "__CLUSTER_DOMAIN__" $root.Values.clusterDomain }}
+{{ dict "config.toml" $toml "nodes" (printf "%s\n" (join "\n" $nodes)) | toYaml }}
 {{- end -}}
 
 {{/* Whether a group holds signer keys (its nodes have signer addresses). ctx: group */}}

@@ -37,7 +37,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -76,6 +75,11 @@ EXPECTED_WARNINGS = {
     "Stats server unreachable": "ethstats pod not ready yet",
     'err="ping timed out"': "late ethstats pong",
     "Stats server pinger seems to have died": "late ethstats pong",
+    # A geth that stops (a rolling update) closes its ethstats connection under
+    # its own reader.
+    "use of closed network connection": "geth stopping",
+    # Check 11 kills a signer with SIGKILL; the restarted geth notices.
+    "Unclean shutdown detected": "the crash check's SIGKILL",
 }
 
 
@@ -449,32 +453,21 @@ class Live:
 
     def roll(self, version: str, label: str) -> None:
         """Applies another rendering and checks Kubernetes' rolling order and the chain's liveness."""
-        arrivals = [(time.monotonic(), self.head())]
-        stop = threading.Event()
-
-        def watch():
-            while not stop.is_set():
-                try:
-                    num = self.head()
-                    if num != arrivals[-1][1]:
-                        arrivals.append((time.monotonic(), num))
-                except Failure:
-                    pass
-                time.sleep(0.25)
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
+        first_block = self.head()
         first_event = len(self.cluster.events)
         t = time.monotonic()
         self.cluster.apply(self.renders[version])
         self.current = version
-        try:
-            wait_for(f"the rollout to {version}", lambda: all(self.cluster.statefulsets[s].rolled_out()
-                                                              for s in self.statefulsets), 900, 1)
-        finally:
-            stop.set()
-            watcher.join()
+        wait_for(f"the rollout to {version}", lambda: all(self.cluster.statefulsets[s].rolled_out()
+                                                          for s in self.statefulsets), 900, 1)
         duration = time.monotonic() - t
-        gaps = [b[0] - a[0] for a, b in zip(arrivals, arrivals[1:] + [(time.monotonic(), 0)])]
+        # Liveness from the chain itself: the gaps between the timestamps of the
+        # blocks sealed during the rollout, and since the last one.
+        last_block = wait_for("a block after the rollout", lambda: self.head() > first_block and self.head(),
+                              4 * self.period)
+        stamps = [int(self.rpc("eth_getBlockByNumber", [hex(n), False])["timestamp"], 16)
+                  for n in range(first_block, last_block + 1)]
+        gaps = [b - a for a, b in zip(stamps, stamps[1:])] + [time.time() - stamps[-1]]
         events = [e for _, e in self.cluster.events[first_event:]]
         for sts in self.statefulsets:
             replaced = [e.split(": replacing ")[1].split()[0] for e in events
@@ -484,7 +477,7 @@ class Live:
                   f"{sts}: pods replaced in the order {replaced}")
             for victim, nxt in zip(replaced, replaced[1:]):
                 ready_at = next((i for i, e in enumerate(events) if e == f"pod {victim} ready"), None)
-                next_at = next(i for i, e in enumerate(events) if e == f"statefulset {sts}: replacing {nxt}")
+                next_at = next(i for i, e in enumerate(events) if e.startswith(f"statefulset {sts}: replacing {nxt} "))
                 check(ready_at is not None and ready_at < next_at,
                       f"{sts}: {nxt} was replaced before the new {victim} was Ready")
         for name in self.pod_names:
@@ -493,10 +486,10 @@ class Live:
         largest = max(gaps)
         self.times[f"{label} duration"] = duration
         self.times[f"{label} largest gap"] = largest
-        check(largest <= 2 * self.period + 1,
-              f"the chain stopped for {largest:.1f}s during the {label}, more than two periods")
+        check(largest <= 2 * self.period,
+              f"the chain stopped for {largest:.1f}s during the {label}, more than two periods: gaps {gaps}")
         log(f"{label}: every pod replaced highest ordinal first, each Ready before the next; "
-            f"now {version} everywhere after {duration:.0f}s; head {arrivals[0][1]} -> {arrivals[-1][1]}, "
+            f"now {version} everywhere after {duration:.0f}s; blocks {first_block}..{last_block}, "
             f"largest gap {largest:.1f}s")
 
     def check_crash(self) -> None:

@@ -433,10 +433,10 @@ class Pod:
 
     def _set_ready(self, c: Container, ready: bool) -> None:
         if c.ready != ready:
-            c.ready = ready
             was = self.ready
+            c.ready = ready
             self.cluster.sync_network()
-            if self.ready != was or not ready:
+            if self.ready != was:
                 self.cluster.event(f"pod {self.name} {'ready' if self.ready else 'not ready'}")
 
     # -- sandbox
