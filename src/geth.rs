@@ -285,6 +285,7 @@ pub fn toml(input: &TomlInput) -> String {
             .clone()
             .map(|url| EthstatsSection { url }),
     };
+    // Strings, integers, booleans and lists in fixed structs: nothing TOML cannot hold.
     toml::to_string(&cfg).expect("geth config serializes")
 }
 

@@ -93,6 +93,7 @@ pub fn decode(bytes: Vec<u8>) -> Result<String, DecodeError> {
     String::from_utf8(bytes).map_err(|e| {
         let valid = e.utf8_error().valid_up_to();
         let bytes = e.into_bytes();
+        // `valid < bytes.len()`: there is an invalid byte, so indexing it is in bounds.
         // The valid prefix is UTF-8 by definition, so the lossy view is exact.
         let prefix = String::from_utf8_lossy(&bytes[..valid]);
         DecodeError {

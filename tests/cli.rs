@@ -802,7 +802,7 @@ fn an_unreadable_earlier_output_stops_the_compile() {
         use std::os::unix::fs::PermissionsExt;
         fs::remove_dir(d.join("out/values.yaml")).unwrap();
         fs::write(d.join("out/values.yaml"), "x: 1\n").unwrap();
-        fs::set_permissions(d.join("out/values.yaml"), fs::Permissions::from_mode(0)).unwrap();
+        fs::set_permissions(d.join("out/values.yaml"), fs::Permissions::from_mode(0o000)).unwrap();
         let o = compile(d, "out", &[]);
         assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
         assert!(stderr(&o).contains("cannot be read"), "{}", stderr(&o));
