@@ -83,16 +83,8 @@ impl Source {
                 format!("{display}: the network file is {e}; nothing was written"),
             ),
         })?;
-        let text = input::decode(bytes).map_err(|e| {
-            let diag = Diagnostic::error(e.position, "", e.message);
-            Failure {
-                code: exit::INVALID,
-                lines: vec![
-                    diag.render(&display),
-                    format!("{display}: 1 error(s); nothing was written"),
-                ],
-            }
-        })?;
+        let text = input::decode(bytes)
+            .map_err(|e| invalid(&display, &[Diagnostic::error(e.position, "", e.message)]))?;
         let regular = fs::metadata(path).is_ok_and(|m| m.is_file());
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(Self {
@@ -113,24 +105,23 @@ impl Source {
                 }
                 Ok(checked)
             }
-            Err(diags) => Err(self.failure(&diags)),
+            Err(diags) => Err(invalid(&self.display, &diags)),
         }
     }
+}
 
-    fn failure(&self, diags: &[Diagnostic]) -> Failure {
-        let errors = diags
-            .iter()
-            .filter(|d| d.severity == crate::diagnostics::Severity::Error)
-            .count();
-        let mut lines: Vec<String> = diags.iter().map(|d| d.render(&self.display)).collect();
-        lines.push(format!(
-            "{}: {errors} error(s); nothing was written",
-            self.display
-        ));
-        Failure {
-            code: exit::INVALID,
-            lines,
-        }
+/// Exit 1: every problem of the network file (or of the files it names), then
+/// how many there were.
+fn invalid(display: &str, diags: &[Diagnostic]) -> Failure {
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == crate::diagnostics::Severity::Error)
+        .count();
+    let mut lines: Vec<String> = diags.iter().map(|d| d.render(display)).collect();
+    lines.push(format!("{display}: {errors} error(s); nothing was written"));
+    Failure {
+        code: exit::INVALID,
+        lines,
     }
 }
 
@@ -200,15 +191,7 @@ pub fn load_brought(checked: &Checked, source: &Source) -> Result<BroughtKeys, F
         return Ok(brought);
     }
     crate::diagnostics::sort(&mut problems);
-    let mut lines: Vec<String> = problems.iter().map(|d| d.render(&source.display)).collect();
-    lines.push(format!(
-        "{}: brought keys could not be read; nothing was written",
-        source.display
-    ));
-    Err(Failure {
-        code: exit::INVALID,
-        lines,
-    })
+    Err(invalid(&source.display, &problems))
 }
 
 /// Loads the master secret, creating it when `create` (compile, export). The

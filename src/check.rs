@@ -101,7 +101,11 @@ fn schema_diagnostics(doc: &Document) -> Vec<Diagnostic> {
             path,
             format!(
                 "{} is a floating-point number, and no setting takes one; write a whole number{}",
-                show_at(doc, &pointer, &Value::Null),
+                show_at(
+                    doc,
+                    &pointer,
+                    doc.value.pointer(&pointer).unwrap_or(&Value::Null)
+                ),
                 describe(&schema, &pointer)
             ),
         ));

@@ -50,7 +50,7 @@ impl Diagnostic {
         let path = if self.path.is_empty() {
             String::new()
         } else {
-            format!("{}: ", self.path)
+            format!("{}: ", excerpt(&self.path))
         };
         format!(
             "{file}:{}:{}: {kind}: {path}{}",
