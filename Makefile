@@ -28,7 +28,7 @@ lint:
 test: lint build test-rust test-oracle test-chart live
 
 test-rust:
-	$(CARGO) test --release --locked --lib --bins --test cli
+	$(CARGO) test --release --locked --lib --bins --test cli --test fuzz
 
 test-oracle: build
 	scripts/oracle.sh

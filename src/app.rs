@@ -9,10 +9,12 @@ use std::path::{Path, PathBuf};
 use crate::check::{self, Checked};
 use crate::config::{Kdf, NetworkFile, Role};
 use crate::crypto::PrivateKey;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{display_path, excerpt, Diagnostic};
 use crate::geth::GethVersion;
+use crate::input::{self, ReadError};
 use crate::keystore;
-use crate::output::{self, PendingFile, Visibility};
+use crate::output::{OutputDir, OutputError, PendingFile, Visibility};
+use crate::pair;
 use crate::plan::{self, BroughtAccount, BroughtKeys, Endpoint, Keystores, Layout, Plan};
 use crate::secrets::{MasterSecret, Origin};
 use crate::values::{self, ChartValues};
@@ -24,6 +26,7 @@ pub const DEFAULT_NETWORK_NAME: &str = "<default network>";
 /// Exit codes (documented in the README).
 pub mod exit {
     pub const INVALID: u8 = 1;
+    pub const USAGE: u8 = 2;
     pub const REFUSED: u8 = 3;
     pub const IO: u8 = 4;
 }
@@ -36,7 +39,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(code: u8, line: impl Into<String>) -> Self {
+    pub fn new(code: u8, line: impl Into<String>) -> Self {
         Self {
             code,
             lines: vec![line.into()],
@@ -53,141 +56,186 @@ pub struct Source {
     pub dir: PathBuf,
     /// Default location of the secrets file.
     pub default_secrets: PathBuf,
+    /// Whether the network is a regular file (not `/dev/stdin`, a pipe, a device):
+    /// only then is "beside the network file" a place to create the secret.
+    pub regular: bool,
 }
 
 impl Source {
     pub fn load(config: Option<&Path>) -> Result<Self, Failure> {
-        match config {
-            None => Ok(Self {
+        let Some(path) = config else {
+            return Ok(Self {
                 display: DEFAULT_NETWORK_NAME.into(),
                 text: DEFAULT_NETWORK.into(),
                 dir: PathBuf::from("."),
                 default_secrets: PathBuf::from("kuberneteth.secrets.yaml"),
-            }),
-            Some(path) => {
-                let text = fs::read_to_string(path).map_err(|e| {
-                    Failure::new(
-                        exit::IO,
-                        format!("{}: cannot read the network file: {e}", path.display()),
-                    )
-                })?;
-                let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                Ok(Self {
-                    display: path.display().to_string(),
-                    text,
-                    default_secrets: dir.join("kuberneteth.secrets.yaml"),
-                    dir,
-                })
-            }
-        }
+                regular: true,
+            });
+        };
+        let display = path.display().to_string();
+        let bytes = input::read_bounded(path, input::MAX_NETWORK_FILE).map_err(|e| match e {
+            ReadError::Io(_) => Failure::new(
+                exit::IO,
+                format!("{display}: cannot read the network file: {e}"),
+            ),
+            ReadError::TooLarge { .. } => Failure::new(
+                exit::INVALID,
+                format!("{display}: the network file is {e}; nothing was written"),
+            ),
+        })?;
+        let text = input::decode(bytes)
+            .map_err(|e| invalid(&display, &[Diagnostic::error(e.position, "", e.message)]))?;
+        let regular = fs::metadata(path).is_ok_and(|m| m.is_file());
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(Self {
+            display,
+            text,
+            default_secrets: dir.join("kuberneteth.secrets.yaml"),
+            dir,
+            regular,
+        })
     }
 
     /// Checks the file; warnings are printed, errors become a failure.
-    pub fn check(&self, warn: &mut dyn FnMut(String)) -> Result<NetworkFile, Failure> {
+    pub fn check(&self, warn: &mut dyn FnMut(String)) -> Result<Checked, Failure> {
         match check::check(&self.text) {
-            Ok(Checked { config, warnings }) => {
-                for w in warnings {
+            Ok(checked) => {
+                for w in &checked.warnings {
                     warn(w.render(&self.display));
                 }
-                Ok(config)
+                Ok(checked)
             }
-            Err(diags) => Err(self.failure(&diags)),
-        }
-    }
-
-    fn failure(&self, diags: &[Diagnostic]) -> Failure {
-        let errors = diags
-            .iter()
-            .filter(|d| d.severity == crate::diagnostics::Severity::Error)
-            .count();
-        let mut lines: Vec<String> = diags.iter().map(|d| d.render(&self.display)).collect();
-        lines.push(format!(
-            "{}: {errors} error(s); nothing was written",
-            self.display
-        ));
-        Failure {
-            code: exit::INVALID,
-            lines,
+            Err(diags) => Err(invalid(&self.display, &diags)),
         }
     }
 }
 
-/// Reads the keys the user brought (node key files, account keystores).
-pub fn load_brought(cfg: &NetworkFile, dir: &Path, display: &str) -> Result<BroughtKeys, Failure> {
+/// Exit 1: every problem of the network file (or of the files it names), then
+/// how many there were.
+fn invalid(display: &str, diags: &[Diagnostic]) -> Failure {
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == crate::diagnostics::Severity::Error)
+        .count();
+    let mut lines: Vec<String> = diags.iter().map(|d| d.render(display)).collect();
+    lines.push(format!("{display}: {errors} error(s); nothing was written"));
+    Failure {
+        code: exit::INVALID,
+        lines,
+    }
+}
+
+/// Reads a brought file (relative to the network file), bounded in size.
+fn read_brought(dir: &Path, file: &Path, limit: u64) -> Result<String, String> {
+    let path = dir.join(file);
+    let bytes =
+        input::read_bounded(&path, limit).map_err(|e| format!("{}: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))
+}
+
+/// Reads the keys the user brought (node key files, account keystores). Every
+/// problem is reported at the entry of the network file that names the file.
+pub fn load_brought(checked: &Checked, source: &Source) -> Result<BroughtKeys, Failure> {
+    let cfg = &checked.config;
+    let dir = &source.dir;
     let mut brought = BroughtKeys::default();
     let mut problems = Vec::new();
-    let read = |p: &Path| {
-        fs::read_to_string(dir.join(p)).map_err(|e| format!("{}: {e}", dir.join(p).display()))
+    let mut problem = |pointer: String, message: String| {
+        problems.push(Diagnostic::error(
+            checked.doc.position(&pointer),
+            display_path(&pointer),
+            message,
+        ))
     };
     for (gi, g) in cfg.nodes.iter().enumerate() {
         for (o, file) in g.node_key_files.iter().enumerate() {
-            match read(file).and_then(|t| {
+            let key = read_brought(dir, file, input::MAX_NODE_KEY_FILE).and_then(|t| {
                 PrivateKey::from_hex(&t).map_err(|e| format!("{}: {e}", file.display()))
-            }) {
+            });
+            match key {
                 Ok(k) => {
                     brought.node_keys.insert((g.name.clone(), o as u32), k);
                 }
-                Err(e) => problems.push(format!("{display}: nodes[{gi}].nodeKeyFiles[{o}]: {e}")),
+                Err(e) => problem(format!("/nodes/{gi}/nodeKeyFiles/{o}"), e),
             }
         }
     }
     for (i, a) in cfg.accounts.iter().enumerate() {
-        if let (Some(name), Some(ks), Some(pw)) = (&a.name, &a.keystore, &a.password_file) {
-            let opened = read(ks).and_then(|json| {
-                let password = read(pw)?;
-                let password = password.trim_end_matches(['\n', '\r']).to_string();
-                let key = keystore::decrypt(&json, &password)
-                    .map_err(|e| format!("{}: {e}", ks.display()))?;
-                Ok(BroughtAccount {
-                    key,
-                    keystore_json: json,
-                    password,
-                })
-            });
-            match opened {
-                Ok(b) => {
-                    brought.accounts.insert(name.clone(), b);
-                }
-                Err(e) => problems.push(format!("{display}: accounts[{i}].keystore: {e}")),
+        let (Some(name), Some(ks), Some(pw)) = (&a.name, &a.keystore, &a.password_file) else {
+            continue;
+        };
+        let password = match read_brought(dir, pw, input::MAX_PASSWORD_FILE) {
+            Ok(p) => p.trim_end_matches(['\n', '\r']).to_string(),
+            Err(e) => {
+                problem(format!("/accounts/{i}/passwordFile"), e);
+                continue;
             }
+        };
+        let opened = read_brought(dir, ks, input::MAX_KEYSTORE_FILE).and_then(|json| {
+            let key = keystore::decrypt(&json, &password)
+                .map_err(|e| format!("{}: {e}", ks.display()))?;
+            Ok(BroughtAccount {
+                key,
+                keystore_json: json,
+                password,
+            })
+        });
+        match opened {
+            Ok(b) => {
+                brought.accounts.insert(name.clone(), b);
+            }
+            Err(e) => problem(format!("/accounts/{i}/keystore"), e),
         }
     }
     if problems.is_empty() {
-        Ok(brought)
-    } else {
-        problems.push(format!(
-            "{display}: brought keys could not be read; nothing was written"
-        ));
-        Err(Failure {
-            code: exit::INVALID,
-            lines: problems,
-        })
+        return Ok(brought);
     }
+    crate::diagnostics::sort(&mut problems);
+    Err(invalid(&source.display, &problems))
 }
 
+/// Loads the master secret, creating it when `create` (compile, export). The
+/// secret is only ever created beside a regular network file or where
+/// `--secrets` says: next to `/dev/stdin` it would land in `/dev`.
 fn load_secret(
-    path: &Path,
+    source: &Source,
+    explicit: Option<&Path>,
     create: bool,
     note: &mut dyn FnMut(String),
 ) -> Result<MasterSecret, Failure> {
-    let io = |e: crate::secrets::SecretsError| Failure::new(exit::IO, e.to_string());
-    if create {
-        let (secret, origin) = MasterSecret::load_or_create(path).map_err(io)?;
+    let path = explicit.unwrap_or(&source.default_secrets);
+    let secret = if create {
+        if explicit.is_none() && !source.regular && fs::symlink_metadata(path).is_err() {
+            return Err(Failure::new(
+                exit::USAGE,
+                format!(
+                    "{} is not a regular file, so the master secret would be created beside it, as {}; choose where it lives with --secrets FILE",
+                    source.display,
+                    path.display()
+                ),
+            ));
+        }
+        let (secret, origin) = MasterSecret::load_or_create(path)
+            .map_err(|e| Failure::new(exit::IO, e.to_string()))?;
         if origin == Origin::Created {
             note(format!(
                 "created {} (mode 0600): the master secret every key is derived from. Back it up and keep it out of git",
                 path.display()
             ));
         }
-        Ok(secret)
+        secret
     } else {
         MasterSecret::load(path).map_err(|e| {
             Failure::new(
                 exit::IO,
                 format!("{e}\nhint: `compile` creates the secrets file on its first run"),
             )
-        })
+        })?
+    };
+    if let Some(w) = crate::secrets::exposure_warning(path) {
+        note(w);
     }
+    Ok(secret)
 }
 
 /// Builds the plan, with a progress bar for slow keystores on a terminal.
@@ -220,21 +268,29 @@ pub fn build_plan(
     plan
 }
 
-/// The stages every command that needs keys runs: read, check, load brought keys
-/// and the master secret, plan.
-fn plan_network(
+/// The stages that need no key: read, check, load the brought keys. `check`
+/// stops here, so it finds every problem of the inputs that `compile` would.
+pub fn prepare(
     config: Option<&Path>,
+    warn: &mut dyn FnMut(String),
+) -> Result<(Source, Checked, BroughtKeys), Failure> {
+    let source = Source::load(config)?;
+    let checked = source.check(warn)?;
+    let brought = load_brought(&checked, &source)?;
+    Ok((source, checked, brought))
+}
+
+/// The stages every command that needs keys runs: prepare, load the master secret, plan.
+fn plan_network(
+    prepared: (Source, Checked, BroughtKeys),
     secrets: Option<&Path>,
     create_secret: bool,
     keystores: Keystores,
     warn: &mut dyn FnMut(String),
 ) -> Result<(Source, Plan), Failure> {
-    let source = Source::load(config)?;
-    let cfg = source.check(warn)?;
-    let brought = load_brought(&cfg, &source.dir, &source.display)?;
-    let secrets_path = secrets.unwrap_or(&source.default_secrets).to_path_buf();
-    let secret = load_secret(&secrets_path, create_secret, warn)?;
-    let plan = build_plan(&cfg, &secret, &brought, keystores);
+    let (source, checked, brought) = prepared;
+    let secret = load_secret(&source, secrets, create_secret, warn)?;
+    let plan = build_plan(&checked.config, &secret, &brought, keystores);
     Ok((source, plan))
 }
 
@@ -250,13 +306,20 @@ pub fn compile(
     opts: &CompileOptions,
     warn: &mut dyn FnMut(String),
 ) -> Result<Vec<String>, Failure> {
-    let (source, plan) = plan_network(opts.config, opts.secrets, true, Keystores::Derive, warn)?;
+    let prepared = prepare(opts.config, warn)?;
+    let (source, plan) = plan_network(prepared, opts.secrets, true, Keystores::Derive, warn)?;
     let cfg = &plan.config;
-    let (public, private) = values::build(&plan);
+    let (mut public, mut private) = values::build(&plan);
 
     let values_path = opts.out.join("values.yaml");
     let secrets_values_path = opts.out.join("secrets.values.yaml");
-    guard_existing(&values_path, &public, opts.allow_genesis_change, warn)?;
+    // One compile at a time per directory, and the guard reads what the last
+    // complete compile wrote.
+    let out = OutputDir::open(opts.out).map_err(|e| Failure::new(exit::IO, e.to_string()))?;
+    if let Some(old) = read_existing(&values_path)? {
+        guard_existing(&values_path, &old, &public, opts.allow_genesis_change, warn)?;
+        warn_torn_pair(&old, &values_path, &secrets_values_path, warn);
+    }
 
     let install = format!(
         "helm upgrade --install {name} chart/ -f {} -f {}",
@@ -271,24 +334,22 @@ pub fn compile(
             source.display
         )
     };
-    let yaml = |v: &dyn erased::Ser| {
-        v.to_yaml()
-            .map_err(|e| Failure::new(exit::IO, format!("cannot write YAML: {e}")))
-    };
+    let (public_yaml, private_yaml) = pair::stamp(&mut public, &mut private)
+        .map_err(|e| Failure::new(exit::IO, format!("cannot write YAML: {e}")))?;
     let public_text = format!(
-        "{}{}",
+        "{}{public_yaml}",
         header("Public Helm values for this network: no private key material; safe to commit."),
-        yaml(&public)?
     );
     let private_text = format!(
-        "{}{}",
+        "{}{private_yaml}",
         header("PRIVATE Helm values: node keys, keystores, passwords. Never commit or share this file."),
-        yaml(&private)?
     );
-    output::write_all(
+    // Secrets first: if the second rename fails, the new secrets sit beside the old
+    // values.yaml, whose generation differs, so the chart and the next compile notice.
+    out.write_all(
         &[
-            PendingFile::new(&values_path, public_text, Visibility::Public),
             PendingFile::new(&secrets_values_path, private_text, Visibility::Private),
+            PendingFile::new(&values_path, public_text, Visibility::Public),
         ],
         false,
     )
@@ -305,15 +366,41 @@ pub fn compile(
     ])
 }
 
-/// Serialization to YAML for the two value types, without generics in the caller.
-mod erased {
-    pub trait Ser {
-        fn to_yaml(&self) -> Result<String, serde_norway::Error>;
-    }
-    impl<T: serde::Serialize> Ser for T {
-        fn to_yaml(&self) -> Result<String, serde_norway::Error> {
-            serde_norway::to_string(self).map(|y| crate::yamlout::quote_ambiguous(&y))
-        }
+/// The values an earlier compile wrote, if any. A file that exists but cannot
+/// be read stops the compile: the genesis guard cannot be skipped by accident.
+fn read_existing(path: &Path) -> Result<Option<ChartValues>, Failure> {
+    let bytes = match input::read_bounded(path, input::MAX_OUTPUT_FILE) {
+        Ok(b) => b,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(Failure::new(
+            exit::IO,
+            format!("{}: exists but cannot be read ({e}); the genesis guard compares against it, so nothing was written. Fix it, or move it away to start a new network", path.display()),
+        )),
+    };
+    let not_ours = |why: String| {
+        Failure::new(
+            exit::REFUSED,
+            format!("{}: exists but is not a kuberneteth values file ({why}); nothing was written. Move it away or choose another -o", path.display()),
+        )
+    };
+    let text = String::from_utf8(bytes).map_err(|_| not_ours("not UTF-8 text".into()))?;
+    serde_norway::from_str(&text)
+        .map(Some)
+        .map_err(|e| not_ours(excerpt(&e.to_string())))
+}
+
+/// Says so when the existing pair came from different compiles (an earlier run
+/// was interrupted between the two files); this compile writes both again.
+fn warn_torn_pair(old: &ChartValues, public: &Path, private: &Path, warn: &mut dyn FnMut(String)) {
+    let Ok(bytes) = input::read_bounded(private, input::MAX_OUTPUT_FILE) else {
+        return;
+    };
+    if pair::mismatch(old, &String::from_utf8_lossy(&bytes)).is_some() {
+        warn(format!(
+            "warning: {} and {} came from different compiles (an earlier run stopped between them); both are written again now",
+            public.display(),
+            private.display()
+        ));
     }
 }
 
@@ -321,19 +408,11 @@ mod erased {
 /// exists with another genesis or signer set, unless explicitly allowed.
 fn guard_existing(
     path: &Path,
+    old: &ChartValues,
     new: &ChartValues,
     allow: bool,
     warn: &mut dyn FnMut(String),
 ) -> Result<(), Failure> {
-    let Ok(text) = fs::read_to_string(path) else {
-        return Ok(());
-    };
-    let old: ChartValues = serde_norway::from_str(&text).map_err(|e| {
-        Failure::new(
-            exit::REFUSED,
-            format!("{}: exists but is not a kuberneteth values file ({e}); move it away or choose another -o", path.display()),
-        )
-    })?;
     let signers = |v: &ChartValues| {
         let mut s: Vec<String> = v
             .node_groups
@@ -348,7 +427,7 @@ fn guard_existing(
     if old.genesis.json != new.genesis.json {
         changes.push("the genesis (chain id, consensus settings, gas limit, timestamp, signers or prefunded accounts)");
     }
-    if signers(&old) != signers(new) {
+    if signers(old) != signers(new) {
         changes.push("the signer set");
     }
     for g in &new.node_groups {
@@ -386,7 +465,13 @@ pub fn inspect(
     secrets: Option<&Path>,
     warn: &mut dyn FnMut(String),
 ) -> Result<String, Failure> {
-    let (_, plan) = plan_network(config, secrets, false, Keystores::Skip, warn)?;
+    let (_, plan) = plan_network(
+        prepare(config, warn)?,
+        secrets,
+        false,
+        Keystores::Skip,
+        warn,
+    )?;
     let mut rows = vec![[
         "GROUP".to_string(),
         "ROLE".into(),
@@ -456,9 +541,48 @@ pub struct ExportOptions<'a> {
     pub port_range: Option<u16>,
 }
 
+/// `--ip-range` and `--port-range` must give each of `nodes` nodes a usable
+/// address: no port 0, nothing past 65535 or 255.255.255.255.
+fn check_ranges(opts: &ExportOptions, nodes: u64) -> Result<(), Failure> {
+    let last = nodes.saturating_sub(1);
+    if let Some(ip) = opts.ip_range {
+        if u64::from(u32::from(ip)) + last > u64::from(u32::MAX) {
+            return Err(Failure::new(
+                exit::USAGE,
+                format!("--ip-range {ip}: {nodes} nodes need {nodes} addresses from the start, and they run past 255.255.255.255; choose a lower start"),
+            ));
+        }
+    }
+    if let Some(p) = opts.port_range {
+        if p == 0 {
+            return Err(Failure::new(
+                exit::USAGE,
+                "--port-range 0: port 0 is no port a peer can dial; choose a start from 1 (e.g. 30303)",
+            ));
+        }
+        if u64::from(p) + last > 65535 {
+            return Err(Failure::new(
+                exit::USAGE,
+                format!("--port-range {p}: {nodes} nodes need {nodes} ports from the start, and they run past 65535; choose a lower start"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// export: the per-node files for running or debugging outside Kubernetes.
 pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<String>, Failure> {
-    let (_, plan) = plan_network(opts.config, opts.secrets, true, Keystores::Derive, warn)?;
+    let prepared = prepare(opts.config, warn)?;
+    // Command-line mistakes are found before anything (even the secret) is created.
+    let nodes: u64 = prepared
+        .1
+        .config
+        .nodes
+        .iter()
+        .map(|g| u64::from(g.replicas))
+        .sum();
+    check_ranges(opts, nodes)?;
+    let (_, plan) = plan_network(prepared, opts.secrets, true, Keystores::Derive, warn)?;
 
     // Node i (in plan order) gets the address ip_range + i (127.0.0.1 + i by
     // default) and, when given, the P2P port port_range + i. Each node binds all
@@ -477,20 +601,6 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
             .unwrap_or(0)
     };
     let total = index.len();
-    if u32::from(ip_range).checked_add(total as u32).is_none() {
-        return Err(Failure::new(
-            exit::INVALID,
-            "--ip-range: not enough addresses after the start",
-        ));
-    }
-    if let Some(p) = opts.port_range {
-        if (p as usize) + total > 65535 {
-            return Err(Failure::new(
-                exit::INVALID,
-                "--port-range: not enough ports after the start",
-            ));
-        }
-    }
     let endpoint = |g: &plan::GroupPlan, n: &plan::NodePlan| {
         let i = position(n);
         Endpoint {
@@ -602,7 +712,9 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
         }
         accounts_json.push(entry);
     }
-    let pretty = |v: &Vec<serde_json::Value>| serde_json::to_string_pretty(v).expect("json") + "\n";
+    // Serializing a JSON value to a string cannot fail (no I/O, string keys only).
+    let pretty =
+        |v: &Vec<serde_json::Value>| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
     files.push(PendingFile::new(
         opts.out.join("nodes.json"),
         pretty(&nodes_json),
@@ -613,10 +725,11 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
         pretty(&accounts_json),
         Visibility::Public,
     ));
-    output::write_all(&files, true).map_err(|e| {
+    let written = OutputDir::open(opts.out).and_then(|out| out.write_all(&files, true));
+    written.map_err(|e| {
         let code = match e {
-            output::OutputError::Conflict { .. } => exit::REFUSED,
-            _ => exit::IO,
+            OutputError::Conflict { .. } => exit::REFUSED,
+            OutputError::Io { .. } => exit::IO,
         };
         Failure::new(code, e.to_string())
     })?;

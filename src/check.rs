@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::config::{Consensus, NetworkFile, ResourceName, Role};
 use crate::crypto::Address;
-use crate::diagnostics::{display_path, sort, Diagnostic, Severity};
+use crate::diagnostics::{display_path, excerpt, sort, Diagnostic, Severity};
 use crate::geth::{check_support, Engine, GethVersion};
 use crate::names;
 use crate::units::parse_balance;
@@ -17,6 +17,8 @@ use crate::yaml::{self, Document};
 pub struct Checked {
     pub config: NetworkFile,
     pub warnings: Vec<Diagnostic>,
+    /// The parsed file, for positioning problems found later (brought key files).
+    pub doc: Document,
 }
 
 /// Public chain ids a private network must not reuse (replayable signatures, wallet confusion).
@@ -70,12 +72,16 @@ pub fn check(text: &str) -> Result<Checked, Vec<Diagnostic>> {
     };
     semantic(&config, &doc, &mut diags);
     sort(&mut diags);
+    // A rule checked per group reports a shared setting (the network's geth
+    // version) once per group; once is enough.
+    diags.dedup();
     if diags.iter().any(|d| d.severity == Severity::Error) {
         return Err(diags);
     }
     Ok(Checked {
         config,
         warnings: diags,
+        doc,
     })
 }
 
@@ -83,7 +89,46 @@ fn schema_diagnostics(doc: &Document) -> Vec<Diagnostic> {
     let schema = crate::config::json_schema();
     let mut out = Vec::new();
     validate_at(&schema, &schema, &doc.value, "", doc, &mut out);
+    // A float the schema took for an integer (`3.0`, `1e18`) would fail later in
+    // serde, without a position; say it here, once, at the value.
+    let mut floats = Vec::new();
+    find_floats(&doc.value, "", &mut floats);
+    for pointer in floats {
+        let path = display_path(&pointer);
+        out.retain(|d| d.path != path);
+        out.push(Diagnostic::error(
+            doc.position(&pointer),
+            path,
+            format!(
+                "{} is a floating-point number, and no setting takes one; write a whole number{}",
+                show_at(
+                    doc,
+                    &pointer,
+                    doc.value.pointer(&pointer).unwrap_or(&Value::Null)
+                ),
+                describe(&schema, &pointer)
+            ),
+        ));
+    }
     out
+}
+
+/// Pointers of every number that is not an integer (YAML floats like `3.0`).
+fn find_floats(v: &Value, pointer: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Number(n) if n.is_f64() => out.push(pointer.to_string()),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                find_floats(item, &format!("{pointer}/{i}"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                find_floats(item, &format!("{pointer}/{}", yaml::escape_segment(k)), out);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Validates `instance` (found at `base` in the document) against `node`, a part of
@@ -123,6 +168,7 @@ fn validate_at(
                 for key in unexpected {
                     let child = format!("{pointer}/{}", yaml::escape_segment(key));
                     let hint = match closest(key, &known) {
+                        _ if key.chars().count() > 64 => String::new(),
                         Some(best) => format!("; did you mean `{best}`?"),
                         None if !known.is_empty() => {
                             format!("; expected one of: {}", known.join(", "))
@@ -132,7 +178,7 @@ fn validate_at(
                     out.push(Diagnostic::error(
                         doc.key_position(&child),
                         display_path(&child),
-                        format!("unknown key `{key}`{hint}"),
+                        format!("unknown key `{}`{hint}", excerpt(key)),
                     ));
                 }
             }
@@ -145,21 +191,24 @@ fn validate_at(
                     format!("missing required key `{name}`{}", describe(root, &child)),
                 ));
             }
-            K::Type { kind } => out.push(Diagnostic::error(
-                doc.position(&pointer),
-                path,
-                format!(
-                    "{} is the wrong type: expected {}",
-                    show(&err.instance),
-                    type_name(kind)
-                ),
-            )),
+            K::Type { kind } => {
+                let expected = type_name(kind);
+                out.push(Diagnostic::error(
+                    doc.position(&pointer),
+                    path,
+                    format!(
+                        "{} is the wrong type: expected {expected}{}",
+                        show_at(doc, &pointer, &err.instance),
+                        quote_hint(doc, &pointer, &expected)
+                    ),
+                ))
+            }
             K::Enum { options } => out.push(Diagnostic::error(
                 doc.position(&pointer),
                 path,
                 format!(
                     "{} is not allowed; expected one of: {}",
-                    show(&err.instance),
+                    show_at(doc, &pointer, &err.instance),
                     options
                         .as_array()
                         .map(|a| a.iter().map(show).collect::<Vec<_>>().join(", "))
@@ -171,7 +220,7 @@ fn validate_at(
                 path,
                 format!(
                     "{} is {} the {} of {}{}",
-                    show(&err.instance),
+                    show_at(doc, &pointer, &err.instance),
                     if matches!(err.kind, K::Minimum { .. }) {
                         "below"
                     } else {
@@ -202,7 +251,7 @@ fn validate_at(
                     path,
                     format!(
                         "{} is not valid{}",
-                        show(&err.instance),
+                        show_at(doc, &pointer, &err.instance),
                         describe(root, &pointer)
                     ),
                 ))
@@ -210,7 +259,7 @@ fn validate_at(
             _ => out.push(Diagnostic::error(
                 doc.position(&pointer),
                 path,
-                format!("{err}{}", describe(root, &pointer)),
+                format!("{}{}", excerpt(&err.to_string()), describe(root, &pointer)),
             )),
         }
     }
@@ -242,10 +291,36 @@ fn shaped_branch(root: &Value, pointer: &str, instance: &Value) -> Option<Value>
 
 fn show(v: &Value) -> String {
     match v {
-        Value::String(s) => format!("`{s}`"),
+        Value::String(s) => format!("`{}`", excerpt(s)),
         Value::Object(_) => "this mapping".into(),
         Value::Array(_) => "this list".into(),
-        other => format!("`{other}`"),
+        other => format!("`{}`", excerpt(&other.to_string())),
+    }
+}
+
+/// `show`, but with the text the user wrote when YAML read it as another type
+/// (`0x00…01` is shown as written, not as `1`).
+fn show_at(doc: &Document, pointer: &str, v: &Value) -> String {
+    match doc.raw.get(pointer) {
+        Some(raw) => format!("`{}`", excerpt(raw)),
+        None => show(v),
+    }
+}
+
+/// When a string was expected but YAML read the plain text as a number, boolean
+/// or null, the fix is quoting it.
+fn quote_hint(doc: &Document, pointer: &str, expected: &str) -> String {
+    match doc.raw.get(pointer) {
+        Some(raw) if expected.contains("a string") => format!(
+            "; YAML reads this unquoted text as {}, so quote it: \"{}\"",
+            match raw.as_str() {
+                "true" | "false" | "True" | "False" | "TRUE" | "FALSE" => "a boolean",
+                "" | "~" | "null" | "Null" | "NULL" => "null",
+                _ => "a number",
+            },
+            excerpt(raw)
+        ),
+        _ => String::new(),
     }
 }
 
@@ -589,6 +664,22 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
                     g.partition, g.replicas
                 ),
             );
+        }
+    }
+
+    // Extra flags must not undo the RPC and unlock rules.
+    let flag_lists = std::iter::once(("/geth/extraFlags".to_string(), &cfg.geth.extra_flags))
+        .chain(
+            cfg.nodes
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (format!("/nodes/{i}/geth/extraFlags"), &g.geth.extra_flags)),
+        );
+    for (base, flags) in flag_lists {
+        for (j, flag) in flags.iter().enumerate() {
+            if let Some(problem) = crate::geth::extra_flag_problem(flag) {
+                err(diags, &format!("{base}/{j}"), problem);
+            }
         }
     }
 

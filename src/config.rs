@@ -105,7 +105,9 @@ pub struct Geth {
     #[serde(default = "default_verbosity")]
     #[schemars(range(max = 5))]
     pub verbosity: u8,
-    /// Extra geth flags appended after the generated ones (escape hatch).
+    /// Extra geth flags appended after the generated ones (escape hatch), one per item.
+    /// Refused: flags that serve RPC (`--http*`, `--ws*`, `--graphql*`, `--authrpc*`),
+    /// `--unlock`, `--allow-insecure-unlock`, `--pprof*`, `--config`, and control characters.
     #[serde(default)]
     pub extra_flags: Vec<String>,
     /// Names of Secrets to pull the image with.
@@ -145,7 +147,7 @@ pub struct GethOverride {
     pub pull_policy: Option<PullPolicy>,
     #[schemars(range(max = 5))]
     pub verbosity: Option<u8>,
-    /// Appended after the network-wide `extraFlags`.
+    /// Appended after the network-wide `extraFlags`; the same flags are refused.
     #[serde(default)]
     pub extra_flags: Vec<String>,
 }
@@ -592,5 +594,6 @@ impl Default for NetworkPolicy {
 /// The JSON Schema of the network file (draft 2020-12 compatible output of schemars).
 pub fn json_schema() -> serde_json::Value {
     let schema = schemars::schema_for!(NetworkFile);
+    // A schema is plain JSON data: serializing it has no failure path.
     serde_json::to_value(schema).expect("a schema always serializes")
 }

@@ -50,7 +50,7 @@ impl Diagnostic {
         let path = if self.path.is_empty() {
             String::new()
         } else {
-            format!("{}: ", self.path)
+            format!("{}: ", excerpt(&self.path))
         };
         format!(
             "{file}:{}:{}: {kind}: {path}{}",
@@ -82,6 +82,27 @@ pub fn display_path(pointer: &str) -> String {
     out
 }
 
+/// How many characters of a user's value a message shows.
+const EXCERPT_CHARS: usize = 100;
+
+/// A user's value as messages show it: control characters escaped and at most
+/// a line's worth of it, so a megabyte value is not echoed whole.
+pub fn excerpt(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == EXCERPT_CHARS {
+            out.push_str(&format!("… ({} characters)", s.chars().count()));
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Sorts by position (then severity), the order a reader fixes them in.
 pub fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
@@ -101,5 +122,13 @@ mod tests {
             "nodes[0].rpc.httpPort"
         );
         assert_eq!(display_path(""), "");
+    }
+
+    #[test]
+    fn excerpts_are_short_and_printable() {
+        assert_eq!(excerpt("a\nb"), "a\\nb");
+        let long = "x".repeat(1_000_000);
+        let e = excerpt(&long);
+        assert!(e.len() < 140 && e.ends_with("(1000000 characters)"), "{e}");
     }
 }

@@ -119,6 +119,7 @@ pub fn genesis_json(input: &GenesisInput) -> String {
         gas_used: "0x0",
         parent_hash: zero32,
     };
+    // Strings, integers and maps with string keys only: serializing cannot fail.
     let mut text = serde_json::to_string_pretty(&g).expect("genesis serializes");
     text.push('\n');
     text

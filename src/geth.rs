@@ -16,18 +16,26 @@ impl GethVersion {
     /// upgrade (and a rollback) depend on when the image was pulled.
     pub fn parse(tag: &str) -> Result<Self, String> {
         let body = tag.strip_prefix('v').ok_or_else(|| {
-            format!("`{tag}` is not a release tag; use an exact geth release such as `v1.13.15` (floating tags make upgrades unreproducible)")
+            format!("`{}` is not a release tag; use an exact geth release such as `v1.13.15` (floating tags make upgrades unreproducible)", crate::diagnostics::excerpt(tag))
         })?;
-        let parts: Vec<&str> = body.split('.').collect();
-        let nums: Option<Vec<u32>> = parts.iter().map(|p| p.parse().ok()).collect();
+        // Digits only, no leading zeros: `+5`, `015` or `01` parse as numbers but are
+        // no tag geth publishes, and normalising them would hide a typo.
+        let number = |p: &str| {
+            let canonical = p.bytes().all(|b| b.is_ascii_digit())
+                && !p.is_empty()
+                && (p == "0" || !p.starts_with('0'));
+            canonical.then(|| p.parse::<u32>().ok()).flatten()
+        };
+        let nums: Option<Vec<u32>> = body.split('.').map(number).collect();
         match nums.as_deref() {
-            Some([major, minor, patch]) if parts.iter().all(|p| !p.is_empty()) => Ok(Self {
+            Some([major, minor, patch]) => Ok(Self {
                 major: *major,
                 minor: *minor,
                 patch: *patch,
             }),
             _ => Err(format!(
-                "`{tag}` is not a release tag; use the form vMAJOR.MINOR.PATCH, e.g. `v1.13.15`"
+                "`{}` is not a release tag; use the form vMAJOR.MINOR.PATCH, e.g. `v1.13.15`",
+                crate::diagnostics::excerpt(tag)
             )),
         }
     }
@@ -90,6 +98,40 @@ pub fn check_support(engine: Engine, version: GethVersion) -> Result<(), String>
         ));
     }
     Ok(())
+}
+
+/// Flag families `extraFlags` may not touch, with why: they would serve RPC
+/// beyond what a group's `rpc` settings allow (where the API list is checked and
+/// signers get none), unlock a key, or replace the generated configuration.
+const GUARDED_FLAGS: &[(&str, &str)] = &[
+    ("http", "HTTP JSON-RPC is set with a group's `rpc` settings (`role: rpc`), where the API list is checked"),
+    ("ws", "WebSocket JSON-RPC is set with a group's `rpc` settings (`role: rpc`), where the API list is checked"),
+    ("graphql", "GraphQL serves the node's data beside HTTP RPC; it is not offered"),
+    ("authrpc", "the authenticated engine API stays on its defaults"),
+    ("unlock", "only signers unlock their key, and they serve no RPC"),
+    ("allow-insecure-unlock", "an unlocked key beside RPC lets any caller sign with it"),
+    ("pprof", "the profiling server serves debug endpoints"),
+    ("config", "the geth configuration is generated (and holds the RPC settings)"),
+];
+
+/// Why `flag` (one item of `extraFlags`) is refused, if it is.
+pub fn extra_flag_problem(flag: &str) -> Option<String> {
+    if flag.chars().any(char::is_control) {
+        return Some("contains a control character (a newline would become a second argument); write one flag per list item".into());
+    }
+    let Some(body) = flag.strip_prefix('-') else {
+        // A value of the flag before it (`["--syncmode", "full"]`).
+        return None;
+    };
+    let body = body.strip_prefix('-').unwrap_or(body);
+    let name = body.split_once('=').map_or(body, |(n, _)| n);
+    let (_, why) = GUARDED_FLAGS
+        .iter()
+        .find(|(f, _)| name == *f || name.strip_prefix(f).is_some_and(|r| r.starts_with('.')))?;
+    Some(format!(
+        "`{}` is refused in extraFlags: {why}",
+        crate::diagnostics::excerpt(flag)
+    ))
 }
 
 /// What a release accepts in its TOML and on its command line. Only 1.13.x runs
@@ -275,6 +317,7 @@ pub fn toml(input: &TomlInput) -> String {
             .clone()
             .map(|url| EthstatsSection { url }),
     };
+    // Strings, integers, booleans and lists in fixed structs: nothing TOML cannot hold.
     toml::to_string(&cfg).expect("geth config serializes")
 }
 
@@ -354,6 +397,10 @@ mod tests {
             GethVersion::parse("v1.13.15").unwrap(),
             GethVersion::new(1, 13, 15)
         );
+        assert_eq!(
+            GethVersion::parse("v1.0.0").unwrap(),
+            GethVersion::new(1, 0, 0)
+        );
         for bad in [
             "stable",
             "latest",
@@ -362,8 +409,41 @@ mod tests {
             "v1.13.x",
             "v1..1",
             "alltools-v1.13.15",
+            "v1.13.+5",
+            "v1.13.015",
+            "v01.13.15",
+            "v1.13.15.0",
+            "v1.13.-1",
+            "v1.13.99999999999",
         ] {
             assert!(GethVersion::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn extra_flags_cannot_open_rpc_or_unlock() {
+        for bad in [
+            "--http",
+            "-http",
+            "--http.api=admin,personal",
+            "--ws.addr=0.0.0.0",
+            "--graphql",
+            "--authrpc.addr=0.0.0.0",
+            "--allow-insecure-unlock",
+            "--unlock=0x00",
+            "--config=/etc/other.toml",
+            "--gcmode=archive\n--http",
+        ] {
+            assert!(extra_flag_problem(bad).is_some(), "{bad}");
+        }
+        for ok in [
+            "--gcmode=archive",
+            "--syncmode",
+            "full",
+            "--rpc.gascap=0",
+            "--httpx",
+        ] {
+            assert_eq!(extra_flag_problem(ok), None, "{ok}");
         }
     }
 

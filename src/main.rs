@@ -16,8 +16,9 @@ Examples:
   kuberneteth-values export -c kuberneteth.yaml -o local --ip-range 127.0.0.2
   helm upgrade --install devnet chart/ -f out/values.yaml -f out/secrets.values.yaml
 
-Exit codes: 0 ok, 1 invalid network file, 2 bad command line,
-            3 refused (would change an existing genesis, or overwrite key material), 4 I/O error";
+Exit codes: 0 ok, 1 invalid network file (or brought key file), 2 bad command line,
+            3 refused (would change an existing genesis, overwrite key material, or an
+            earlier output is not ours), 4 I/O error (including an earlier output that cannot be read)";
 
 #[derive(Parser)]
 #[command(name = "kuberneteth-values", version, about = "Compile a kuberneteth.yaml network file into checked, keyed, deterministic Helm values", after_help = EXAMPLES)]
@@ -87,8 +88,15 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let mut warn = |line: String| eprintln!("{line}");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Usage errors and --help/--version; printing may fail on a closed pipe.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let mut warn = |line: String| say(&line);
     let result: Result<Vec<String>, Failure> = match cli.command.unwrap_or(Command::Compile {
         input: Input {
             config: None,
@@ -110,10 +118,8 @@ fn main() -> ExitCode {
             },
             &mut warn,
         ),
-        Command::Check { config } => app::Source::load(config.as_deref()).and_then(|s| {
-            s.check(&mut warn)
-                .map(|_| vec![format!("{}: ok", s.display)])
-        }),
+        Command::Check { config } => app::prepare(config.as_deref(), &mut warn)
+            .map(|(source, _, _)| vec![format!("{}: ok", source.display)]),
         Command::Schema { chart } => {
             let schema = if chart {
                 kuberneteth::values::json_schema()
@@ -143,34 +149,49 @@ fn main() -> ExitCode {
             &mut warn,
         ),
         Command::Completions { shell } => {
+            // Into memory first: the generator panics when its writer fails.
+            let mut script = Vec::new();
             clap_complete::generate(
                 shell,
                 &mut Cli::command(),
                 "kuberneteth-values",
-                &mut std::io::stdout(),
+                &mut script,
             );
-            Ok(Vec::new())
+            print_stdout(&String::from_utf8_lossy(&script))
         }
     };
     match result {
         Ok(lines) => {
             for l in lines {
-                eprintln!("{l}");
+                say(&l);
             }
             ExitCode::SUCCESS
         }
         Err(f) => {
             for l in f.lines {
-                eprintln!("{l}");
+                say(&l);
             }
             ExitCode::from(f.code)
         }
     }
 }
 
+/// One line to stderr. `eprintln!` panics when stderr is closed or full; a
+/// message nobody can read is dropped instead, and the exit code still tells.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
+/// Writes a command's output. A closed pipe (`| head`) is the reader's choice and
+/// not an error; any other failure (a full disk) is an I/O error.
 fn print_stdout(text: &str) -> Result<Vec<String>, Failure> {
     let mut out = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth a message.
-    let _ = out.write_all(text.as_bytes());
-    Ok(Vec::new())
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Vec::new()),
+        Err(e) => Err(Failure::new(
+            app::exit::IO,
+            format!("cannot write to standard output: {e}"),
+        )),
+    }
 }

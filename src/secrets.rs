@@ -7,6 +7,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use hkdf::Hkdf;
 use rand_core::{OsRng, RngCore};
@@ -14,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::crypto::PrivateKey;
+use crate::input::{self, ReadError};
+use crate::output;
 
 /// Domain separation: a future derivation scheme gets a new salt, not a silent change.
 const HKDF_SALT: &[u8] = b"kuberneteth/derive/v1";
@@ -27,6 +30,8 @@ pub enum SecretsError {
     },
     #[error("{path}: the secrets file is corrupt ({why}); it is never replaced automatically, because every key of the network comes from it. Restore it from a backup, or move it away to start a new network with new keys")]
     Corrupt { path: PathBuf, why: String },
+    #[error("{path}: the secrets file is empty, so it holds no key (kuberneteth writes it complete or not at all; something else truncated it). Delete it to create a new secret, or restore it from a backup")]
+    Empty { path: PathBuf },
     #[error("{path}: cannot create the secrets file: {source}")]
     Create {
         path: PathBuf,
@@ -62,28 +67,47 @@ impl MasterSecret {
     }
 
     /// Reads the secrets file, or creates it (OS RNG, mode 0600) when it does not exist.
-    /// An unreadable or malformed file is an error: it is never regenerated.
+    /// An unreadable or malformed file is an error: it is never regenerated. When
+    /// two first runs race, one creates the file and the other reads it.
     pub fn load_or_create(path: &Path) -> Result<(Self, Origin), SecretsError> {
-        match fs::read_to_string(path) {
-            Ok(text) => Ok((Self::parse(path, &text)?, Origin::Existing)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+        match Self::load(path) {
+            Ok(secret) => Ok((secret, Origin::Existing)),
+            Err(SecretsError::Read { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
                 let mut bytes = [0u8; 32];
                 OsRng.fill_bytes(&mut bytes);
-                write_new(path, &bytes)?;
-                Ok((Self(bytes), Origin::Created))
+                if write_new(path, &bytes)? {
+                    Ok((Self(bytes), Origin::Created))
+                } else {
+                    // Another run created it first: use that one.
+                    Ok((Self::load(path)?, Origin::Existing))
+                }
             }
-            Err(source) => Err(SecretsError::Read {
-                path: path.to_path_buf(),
-                source,
-            }),
+            Err(e) => Err(e),
         }
     }
 
     /// Reads an existing secrets file; never creates one.
     pub fn load(path: &Path) -> Result<Self, SecretsError> {
-        let text = fs::read_to_string(path).map_err(|source| SecretsError::Read {
+        let bytes = input::read_bounded(path, input::MAX_SECRETS_FILE).map_err(|e| match e {
+            ReadError::Io(source) => SecretsError::Read {
+                path: path.to_path_buf(),
+                source,
+            },
+            too_large => SecretsError::Corrupt {
+                path: path.to_path_buf(),
+                why: too_large.to_string(),
+            },
+        })?;
+        if bytes.is_empty() {
+            return Err(SecretsError::Empty {
+                path: path.to_path_buf(),
+            });
+        }
+        let text = String::from_utf8(bytes).map_err(|_| SecretsError::Corrupt {
             path: path.to_path_buf(),
-            source,
+            why: "not UTF-8 text".into(),
         })?;
         Self::parse(path, &text)
     }
@@ -139,30 +163,54 @@ impl MasterSecret {
     }
 }
 
-/// Creates the file with mode 0600 without ever replacing an existing one
-/// (`create_new` fails if another process made it first).
-fn write_new(path: &Path, bytes: &[u8; 32]) -> Result<(), SecretsError> {
+/// Creates the file complete or not at all: the text is written and synced to a
+/// temporary file (mode 0600) that is then linked into place without replacing
+/// anything. Returns false when another process created the file first.
+fn write_new(path: &Path, bytes: &[u8; 32]) -> Result<bool, SecretsError> {
     let err = |source| SecretsError::Create {
         path: path.to_path_buf(),
         source,
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(err)?;
-    }
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut file = opts.open(path).map_err(err)?;
+    let dir = output::parent_dir(path);
+    output::create_private_dir(dir).map_err(err)?;
+    // A temporary file this old is left from a run killed mid-write: no run is
+    // still writing it, and it holds a secret nobody uses.
+    output::remove_stale_temps(dir, Duration::from_secs(600));
+    let mut tmp = output::temp_file(dir).map_err(err)?;
     let text = format!(
         "{HEADER}version: 1\nmasterSecret: \"{}\"\n",
         hex::encode(bytes)
     );
-    file.write_all(text.as_bytes()).map_err(err)?;
-    file.sync_all().map_err(err)
+    tmp.write_all(text.as_bytes()).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    match tmp.persist_noclobber(path) {
+        Ok(_) => {
+            output::sync_dir(dir);
+            Ok(true)
+        }
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(err(e.error)),
+    }
+}
+
+/// When the secrets file can be read by group or others, the warning to print
+/// (ssh refuses such key files; this one is the root of every key).
+pub fn exposure_warning(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Some(format!(
+                "warning: {} is readable or writable by group or others (mode {mode:04o}); every key of the network comes from it: chmod 600 {}",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    None
 }
 
 #[cfg(test)]
@@ -199,6 +247,48 @@ mod tests {
             fs::read_to_string(&path).unwrap(),
             "version: 1\nmasterSecret: nothex\n"
         );
+    }
+
+    #[test]
+    fn racing_first_runs_share_one_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new/k.secrets.yaml");
+        let tokens: Vec<String> = std::thread::scope(|s| {
+            let runs: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        MasterSecret::load_or_create(&path)
+                            .unwrap()
+                            .0
+                            .derive_token("x")
+                    })
+                })
+                .collect();
+            runs.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        assert!(tokens.iter().all(|t| *t == tokens[0]));
+        let names: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file is left");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(path.parent().unwrap())
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+    }
+
+    #[test]
+    fn empty_or_huge_files_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.secrets.yaml");
+        fs::write(&path, "").unwrap();
+        let err = MasterSecret::load_or_create(&path).err().unwrap();
+        assert!(matches!(err, SecretsError::Empty { .. }), "{err}");
+        let err = MasterSecret::load(Path::new("/dev/zero")).err().unwrap();
+        assert!(err.to_string().contains("larger than"), "{err}");
     }
 
     #[test]

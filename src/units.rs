@@ -24,6 +24,8 @@ fn parse_amount(text: &str) -> Result<U256, String> {
     } else {
         (t, 0)
     };
+    let shown = crate::diagnostics::excerpt(text);
+    let text = shown.as_str();
     let bad = || {
         format!("`{text}` is not an amount; write an integer in wei or a number with a unit, e.g. `1000 ether`, `5 gwei`, `42 wei`")
     };

@@ -20,6 +20,10 @@ pub const DATA_DIR: &str = "/data";
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(title = "kuberneteth chart values")]
 pub struct ChartValues {
+    /// Digest shared with `secrets.generation`: the chart refuses a values file and
+    /// a secrets values file from different compiles.
+    #[serde(default)]
+    pub generation: String,
     pub network: NetworkValues,
     /// Default geth image (each group carries its own resolved image).
     pub image: ImageDefaults,
@@ -283,6 +287,9 @@ pub struct PrivateValues {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecretValues {
+    /// The `generation` of the values.yaml this file was written with.
+    #[serde(default)]
+    pub generation: String,
     /// Node keys by node name (64 hex, no 0x).
     pub node_keys: BTreeMap<String, String>,
     /// Signer keystores by node name.
@@ -451,6 +458,7 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
     let mut dashboard_labels = BTreeMap::from([("grafana_dashboard".to_string(), "1".to_string())]);
     dashboard_labels.extend(metrics.labels.clone());
     let public = ChartValues {
+        generation: String::new(),
         network: NetworkValues {
             name: cfg.network.name.clone(),
             chain_id: cfg.network.chain_id,
@@ -526,6 +534,7 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
     };
     let private = PrivateValues {
         secrets: SecretValues {
+            generation: String::new(),
             node_keys: plan
                 .all_nodes()
                 .map(|(_, n)| (n.name.clone(), n.node_key.to_hex()))
@@ -552,6 +561,7 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
 
 /// The JSON Schema Helm checks values against (`chart/values.schema.json`).
 pub fn json_schema() -> serde_json::Value {
+    // A schema is plain JSON data: serializing it has no failure path.
     serde_json::to_value(schemars::schema_for!(ChartValues)).expect("a schema always serializes")
 }
 

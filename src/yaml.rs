@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Number, Value};
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 /// A 1-based line and column.
@@ -37,6 +37,9 @@ pub struct Span {
 pub struct Document {
     pub value: Value,
     pub spans: BTreeMap<String, Span>,
+    /// The source text of plain scalars YAML read as something other than a
+    /// string (`0x…01` read as 1, `1e18` as a float), to show users what they wrote.
+    pub raw: BTreeMap<String, String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,22 +75,82 @@ impl Document {
     }
 }
 
+/// How many nodes a document may hold once aliases are expanded. A network file
+/// of a thousand groups stays far below; an alias bomb ("billion laughs") hits it
+/// after a few thousand copies instead of eating gigabytes.
+pub const MAX_NODES: usize = 200_000;
+/// How many bytes of scalar text a document may hold once aliases are expanded.
+pub const MAX_EXPANDED_BYTES: usize = 16 << 20;
+/// How deep collections may nest: deeper trees are no network file, and every
+/// later stage (schema check, serde, drop) walks them recursively.
+pub const MAX_DEPTH: usize = 64;
+
+/// Parses one YAML document. Refused with a position: characters YAML does not
+/// allow (a NUL would otherwise end the input silently), a second document, tags
+/// that would change or drop meaning, and documents too large once aliases are expanded.
 pub fn parse(text: &str) -> Result<Document, YamlError> {
+    check_characters(text)?;
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser.load(&mut builder, false).map_err(|e| YamlError {
-        position: (*e.marker()).into(),
-        path: String::new(),
-        message: format!("YAML syntax error: {}", e.info()),
-    })?;
-    if let Some(err) = builder.error {
-        return Err(err);
+    // The parser's own `load` recurses per nesting level; driving its event
+    // iterator here keeps the depth under our control.
+    loop {
+        let (event, mark) = parser.next_token().map_err(|e| YamlError {
+            position: (*e.marker()).into(),
+            path: String::new(),
+            message: format!("YAML syntax error: {}", e.info()),
+        })?;
+        if event == Event::StreamEnd {
+            break;
+        }
+        builder.on_event(event, mark);
+        if let Some(err) = builder.error.take() {
+            return Err(err);
+        }
     }
     let value = builder.root.unwrap_or(Value::Null);
     Ok(Document {
         value,
         spans: builder.spans,
+        raw: builder.raw,
     })
+}
+
+/// Refuses characters outside YAML's printable set (YAML 1.2, 5.1): C0 controls
+/// other than tab and line breaks, DEL, C1 controls other than NEL, U+FFFE/U+FFFF.
+fn check_characters(text: &str) -> Result<(), YamlError> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{85}')
+            || ('\u{20}'..='\u{7e}').contains(&c)
+            || ('\u{a0}'..='\u{fffd}').contains(&c)
+            || c >= '\u{10000}'
+    };
+    let Some((offset, bad)) = text.char_indices().find(|&(_, c)| !allowed(c)) else {
+        return Ok(());
+    };
+    Err(YamlError {
+        position: position_of(text, offset),
+        path: String::new(),
+        message: format!(
+            "character U+{:04X} is not allowed in YAML; remove it (a NUL or control character would hide what follows)",
+            bad as u32
+        ),
+    })
+}
+
+/// The line and column (in characters, as the parser counts) of a byte offset.
+pub fn position_of(text: &str, offset: usize) -> Position {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    Position { line, column }
 }
 
 /// Escapes one JSON-pointer segment (RFC 6901).
@@ -99,6 +162,9 @@ enum Frame {
     Seq {
         items: Vec<Value>,
         anchor: usize,
+        /// `Builder::nodes` when the collection opened, to size it for aliases.
+        nodes_before: usize,
+        bytes_before: usize,
     },
     Map {
         map: Map<String, Value>,
@@ -107,7 +173,16 @@ enum Frame {
         /// key's own position is what a reader expects for "this mapping".
         first_key: Option<Position>,
         anchor: usize,
+        nodes_before: usize,
+        bytes_before: usize,
     },
+}
+
+/// An anchored value and its expanded size, charged again at every alias.
+struct Anchored {
+    value: Value,
+    nodes: usize,
+    bytes: usize,
 }
 
 #[derive(Default)]
@@ -115,8 +190,15 @@ struct Builder {
     stack: Vec<(Frame, String)>,
     root: Option<Value>,
     spans: BTreeMap<String, Span>,
-    anchors: BTreeMap<usize, Value>,
+    raw: BTreeMap<String, String>,
+    anchors: BTreeMap<usize, Anchored>,
     error: Option<YamlError>,
+    documents: usize,
+    /// Where the first document ended: its `...` or the `---` of the next one.
+    document_end: Option<Position>,
+    /// Nodes and scalar bytes so far, aliases expanded.
+    nodes: usize,
+    bytes: usize,
 }
 
 impl Builder {
@@ -155,9 +237,35 @@ impl Builder {
         }
     }
 
-    fn add(&mut self, value: Value, pos: Position, anchor: usize) {
+    /// Counts `nodes` and `bytes` more against the document's budget.
+    fn charge(&mut self, nodes: usize, bytes: usize, pos: Position) -> bool {
+        self.nodes = self.nodes.saturating_add(nodes);
+        self.bytes = self.bytes.saturating_add(bytes);
+        if self.nodes > MAX_NODES || self.bytes > MAX_EXPANDED_BYTES {
+            let p = self.child_pointer();
+            self.fail(
+                pos,
+                p,
+                format!(
+                    "the document is too large once its aliases are expanded (over {MAX_NODES} nodes or {} MiB); a network file never needs that, so this looks like an alias bomb",
+                    MAX_EXPANDED_BYTES >> 20
+                ),
+            );
+            return false;
+        }
+        true
+    }
+
+    fn add(&mut self, value: Value, pos: Position, anchor: usize, size: (usize, usize)) {
         if anchor > 0 {
-            self.anchors.insert(anchor, value.clone());
+            self.anchors.insert(
+                anchor,
+                Anchored {
+                    value: value.clone(),
+                    nodes: size.0,
+                    bytes: size.1,
+                },
+            );
         }
         let pointer = self.child_pointer();
         match self.stack.last_mut() {
@@ -232,7 +340,8 @@ impl Builder {
                 pos,
                 format!("{parent}/{}", escape_segment(&key)),
                 format!(
-                    "duplicate key `{key}` (first defined at line {}); a key may appear once in a mapping",
+                    "duplicate key `{}` (first defined at line {}); a key may appear once in a mapping",
+                    crate::diagnostics::excerpt(&key),
                     first.line
                 ),
             );
@@ -250,9 +359,34 @@ impl Builder {
             first_key.get_or_insert(pos);
         }
     }
-}
 
-impl MarkedEventReceiver for Builder {
+    /// Refuses a tag unless it only restates what the node is (`!!str` on a
+    /// scalar, `!!map`, `!!seq`): any other tag would be dropped or change meaning.
+    fn refuse_tag(&mut self, tag: Option<&Tag>, allowed: &str, pos: Position) -> bool {
+        let Some(tag) = tag else {
+            return false;
+        };
+        let full = format!("{}{}", tag.handle, tag.suffix);
+        if full == format!("{CORE_TAGS}{allowed}") {
+            return false;
+        }
+        let shown = match full.strip_prefix(CORE_TAGS) {
+            Some(core) => format!("!!{core}"),
+            None if tag.handle == "!" => format!("!{}", tag.suffix),
+            None => format!("!<{full}>"),
+        };
+        let p = self.child_pointer();
+        self.fail(
+            pos,
+            p,
+            format!(
+                "YAML tags are not supported (`{}`): write the plain value (quote it to make it a string)",
+                crate::diagnostics::excerpt(&shown)
+            ),
+        );
+        true
+    }
+
     fn on_event(&mut self, ev: Event, mark: Marker) {
         if self.error.is_some() {
             return;
@@ -260,72 +394,145 @@ impl MarkedEventReceiver for Builder {
         let pos: Position = mark.into();
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                let value = resolve_scalar(&text, style, tag.as_ref().map(|t| t.suffix.as_str()));
+                if self.refuse_tag(tag.as_ref(), "str", pos) {
+                    return;
+                }
+                let forced_string = tag.is_some();
+                if !self.charge(1, text.len(), pos) {
+                    return;
+                }
+                let value = resolve_scalar(&text, style, forced_string);
                 if self.expecting_key() {
                     self.add_key(value, pos);
                 } else {
-                    self.add(value, pos, anchor);
+                    if !value.is_string() {
+                        self.raw.insert(self.child_pointer(), text.clone());
+                    }
+                    self.add(value, pos, anchor, (1, text.len()));
                 }
             }
             Event::Alias(id) => {
-                let value = self.anchors.get(&id).cloned().unwrap_or(Value::Null);
+                let Some(anchored) = self.anchors.get(&id) else {
+                    self.fail(
+                        pos,
+                        self.child_pointer(),
+                        "this alias names no anchor defined before it".into(),
+                    );
+                    return;
+                };
+                let (nodes, bytes) = (anchored.nodes, anchored.bytes);
+                if !self.charge(nodes, bytes, pos) {
+                    return;
+                }
+                let value = self
+                    .anchors
+                    .get(&id)
+                    .map(|a| a.value.clone())
+                    .unwrap_or(Value::Null);
                 if self.expecting_key() {
                     self.add_key(value, pos);
                 } else {
-                    self.add(value, pos, 0);
+                    self.add(value, pos, 0, (nodes, bytes));
                 }
             }
-            Event::SequenceStart(anchor, _) => self.open(
-                Frame::Seq {
-                    items: Vec::new(),
-                    anchor,
-                },
-                pos,
-            ),
-            Event::MappingStart(anchor, _) => self.open(
-                Frame::Map {
-                    map: Map::new(),
-                    pending_key: None,
-                    first_key: None,
-                    anchor,
-                },
-                pos,
-            ),
+            Event::SequenceStart(anchor, tag) => {
+                if !self.refuse_tag(tag.as_ref(), "seq", pos) {
+                    self.open(
+                        Frame::Seq {
+                            items: Vec::new(),
+                            anchor,
+                            nodes_before: self.nodes,
+                            bytes_before: self.bytes,
+                        },
+                        pos,
+                    )
+                }
+            }
+            Event::MappingStart(anchor, tag) => {
+                if !self.refuse_tag(tag.as_ref(), "map", pos) {
+                    self.open(
+                        Frame::Map {
+                            map: Map::new(),
+                            pending_key: None,
+                            first_key: None,
+                            anchor,
+                            nodes_before: self.nodes,
+                            bytes_before: self.bytes,
+                        },
+                        pos,
+                    )
+                }
+            }
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some((frame, pointer)) = self.stack.pop() else {
                     return;
                 };
                 let mut span = self.spans.get(&pointer).copied().unwrap_or_default();
-                let (value, anchor) = match frame {
-                    Frame::Seq { items, anchor } => (Value::Array(items), anchor),
+                let (value, anchor, nodes_before, bytes_before) = match frame {
+                    Frame::Seq {
+                        items,
+                        anchor,
+                        nodes_before,
+                        bytes_before,
+                    } => (Value::Array(items), anchor, nodes_before, bytes_before),
                     Frame::Map {
                         map,
                         anchor,
                         first_key,
+                        nodes_before,
+                        bytes_before,
                         ..
                     } => {
                         if let Some(k) = first_key {
                             span.value = span.value.min(k);
                         }
-                        (Value::Object(map), anchor)
+                        (Value::Object(map), anchor, nodes_before, bytes_before)
                     }
                 };
-                self.add(value, span.value, anchor);
+                let size = (self.nodes - nodes_before, self.bytes - bytes_before);
+                self.add(value, span.value, anchor, size);
                 // `add` overwrote the span without the key position; restore it.
                 self.spans.insert(pointer, span);
             }
-            Event::DocumentStart | Event::DocumentEnd | Event::StreamStart | Event::StreamEnd => {}
-            Event::Nothing => {}
+            Event::DocumentStart => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    // The start of an implicit document is marked after its first
+                    // key; the end marker of the first one sits on the `...`/`---` line.
+                    let at = self.document_end.map_or(pos, |end| end.min(pos));
+                    self.fail(
+                        at,
+                        String::new(),
+                        "a second YAML document starts here; a network file is one document, so remove this `---` or `...` and what follows it".into(),
+                    );
+                }
+            }
+            Event::DocumentEnd => {
+                self.document_end.get_or_insert(pos);
+            }
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
     }
-}
 
-impl Builder {
     /// Starts a collection at the node about to be added.
     fn open(&mut self, frame: Frame, pos: Position) {
         if self.expecting_key() {
             let p = self.child_pointer();
             self.fail(pos, p, "a mapping key must be a plain scalar".into());
+            return;
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            let p = self.child_pointer();
+            self.fail(
+                pos,
+                p,
+                format!(
+                    "collections nest more than {MAX_DEPTH} deep here; a network file never does"
+                ),
+            );
+            return;
+        }
+        if !self.charge(1, 0, pos) {
             return;
         }
         let pointer = self.child_pointer();
@@ -353,9 +560,12 @@ impl Builder {
     }
 }
 
+/// The prefix `!!` expands to.
+const CORE_TAGS: &str = "tag:yaml.org,2002:";
+
 /// YAML 1.2 core schema resolution for plain scalars; quoted scalars are strings.
-fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&str>) -> Value {
-    if style != TScalarStyle::Plain || tag == Some("str") {
+fn resolve_scalar(text: &str, style: TScalarStyle, forced_string: bool) -> Value {
+    if style != TScalarStyle::Plain || forced_string {
         return Value::String(text.to_string());
     }
     match text {

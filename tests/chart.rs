@@ -1942,3 +1942,22 @@ fn rpc_accepts_every_host_name_a_request_can_arrive_under() {
         "no example routes an Ingress host to RPC"
     );
 }
+
+/// values.yaml and secrets.values.yaml carry one generation; the chart refuses a
+/// pair from two compiles (nodes would start without their keys or with others').
+#[test]
+fn a_values_pair_from_two_compiles_is_refused() {
+    let ex = default_example();
+    if !ex.compiled {
+        // Hand-made fixtures carry no generation, which is not checked.
+        return;
+    }
+    let dir = scratch().join("generation");
+    fs::create_dir_all(&dir).unwrap();
+    let mut private = ex.private();
+    private["secrets"]["generation"] = json!("0".repeat(64));
+    let s = dir.join("secrets.json");
+    write_json(&s, &private);
+    let err = try_render(&[&ex.values, &s]).expect_err("a mixed pair must not render");
+    assert!(err.contains("come from different compiles"), "{err}");
+}

@@ -72,7 +72,9 @@ fn broken_files_report_every_expected_problem_with_position_and_write_nothing() 
     files.sort();
     assert!(files.len() >= 20, "the corpus has {} files", files.len());
     for file in files {
-        let text = fs::read_to_string(&file).unwrap();
+        // Bytes: some files are deliberately not UTF-8 (or hold a NUL).
+        let bytes = fs::read(&file).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
         let expect = text
             .lines()
             .next()
@@ -82,8 +84,15 @@ fn broken_files_report_every_expected_problem_with_position_and_write_nothing() 
         let (pos, message) = expect.split_at(expect.find(": ").unwrap());
         let message = &message[2..];
         let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("net.yaml"), &text).unwrap();
+        fs::write(dir.path().join("net.yaml"), &bytes).unwrap();
+        let started = std::time::Instant::now();
         let o = compile(dir.path(), "out", &[]);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{}: took {:?}",
+            file.display(),
+            started.elapsed()
+        );
         let err = stderr(&o);
         assert_eq!(
             o.status.code(),
@@ -281,6 +290,7 @@ fn geth_downgrade_warns_and_upgrade_changes_only_versions() {
     let older = values(d, "out");
     let strip = |v: &serde_json::Value| {
         let mut v = v.clone();
+        v["generation"] = "X".into();
         for g in v["nodeGroups"].as_array_mut().unwrap() {
             g["gethVersion"] = "X".into();
             g["image"]["tag"] = "X".into();
@@ -683,4 +693,616 @@ fn help_and_completions() {
     );
     let o = run(&["compile", "--bogus"], dir.path());
     assert_eq!(o.status.code(), Some(2));
+}
+
+// ---------------------------------------------------------------------------
+// Hostile input and faults: the compiler never crashes, hangs, mixes outputs or
+// loses a key. The corpus above covers the refused YAML (aliases, NUL, second
+// documents, tags, floats, flags, versions, encodings); these cover the rest.
+
+/// Files in `dir` (recursively) whose name marks them as our temporary files.
+fn temps(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(temps(&p));
+            } else if e
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".kuberneteth-tmp-")
+            {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn generation_of(v: &serde_json::Value) -> String {
+    v["generation"].as_str().unwrap_or_default().to_string()
+}
+
+/// The pair in `out` carries one generation.
+fn assert_pair(d: &Path, out: &str) {
+    let public = values(d, out);
+    let private = secrets(d, out);
+    assert_eq!(public["generation"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        generation_of(&public),
+        private["secrets"]["generation"].as_str().unwrap(),
+        "values.yaml and secrets.values.yaml come from one compile"
+    );
+}
+
+fn is_root() -> bool {
+    fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn encodings_a_bom_utf16_and_long_values() {
+    // A UTF-8 byte order mark is skipped, as editors write it.
+    let (dir, _) = network("");
+    let d = dir.path();
+    fs::write(d.join("net.yaml"), format!("\u{feff}{NETWORK}")).unwrap();
+    let o = compile(d, "out", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // UTF-16 is refused with a position, as an invalid network file.
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(NETWORK.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    fs::write(d.join("net.yaml"), utf16).unwrap();
+    let o = compile(d, "out2", &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("net.yaml:1:1: error: the file is UTF-16"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.join("out2").exists());
+    // A megabyte value is not echoed whole.
+    let long = NETWORK.replace("name: testnet", &format!("name: {}", "x".repeat(1_000_000)));
+    fs::write(d.join("net.yaml"), long).unwrap();
+    let o = run(&["check", "-c", "net.yaml"], d);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).len() < 2000,
+        "{} bytes of messages",
+        stderr(&o).len()
+    );
+    assert!(
+        stderr(&o).contains("net.yaml:2:9: error: network.name"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn unbounded_reads_are_refused() {
+    let (dir, _) = network(NETWORK);
+    let d = dir.path();
+    let o = run(&["check", "-c", "/dev/zero"], d);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("larger than 1 MiB"), "{}", stderr(&o));
+    let o = compile(d, "out", &["--secrets", "/dev/zero"]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("larger than"), "{}", stderr(&o));
+    assert!(!d.join("out").exists());
+    for device in ["/dev/zero", "/dev/urandom"] {
+        fs::write(
+            d.join("net.yaml"),
+            NETWORK.replace(
+                "replicas: 2, rpc",
+                &format!("replicas: 2, nodeKeyFiles: [{device}], rpc"),
+            ),
+        )
+        .unwrap();
+        let o = compile(d, "out", &[]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("net.yaml:7:56: error: nodes[1].nodeKeyFiles[0]: ")
+                && stderr(&o).contains("larger than"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(!d.join("out").exists());
+    }
+}
+
+#[test]
+fn check_finds_what_compile_would_refuse_in_brought_files() {
+    let (dir, _) = network(&NETWORK.replace(
+        "replicas: 2, rpc",
+        "replicas: 2, nodeKeyFiles: [missing.key], rpc",
+    ).replace(
+        "accounts:\n",
+        "accounts:\n  - {name: mine, keystore: mine.json, passwordFile: mine.pw, balance: 1 ether}\n",
+    ));
+    let d = dir.path();
+    for args in [
+        vec!["check", "-c", "net.yaml"],
+        vec!["compile", "-c", "net.yaml", "-o", "out"],
+    ] {
+        let o = run(&args, d);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("net.yaml:7:56: error: nodes[1].nodeKeyFiles[0]: "),
+            "{err}"
+        );
+        assert!(err.contains("missing.key"), "{err}");
+        assert!(
+            err.contains("net.yaml:9:53: error: accounts[0].passwordFile: "),
+            "{err}"
+        );
+    }
+    assert!(!d.join("out").exists());
+    assert!(!d.join("kuberneteth.secrets.yaml").exists());
+}
+
+#[test]
+fn an_unreadable_earlier_output_stops_the_compile() {
+    let (dir, _) = network(NETWORK);
+    let d = dir.path();
+    assert!(compile(d, "out", &[]).status.success());
+    let other_chain = NETWORK.replace("chainId: 31337", "chainId: 31338");
+    fs::write(d.join("net.yaml"), &other_chain).unwrap();
+    // Not UTF-8: not ours, refused (3), nothing replaced.
+    let mut bytes = fs::read(d.join("out/values.yaml")).unwrap();
+    bytes.extend_from_slice(b"# caf\xe9\n");
+    fs::write(d.join("out/values.yaml"), &bytes).unwrap();
+    let secrets_before = read(d, "out/secrets.values.yaml");
+    let o = compile(d, "out", &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not UTF-8"), "{}", stderr(&o));
+    assert_eq!(fs::read(d.join("out/values.yaml")).unwrap(), bytes);
+    assert_eq!(read(d, "out/secrets.values.yaml"), secrets_before);
+    // Cannot be read at all (a directory; mode 000 where root cannot bypass it).
+    fs::remove_file(d.join("out/values.yaml")).unwrap();
+    fs::create_dir(d.join("out/values.yaml")).unwrap();
+    let o = compile(d, "out", &[]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot be read"), "{}", stderr(&o));
+    assert_eq!(read(d, "out/secrets.values.yaml"), secrets_before);
+    #[cfg(unix)]
+    if !is_root() {
+        use std::os::unix::fs::PermissionsExt;
+        fs::remove_dir(d.join("out/values.yaml")).unwrap();
+        fs::write(d.join("out/values.yaml"), "x: 1\n").unwrap();
+        fs::set_permissions(d.join("out/values.yaml"), fs::Permissions::from_mode(0o000)).unwrap();
+        let o = compile(d, "out", &[]);
+        assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+        assert!(stderr(&o).contains("cannot be read"), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn the_pair_is_one_unit() {
+    let (dir, _) = network(NETWORK);
+    let d = dir.path();
+    assert!(compile(d, "out", &[]).status.success());
+    assert_pair(d, "out");
+    let first = (
+        read(d, "out/values.yaml"),
+        read(d, "out/secrets.values.yaml"),
+    );
+    // A directory where secrets.values.yaml goes: nothing is replaced.
+    fs::write(
+        d.join("net.yaml"),
+        NETWORK.replace("replicas: 2", "replicas: 3"),
+    )
+    .unwrap();
+    fs::remove_file(d.join("out/secrets.values.yaml")).unwrap();
+    fs::create_dir(d.join("out/secrets.values.yaml")).unwrap();
+    let o = compile(d, "out", &[]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert_eq!(
+        read(d, "out/values.yaml"),
+        first.0,
+        "values.yaml is the old one"
+    );
+    assert!(temps(d).is_empty(), "{:?}", temps(d));
+    fs::remove_dir(d.join("out/secrets.values.yaml")).unwrap();
+    // A pair from two compiles is recognised by the next compile, which rewrites both.
+    assert!(compile(d, "other", &[]).status.success());
+    fs::write(
+        d.join("out/secrets.values.yaml"),
+        read(d, "other/secrets.values.yaml"),
+    )
+    .unwrap();
+    let o = compile(d, "out", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("came from different compiles"),
+        "{}",
+        stderr(&o)
+    );
+    assert_pair(d, "out");
+    // Same inputs, same generation; another input, another generation.
+    assert_eq!(values(d, "out"), values(d, "other"));
+    assert_ne!(
+        generation_of(&values(d, "out")),
+        generation_of(&serde_norway::from_str(&first.0).unwrap())
+    );
+}
+
+/// Twenty compiles of two networks into one directory at once: every run
+/// succeeds and the pair left is always one compile's.
+#[test]
+fn concurrent_compiles_never_mix_the_pair() {
+    let (dir, _) = network(NETWORK);
+    let d = dir.path();
+    fs::write(
+        d.join("b.yaml"),
+        NETWORK.replace("replicas: 2", "replicas: 4"),
+    )
+    .unwrap();
+    // References, one at a time (this also creates the shared secret).
+    assert!(run(&["compile", "-c", "net.yaml", "-o", "ref-a"], d)
+        .status
+        .success());
+    assert!(run(&["compile", "-c", "b.yaml", "-o", "ref-b"], d)
+        .status
+        .success());
+    let refs = [
+        (
+            read(d, "ref-a/values.yaml"),
+            read(d, "ref-a/secrets.values.yaml"),
+        ),
+        (
+            read(d, "ref-b/values.yaml"),
+            read(d, "ref-b/secrets.values.yaml"),
+        ),
+    ];
+    let header_free = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for round in 0..2 {
+        let children: Vec<_> = (0..20)
+            .map(|i| {
+                let config = if i % 2 == 0 { "net.yaml" } else { "b.yaml" };
+                Command::new(BIN)
+                    .args(["compile", "-c", config, "-o", "shared"])
+                    .current_dir(d)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for c in children {
+            let o = c.wait_with_output().unwrap();
+            assert!(o.status.success(), "round {round}: {}", stderr(&o));
+        }
+        assert_pair(d, "shared");
+        let got = (
+            header_free(&read(d, "shared/values.yaml")),
+            header_free(&read(d, "shared/secrets.values.yaml")),
+        );
+        assert!(
+            refs.iter()
+                .any(|(v, s)| header_free(v) == got.0 && header_free(s) == got.1),
+            "round {round}: the pair is not one compile's output"
+        );
+        assert!(temps(d).is_empty());
+    }
+}
+
+/// kill -9 at spread-out moments of a compile: every file left is complete (an
+/// old or a new version), a torn pair is recognised, the next run leaves no
+/// temporary file and a consistent pair.
+#[test]
+fn kill_at_random_points_loses_nothing() {
+    let (dir, _) = network(NETWORK);
+    let d = dir.path();
+    fs::write(
+        d.join("b.yaml"),
+        NETWORK.replace("replicas: 2", "replicas: 4"),
+    )
+    .unwrap();
+    assert!(compile(d, "out", &[]).status.success());
+    let a = (
+        read(d, "out/values.yaml"),
+        read(d, "out/secrets.values.yaml"),
+    );
+    assert!(run(&["compile", "-c", "b.yaml", "-o", "ref-b"], d)
+        .status
+        .success());
+    let b = (
+        read(d, "ref-b/values.yaml"),
+        read(d, "ref-b/secrets.values.yaml"),
+    );
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    for i in 0..12 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let config = if i % 2 == 0 { "b.yaml" } else { "net.yaml" };
+        let mut child = Command::new(BIN)
+            .args(["compile", "-c", config, "-o", "out"])
+            .current_dir(d)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(seed % 150_000));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = (
+            read(d, "out/values.yaml"),
+            read(d, "out/secrets.values.yaml"),
+        );
+        for (file, text) in [("values.yaml", &now.0), ("secrets.values.yaml", &now.1)] {
+            let whole = [&a, &b].iter().any(|p| {
+                let reference = if file == "values.yaml" { &p.0 } else { &p.1 };
+                strip(reference) == strip(text)
+            });
+            assert!(whole, "kill {i}: {file} is no complete version");
+        }
+        for t in temps(d) {
+            assert!(t
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".kuberneteth-tmp-"));
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = fs::metadata(&t)
+                    .map(|m| m.permissions().mode() & 0o777)
+                    .unwrap_or(0o600);
+                assert!(mode == 0o600 || mode == 0o644, "{t:?}: mode {mode:o}");
+            }
+        }
+    }
+    let o = compile(d, "out", &["--allow-genesis-change"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(temps(d).is_empty(), "{:?}", temps(d));
+    assert_pair(d, "out");
+}
+
+/// A full disk (a small tmpfs, when this test may mount one): the compile fails
+/// with exit 4, the old pair stays, no temporary file is left, and a master secret
+/// is created complete or not at all.
+#[test]
+fn a_full_disk_leaves_the_old_outputs() {
+    if !is_root() {
+        println!("skipped: mounting a small tmpfs needs root");
+        return;
+    }
+    let (dir, _) = network(NETWORK);
+    let d = dir.path();
+    let mnt = d.join("small");
+    fs::create_dir(&mnt).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(&mnt)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        println!("skipped: cannot mount a tmpfs here");
+        return;
+    }
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _guard = Unmount(mnt.clone());
+    assert!(compile(d, "small/out", &[]).status.success());
+    let before = (
+        read(d, "small/out/values.yaml"),
+        read(d, "small/out/secrets.values.yaml"),
+    );
+    // Fill the disk.
+    let mut filler = fs::File::create(mnt.join("filler")).unwrap();
+    let chunk = vec![0u8; 4096];
+    while std::io::Write::write_all(&mut filler, &chunk).is_ok() {}
+    drop(filler);
+    fs::write(
+        d.join("net.yaml"),
+        NETWORK.replace("replicas: 2", "replicas: 4"),
+    )
+    .unwrap();
+    let o = compile(d, "small/out", &[]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert_eq!(read(d, "small/out/values.yaml"), before.0);
+    assert_eq!(read(d, "small/out/secrets.values.yaml"), before.1);
+    assert!(temps(&mnt).is_empty(), "{:?}", temps(&mnt));
+    // The master secret on a full disk: no file, never a 0-byte one.
+    let o = compile(d, "out", &["--secrets", "small/new.secrets.yaml"]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(!mnt.join("new.secrets.yaml").exists());
+    assert!(temps(&mnt).is_empty(), "{:?}", temps(&mnt));
+}
+
+#[test]
+fn closed_pipes_and_full_outputs_are_clean_exits() {
+    let (dir, _) = network(NETWORK);
+    let d = dir.path();
+    let closed_pipe = |args: &[&str]| {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .current_dir(d)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close both read ends before the child writes.
+        drop(child.stdout.take());
+        drop(child.stderr.take());
+        child.wait().unwrap()
+    };
+    assert_eq!(closed_pipe(&["check", "-c", "nope"]).code(), Some(4));
+    assert_eq!(closed_pipe(&["schema"]).code(), Some(0));
+    assert_eq!(closed_pipe(&["completions", "bash"]).code(), Some(0));
+    assert_eq!(closed_pipe(&["--help"]).code(), Some(0));
+    if Path::new("/dev/full").exists() {
+        for args in [
+            vec!["completions", "bash"],
+            vec!["schema", "--chart"],
+            vec!["docs"],
+        ] {
+            let o = Command::new(BIN)
+                .args(&args)
+                .current_dir(d)
+                .stdout(
+                    fs::OpenOptions::new()
+                        .write(true)
+                        .open("/dev/full")
+                        .unwrap(),
+                )
+                .output()
+                .unwrap();
+            assert_eq!(o.status.code(), Some(4), "{args:?}: {}", stderr(&o));
+            assert!(stderr(&o).contains("No space left"), "{}", stderr(&o));
+        }
+        let o = Command::new(BIN)
+            .args(["check", "-c", "nope"])
+            .current_dir(d)
+            .stderr(
+                fs::OpenOptions::new()
+                    .write(true)
+                    .open("/dev/full")
+                    .unwrap(),
+            )
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(4));
+    }
+}
+
+#[test]
+fn export_ranges_are_usage_errors_before_anything_is_created() {
+    let (dir, _) = network(NETWORK);
+    let d = dir.path();
+    for (flag, value, says) in [
+        ("--ip-range", "255.255.255.254", "255.255.255.255"),
+        ("--port-range", "65533", "65535"),
+        ("--port-range", "0", "port 0"),
+    ] {
+        let o = run(&["export", "-c", "net.yaml", "-o", "exp", flag, value], d);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{}", stderr(&o));
+        assert!(!d.join("exp").exists());
+        assert!(!d.join("kuberneteth.secrets.yaml").exists());
+    }
+    // Exactly enough: 5 nodes from 65531 end at 65535.
+    let o = run(
+        &[
+            "export",
+            "-c",
+            "net.yaml",
+            "-o",
+            "exp",
+            "--port-range",
+            "65531",
+        ],
+        d,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn the_secret_goes_only_where_it_can_be_found_again() {
+    let (dir, _) = network(NETWORK);
+    let d = dir.path();
+    let mut child = Command::new(BIN)
+        .args(["compile", "-c", "/dev/stdin", "-o", "out"])
+        .current_dir(d)
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), NETWORK.as_bytes()).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("/dev/kuberneteth.secrets.yaml") && stderr(&o).contains("--secrets"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!Path::new("/dev/kuberneteth.secrets.yaml").exists());
+    assert!(!d.join("out").exists());
+}
+
+#[test]
+fn first_runs_at_once_share_one_secret_and_directories_are_private() {
+    let (dir, _) = network(NETWORK);
+    let d = dir.path();
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            Command::new(BIN)
+                .args([
+                    "compile",
+                    "-c",
+                    "net.yaml",
+                    "--secrets",
+                    "keys/deep/s.yaml",
+                    "-o",
+                ])
+                .arg(format!("outs/{i}"))
+                .current_dir(d)
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let first = values(d, "outs/0");
+    for i in 1..8 {
+        assert_eq!(
+            values(d, &format!("outs/{i}")),
+            first,
+            "run {i} used another secret"
+        );
+    }
+    assert!(temps(d).is_empty(), "{:?}", temps(d));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &str| fs::metadata(d.join(p)).unwrap().permissions().mode() & 0o777;
+        for p in ["keys", "keys/deep", "outs", "outs/0"] {
+            assert_eq!(mode(p), 0o700, "{p}");
+        }
+        // A secrets file others can read is used, with a warning (as ssh does).
+        fs::set_permissions(
+            d.join("keys/deep/s.yaml"),
+            fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        let o = compile(d, "outs/0", &["--secrets", "keys/deep/s.yaml"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("readable or writable by group or others (mode 0644)"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    // A secrets file emptied by something else is explained, never replaced.
+    fs::write(d.join("keys/deep/s.yaml"), "").unwrap();
+    let o = compile(d, "outs/0", &["--secrets", "keys/deep/s.yaml"]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(stderr(&o).contains("is empty"), "{}", stderr(&o));
 }

@@ -199,3 +199,12 @@ secret: {{ .Values.secrets.ethstatsSecret | b64enc | quote }}
 {{- end -}}
 {{- $found -}}
 {{- end -}}
+
+{{/* values.yaml and secrets.values.yaml must come from one compile: both carry its generation. ctx: root */}}
+{{- define "kuberneteth.checkGeneration" -}}
+{{- $public := .Values.generation | default "" -}}
+{{- $private := (.Values.secrets | default dict).generation | default "" -}}
+{{- if and $public (ne $public $private) -}}
+{{- fail (printf "values.yaml (generation %s) and secrets.values.yaml (generation %s) come from different compiles; pass the pair one compile wrote, or compile again" (trunc 12 $public) (trunc 12 (default "none" $private))) -}}
+{{- end -}}
+{{- end -}}
