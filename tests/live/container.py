@@ -144,8 +144,9 @@ def main() -> None:
     try:
         if mode == "run":
             build_root(spec)
-            with open(spec["pidfile"], "w") as f:
+            with open(spec["pidfile"] + ".tmp", "w") as f:  # renamed: readers never see it half-written
                 f.write(str(os.getpid()))
+            os.replace(spec["pidfile"] + ".tmp", spec["pidfile"])
             exec_in_root(spec, spec["argv"])
         elif mode == "exec":
             exec_in_root(spec, sys.argv[sys.argv.index("--") + 1:])

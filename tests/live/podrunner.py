@@ -188,13 +188,16 @@ class Container:
             log.write(f"--- {time.strftime('%H:%M:%S')} start {pod.name}/{self.name} (restart {self.restarts})\n")
             log.flush()
             self.proc = subprocess.Popen(launcher, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 10
-        while not os.path.exists(pidfile) and self.proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        try:
-            self.pid = int(open(pidfile).read())
-        except (OSError, ValueError):
-            self.pid = self.proc.pid
+        # The container's main process writes its PID just before it execs; until
+        # then (or if it never gets there) there is no process to signal or probe.
+        self.pid = 0
+        deadline = time.monotonic() + 30
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            try:
+                self.pid = int(open(pidfile).read())
+                break
+            except (OSError, ValueError):
+                time.sleep(0.02)
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -207,7 +210,7 @@ class Container:
 
     def signal(self, sig: int) -> None:
         """A signal to the container's main process (what `docker kill` does)."""
-        if self.running():
+        if self.running() and self.pid:
             try:
                 os.kill(self.pid, sig)
             except ProcessLookupError:
