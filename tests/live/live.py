@@ -22,7 +22,9 @@ the image. Then it checks, in this order:
      every node then runs v1.13.15;
  10. rollback: the previous rendering rolls back the same way; the chain continues;
  11. crash: a signer's geth killed with SIGKILL restarts on its volume and rejoins;
- 12. hardening: every process non-root, read-only root, no capabilities.
+ 12. hardening: every process non-root, read-only root, no capabilities;
+ 13. export: the README's recipe for running outside Kubernetes works: every exported
+     node, started from its folder on this one host, peers with the others and seals.
 Run it through scripts/live.sh (`make live`): it builds what is needed and runs this
 driver inside private network, mount and PID namespaces.
 """
@@ -181,11 +183,11 @@ class Live:
         rendering = r.stdout
         if not hasattr(self, "accounts"):
             export = os.path.join(self.work, "export")
-            r = run(self.opts.bin, "export", "-c", network, "-o", export, "--secrets", secrets,
-                    "--ip-range", "127.0.0.2")
+            r = run(self.opts.bin, "export", "-c", network, "-o", export, "--secrets", secrets)
             check(r.returncode == 0, f"export failed:\n{r.stdout}{r.stderr}")
             with open(os.path.join(export, "accounts.json")) as f:
                 self.accounts = [dict(a, dir=export) for a in json.load(f)]
+            self.export = export
         return out, rendering
 
     def load(self, out: str, rendering: str) -> None:
@@ -565,6 +567,46 @@ class Live:
         self.check_crash()
         self.check_seals()
         self.check_logs()
+        self.cluster.shutdown()
+        self.check_export()
+
+    def check_export(self) -> None:
+        """The README's outside-Kubernetes recipe: every exported node started from its
+        folder with `geth init` and `geth $(cat geth.args)`, side by side on this host."""
+        geth = self.opts.geth[self.opts.versions[0]]
+        with open(os.path.join(self.export, "nodes.json")) as f:
+            nodes = json.load(f)
+        procs = []
+        try:
+            for n in nodes:
+                folder = os.path.join(self.export, n["dir"])
+                script = f'"{geth}" init --datadir data ../../genesis.json && exec "{geth}" $(cat geth.args)'
+                log_file = open(os.path.join(folder, "geth.log"), "w")
+                procs.append((n, subprocess.Popen(["sh", "-c", script], cwd=folder, stdout=log_file,
+                                                  stderr=subprocess.STDOUT, start_new_session=True)))
+
+            def running():
+                for n, p in procs:
+                    if p.poll() is not None:
+                        tail = open(os.path.join(self.export, n["dir"], "geth.log")).read()[-1500:]
+                        raise Fatal(f"exported {n['name']} exited ({p.returncode}):\n{tail}")
+                    ipc = os.path.join(self.export, n["dir"], "data", "geth.ipc")
+                    got = subprocess.run([geth, "attach", "--exec", "[admin.peers.length, eth.blockNumber].join(' ')",
+                                          ipc], capture_output=True, text=True, timeout=10).stdout.strip().strip('"').split()
+                    if len(got) != 2 or int(got[0]) != len(nodes) - 1 or int(got[1]) < 2:
+                        raise Failure(f"exported {n['name']}: peers and head {got}")
+                return True
+            wait_for("the exported network to mesh and seal", running, 120, 2)
+        finally:
+            for _, p in procs:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+            for _, p in procs:
+                p.wait()
+        log(f"13. export: {len(nodes)} exported nodes run side by side from their folders "
+            f"({', '.join(n['ip'] for n in nodes)}), peer with each other and seal")
 
     def dump_logs(self, lines: int) -> None:
         if not self.cluster:
