@@ -1961,3 +1961,43 @@ fn a_values_pair_from_two_compiles_is_refused() {
     let err = try_render(&[&ex.values, &s]).expect_err("a mixed pair must not render");
     assert!(err.contains("come from different compiles"), "{err}");
 }
+
+/// `helm test` calls only what the tested group serves: `net.peerCount` where it
+/// serves `net`, never where it does not (geth would answer "method does not exist").
+#[test]
+fn helm_test_checks_peers_only_where_the_group_serves_net() {
+    let mut without_net = 0;
+    for ex in examples() {
+        let docs = ex.render();
+        let public = ex.public();
+        for test in of_kind(&docs, "Pod") {
+            let env = test["spec"]["containers"][0]["env"].as_array().unwrap();
+            let var = |k: &str| {
+                env.iter().find(|e| e["name"] == k).unwrap()["value"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            };
+            let url = var("RPC_URL");
+            let group = node_groups(&public)
+                .iter()
+                .find(|g| url.contains(&format!("-{}-rpc:", g["name"].as_str().unwrap())))
+                .unwrap_or_else(|| {
+                    panic!("{}: helm test calls {url}, no group's Service", ex.name)
+                });
+            let modules = strings(&group["rpc"]["modules"]);
+            assert!(
+                modules.iter().any(|m| m == "eth"),
+                "{}: tested group serves no eth",
+                ex.name
+            );
+            let serves_net = modules.iter().any(|m| m == "net");
+            assert_eq!(var("SERVES_NET"), serves_net.to_string(), "{}", ex.name);
+            without_net += usize::from(!serves_net);
+        }
+    }
+    assert!(
+        without_net > 0,
+        "no example has a tested group without `net`"
+    );
+}

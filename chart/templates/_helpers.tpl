@@ -122,8 +122,7 @@ checksum/config annotation, so the two cannot disagree. ctx: root
 {{/*
 Data of a group's ConfigMap: the geth TOML and the node list. The TOML's namespace and
 cluster domain placeholders (in the RPC Service's names geth accepts as virtual hosts)
-are filled here;
-the per-pod placeholders are filled by the init step. ctx: dict root group
+are filled here; the per-pod placeholders are filled by the init step. ctx: dict root group
 */}}
 {{- define "kuberneteth.group.configData" -}}
 {{- $root := .root -}}
