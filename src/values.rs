@@ -337,21 +337,22 @@ fn split_image(image: &str) -> (String, String) {
 fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
     let layout = pod_layout(plan);
     let cfg = &g.config;
-    let signers_total: u32 = plan
-        .groups
-        .iter()
-        .filter(|g| g.config.role == Role::Signer)
-        .map(|g| g.config.replicas)
-        .sum();
+    let signer_groups = || plan.groups.iter().filter(|g| g.config.role == Role::Signer);
+    let signers_total: u32 = signer_groups().map(|g| g.config.replicas).sum();
     let pdb = match cfg.role {
-        // Keep a clique majority of all signers: this group may lose at most
-        // (signers - majority) pods at once.
+        // Keep a clique majority of all signers. The signers that may be spared
+        // at once are shared out among the signer groups in plan order, so the
+        // groups' PodDisruptionBudgets together never allow more than that.
         Role::Signer => {
-            let majority = signers_total / 2 + 1;
-            let spare = signers_total - majority;
+            let spare = signers_total - (signers_total / 2 + 1);
+            let before: u32 = signer_groups()
+                .take_while(|other| other.config.name != cfg.name)
+                .map(|other| other.config.replicas)
+                .sum();
+            let allowance = spare.saturating_sub(before).min(cfg.replicas);
             PdbValues {
                 enabled: true,
-                min_available: cfg.replicas.saturating_sub(spare).max(1),
+                min_available: cfg.replicas - allowance,
             }
         }
         _ => PdbValues {
@@ -615,6 +616,28 @@ mod tests {
                 Some(spare),
                 "{signers} signers"
             );
+        }
+    }
+
+    #[test]
+    fn signer_groups_together_never_spare_more_than_the_clique_can() {
+        for shape in [[2u32, 2, 0], [2, 2, 1], [1, 1, 1], [3, 1, 0], [4, 4, 4]] {
+            let mut text = String::from(
+                "network: {name: n, chainId: 31337, consensus: {clique: {}}}\nnodes:\n",
+            );
+            for (i, r) in shape.iter().enumerate().filter(|(_, r)| **r > 0) {
+                text += &format!("  - {{name: s{i}, role: signer, replicas: {r}}}\n");
+            }
+            let v = build(&plan_of(&text, [7; 32], Keystores::Skip)).0;
+            let total: u32 = shape.iter().sum();
+            let spare = total - (total / 2 + 1);
+            let allowed: u32 = v
+                .node_groups
+                .iter()
+                .map(|g| disruptions_allowed(g).unwrap())
+                .sum();
+            // Never more than a majority allows, and no drain blocked that it would allow.
+            assert_eq!(allowed, spare, "signer groups {shape:?}");
         }
     }
 
