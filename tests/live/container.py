@@ -98,16 +98,15 @@ def drop_privileges(spec: dict) -> None:
         libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     keep = set(spec["capabilities"])  # names like "NET_BIND_SERVICE"; empty when ALL are dropped
     last_cap = int(open("/proc/sys/kernel/cap_last_cap").read()) if os.path.exists("/proc/sys/kernel/cap_last_cap") else 40
-    names = CAP_NAMES
     for cap in range(last_cap + 1):
-        if names.get(cap) not in keep:
+        if CAP_NAMES.get(cap) not in keep:
             libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
     os.setgroups(spec["groups"])
     os.setgid(spec["gid"])
     os.setuid(spec["uid"])  # a non-root uid loses every capability here
     if spec["uid"] == 0:
         mask = 0
-        for cap, name in names.items():
+        for cap, name in CAP_NAMES.items():
             if name in keep:
                 mask |= 1 << cap
         data = (CapData * 2)(CapData(mask & 0xFFFFFFFF, mask & 0xFFFFFFFF, 0), CapData(mask >> 32, mask >> 32, 0))

@@ -33,6 +33,7 @@ placement.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 import json
@@ -837,7 +838,6 @@ class Cluster:
         pod.start()
 
     def object_data(self, kind: str, name: str) -> dict[str, bytes] | None:
-        import base64
         obj = self.objects.get((kind, name))
         if obj is None:
             return None
