@@ -238,6 +238,21 @@ fn load_secret(
     Ok(secret)
 }
 
+/// check: the network file and every file it names, and the master secret when a
+/// secrets file exists (a broken one stops `compile` too). Creates nothing.
+pub fn check(
+    config: Option<&Path>,
+    secrets: Option<&Path>,
+    warn: &mut dyn FnMut(String),
+) -> Result<Vec<String>, Failure> {
+    let (source, _, _) = prepare(config, warn)?;
+    let path = secrets.unwrap_or(&source.default_secrets);
+    if secrets.is_some() || fs::symlink_metadata(path).is_ok() {
+        load_secret(&source, secrets, false, warn)?;
+    }
+    Ok(vec![format!("{}: ok", source.display)])
+}
+
 /// Builds the plan, with a progress bar for slow keystores on a terminal.
 pub fn build_plan(
     cfg: &NetworkFile,

@@ -52,9 +52,8 @@ enum Command {
     },
     /// Validate the network file; print every problem; write nothing
     Check {
-        /// The network file (default: the built-in network)
-        #[arg(short = 'c', long = "config", value_name = "FILE")]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        input: Input,
     },
     /// Print a JSON Schema
     Schema {
@@ -118,8 +117,9 @@ fn main() -> ExitCode {
             },
             &mut warn,
         ),
-        Command::Check { config } => app::prepare(config.as_deref(), &mut warn)
-            .map(|(source, _, _)| vec![format!("{}: ok", source.display)]),
+        Command::Check { input } => {
+            app::check(input.config.as_deref(), input.secrets.as_deref(), &mut warn)
+        }
         Command::Schema { chart } => {
             let schema = if chart {
                 kuberneteth::values::json_schema()

@@ -246,6 +246,14 @@ fn corrupt_secrets_file_is_an_error_and_kept() {
         "version: 1\nmasterSecret: \"abc\"\n"
     );
     assert!(!d.join("out").exists());
+    // `check` finds it too (and creates nothing when there is no secrets file).
+    let o = run(&["check", "-c", "net.yaml"], d);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("corrupt"));
+    fs::remove_file(d.join("kuberneteth.secrets.yaml")).unwrap();
+    let o = run(&["check", "-c", "net.yaml"], d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!d.join("kuberneteth.secrets.yaml").exists());
 }
 
 #[test]
