@@ -24,7 +24,9 @@ the image. Then it checks, in this order:
  11. crash: a signer's geth killed with SIGKILL restarts on its volume and rejoins;
  12. hardening: every process non-root, read-only root, no capabilities;
  13. export: the README's recipe for running outside Kubernetes works: every exported
-     node, started from its folder on this one host, peers with the others and seals.
+     node, started from its folder on this one host, peers with the others and seals;
+     and `geth init` (the chart's init step) on a used datadir accepts the compiled
+     genesis and refuses another one.
 Run it through scripts/live.sh (`make live`): it builds what is needed and runs this
 driver inside private network, mount and PID namespaces.
 """
@@ -607,6 +609,22 @@ class Live:
                 p.wait()
         log(f"13. export: {len(nodes)} exported nodes run side by side from their folders "
             f"({', '.join(n['ip'] for n in nodes)}), peer with each other and seal")
+        # The chart's init step runs `geth init` on every start: on a datadir that has
+        # run the chain it must accept the same genesis and refuse another one.
+        data = os.path.join(self.export, nodes[0]["dir"], "data")
+        genesis = os.path.join(self.export, "genesis.json")
+        again = subprocess.run([geth, "init", "--datadir", data, genesis], capture_output=True, text=True)
+        check(again.returncode == 0, f"geth init of the same genesis on a used datadir failed:\n{again.stderr[-800:]}")
+        with open(genesis) as f:
+            other = json.load(f)
+        other["timestamp"] = hex(int(other["timestamp"], 16) + 1)
+        other_path = os.path.join(self.work, "other-genesis.json")
+        with open(other_path, "w") as f:
+            json.dump(other, f)
+        refused = subprocess.run([geth, "init", "--datadir", data, other_path], capture_output=True, text=True)
+        check(refused.returncode != 0 and "incompatible genesis" in refused.stderr + refused.stdout,
+              f"geth init of another genesis on a used datadir: exit {refused.returncode}\n{refused.stderr[-800:]}")
+        log("13. init: `geth init` on a used datadir accepts the compiled genesis and refuses another one")
 
     def dump_logs(self, lines: int) -> None:
         if not self.cluster:
