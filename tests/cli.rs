@@ -941,40 +941,41 @@ fn the_pair_is_one_unit() {
     );
 }
 
+/// Compiles `config` into `out` (writing `b.yaml`, the test network with 4 signers,
+/// first) and returns the pair it wrote.
+fn reference_pair(d: &Path, config: &str, out: &str) -> (String, String) {
+    fs::write(
+        d.join("b.yaml"),
+        NETWORK.replace("replicas: 2", "replicas: 4"),
+    )
+    .unwrap();
+    let o = run(&["compile", "-c", config, "-o", out], d);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (
+        read(d, &format!("{out}/values.yaml")),
+        read(d, &format!("{out}/secrets.values.yaml")),
+    )
+}
+
+/// A values file without its comment header (which names the compile).
+fn header_free(s: &str) -> String {
+    s.lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Twenty compiles of two networks into one directory at once: every run
 /// succeeds and the pair left is always one compile's.
 #[test]
 fn concurrent_compiles_never_mix_the_pair() {
     let (dir, _) = network(NETWORK);
     let d = dir.path();
-    fs::write(
-        d.join("b.yaml"),
-        NETWORK.replace("replicas: 2", "replicas: 4"),
-    )
-    .unwrap();
     // References, one at a time (this also creates the shared secret).
-    assert!(run(&["compile", "-c", "net.yaml", "-o", "ref-a"], d)
-        .status
-        .success());
-    assert!(run(&["compile", "-c", "b.yaml", "-o", "ref-b"], d)
-        .status
-        .success());
     let refs = [
-        (
-            read(d, "ref-a/values.yaml"),
-            read(d, "ref-a/secrets.values.yaml"),
-        ),
-        (
-            read(d, "ref-b/values.yaml"),
-            read(d, "ref-b/secrets.values.yaml"),
-        ),
+        reference_pair(d, "net.yaml", "ref-a"),
+        reference_pair(d, "b.yaml", "ref-b"),
     ];
-    let header_free = |s: &str| {
-        s.lines()
-            .filter(|l| !l.starts_with('#'))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     for round in 0..2 {
         let children: Vec<_> = (0..20)
             .map(|i| {
@@ -1013,29 +1014,8 @@ fn concurrent_compiles_never_mix_the_pair() {
 fn kill_at_random_points_loses_nothing() {
     let (dir, _) = network(NETWORK);
     let d = dir.path();
-    fs::write(
-        d.join("b.yaml"),
-        NETWORK.replace("replicas: 2", "replicas: 4"),
-    )
-    .unwrap();
-    assert!(compile(d, "out", &[]).status.success());
-    let a = (
-        read(d, "out/values.yaml"),
-        read(d, "out/secrets.values.yaml"),
-    );
-    assert!(run(&["compile", "-c", "b.yaml", "-o", "ref-b"], d)
-        .status
-        .success());
-    let b = (
-        read(d, "ref-b/values.yaml"),
-        read(d, "ref-b/secrets.values.yaml"),
-    );
-    let strip = |s: &str| {
-        s.lines()
-            .filter(|l| !l.starts_with('#'))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let a = reference_pair(d, "net.yaml", "out");
+    let b = reference_pair(d, "b.yaml", "ref-b");
     let mut seed = 0x2545_F491_4F6C_DD1Du64;
     for i in 0..12 {
         seed ^= seed << 13;
@@ -1059,7 +1039,7 @@ fn kill_at_random_points_loses_nothing() {
         for (file, text) in [("values.yaml", &now.0), ("secrets.values.yaml", &now.1)] {
             let whole = [&a, &b].iter().any(|p| {
                 let reference = if file == "values.yaml" { &p.0 } else { &p.1 };
-                strip(reference) == strip(text)
+                header_free(reference) == header_free(text)
             });
             assert!(whole, "kill {i}: {file} is no complete version");
         }
