@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 
 use crate::check::{self, Checked};
 use crate::config::{Kdf, NetworkFile, Role};
-use crate::crypto::PrivateKey;
 use crate::diagnostics::{display_path, excerpt, Diagnostic};
-use crate::geth::GethVersion;
+use crate::execution::crypto::PrivateKey;
+use crate::execution::geth::GethVersion;
+use crate::execution::keystore;
 use crate::input::{self, ReadError};
-use crate::keystore;
 use crate::output::{OutputDir, OutputError, PendingFile, Visibility};
 use crate::pair;
 use crate::plan::{self, BroughtAccount, BroughtKeys, Endpoint, Keystores, Layout, Plan};
@@ -638,7 +638,7 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
         let e = endpoint(g, n);
         let layout = Layout {
             data_dir: "data",
-            paths: crate::geth::FlagPaths {
+            paths: crate::execution::geth::FlagPaths {
                 config: "config.toml",
                 nodekey: "nodekey",
                 keystore: "keystore",

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::config::{Consensus, NetworkFile, ResourceName, Role};
-use crate::crypto::Address;
 use crate::diagnostics::{display_path, excerpt, sort, Diagnostic, Severity};
-use crate::geth::{check_support, Engine, GethVersion};
+use crate::execution::crypto::Address;
+use crate::execution::geth::{check_support, Engine, GethVersion};
 use crate::names;
 use crate::units::parse_balance;
 use crate::yaml::{self, Document};
@@ -677,7 +677,7 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
         );
     for (base, flags) in flag_lists {
         for (j, flag) in flags.iter().enumerate() {
-            if let Some(problem) = crate::geth::extra_flag_problem(flag) {
+            if let Some(problem) = crate::execution::geth::extra_flag_problem(flag) {
                 err(diags, &format!("{base}/{j}"), problem);
             }
         }

@@ -3,13 +3,11 @@
 pub mod app;
 pub mod check;
 pub mod config;
-pub mod crypto;
+pub mod consensus;
 pub mod diagnostics;
 pub mod docs;
-pub mod genesis;
-pub mod geth;
+pub mod execution;
 pub mod input;
-pub mod keystore;
 pub mod names;
 pub mod output;
 pub mod pair;

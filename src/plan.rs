@@ -7,10 +7,10 @@ use rayon::prelude::*;
 use ruint::aliases::U256;
 
 use crate::config::{Consensus, Kdf, NetworkFile, NodeGroup, PullPolicy, ResourceName, Role};
-use crate::crypto::{Address, PrivateKey};
-use crate::genesis::{genesis_json, GenesisInput};
-use crate::geth::{self, GethVersion, HttpInput, Release, TomlInput};
-use crate::keystore::{self, KeystoreNonces, ScryptParams};
+use crate::execution::crypto::{Address, PrivateKey};
+use crate::execution::genesis::{genesis_json, GenesisInput};
+use crate::execution::geth::{self, GethVersion, HttpInput, Release, TomlInput};
+use crate::execution::keystore::{self, KeystoreNonces, ScryptParams};
 use crate::names;
 use crate::secrets::MasterSecret;
 use crate::units::parse_balance;
@@ -614,7 +614,7 @@ mod tests {
             ),
             "labels account/deployer/keystore-{{salt,iv,uuid}}"
         );
-        let opened = crate::keystore::decrypt(&keystore.json, password).unwrap();
+        let opened = crate::execution::keystore::decrypt(&keystore.json, password).unwrap();
         assert_eq!(opened.to_hex(), account_key.to_hex());
     }
 }

@@ -14,7 +14,7 @@ use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::crypto::PrivateKey;
+use crate::execution::crypto::PrivateKey;
 use crate::input::{self, ReadError};
 use crate::output;
 

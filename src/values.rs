@@ -309,7 +309,7 @@ pub struct KeystoreValue {
 pub fn pod_layout(plan: &Plan) -> Layout<'static> {
     Layout {
         data_dir: DATA_DIR,
-        paths: crate::geth::FlagPaths {
+        paths: crate::execution::geth::FlagPaths {
             config: "/run/kuberneteth/config.toml",
             nodekey: "/run/kuberneteth/nodekey",
             keystore: "/run/kuberneteth/keystore",
@@ -380,7 +380,7 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
         config: plan.toml(g, &layout, &Plan::service_endpoint),
         args: plan.flags(g, &layout),
         unlock_signer: cfg.role == Role::Signer
-            && crate::geth::Release { version: g.version }.clique_sealing_flags(),
+            && crate::execution::geth::Release { version: g.version }.clique_sealing_flags(),
         peer_hosts,
         node_services: cfg.role.has_stable_identity(),
         nodes: g

@@ -3,7 +3,7 @@
 use ruint::aliases::U256;
 use serde::Serialize;
 
-use crate::crypto::Address;
+use crate::execution::crypto::Address;
 
 /// What the genesis is made of.
 pub struct GenesisInput<'a> {

@@ -6,7 +6,7 @@
 use aes::cipher::{KeyIvInit, StreamCipher};
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{keccak256, Address, PrivateKey};
+use crate::execution::crypto::{keccak256, Address, PrivateKey};
 
 type Aes128Ctr = ctr::Ctr128BE<aes::Aes128>;
 
