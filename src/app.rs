@@ -304,6 +304,15 @@ fn plan_network(
     warn: &mut dyn FnMut(String),
 ) -> Result<(Source, Plan), Failure> {
     let (source, checked, brought) = prepared;
+    if matches!(
+        checked.config.network.consensus,
+        crate::config::Consensus::ProofOfStake(_)
+    ) {
+        return Err(Failure::new(
+            exit::USAGE,
+            format!("{}: the network file is valid, but this build does not write proof-of-stake outputs yet; `check` validates the file", source.display),
+        ));
+    }
     let secret = load_secret(&source, secrets, create_secret, warn)?;
     let plan = build_plan(&checked.config, &secret, &brought, keystores);
     Ok((source, plan))

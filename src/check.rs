@@ -5,7 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::config::{Consensus, NetworkFile, ResourceName, Role};
+use ruint::aliases::U256;
+
+use crate::config::{
+    Consensus, ConsensusClient, NetworkFile, NodeGroup, Preset, ProofOfStake, ResourceName, Role,
+};
 use crate::diagnostics::{display_path, excerpt, sort, Diagnostic, Severity};
 use crate::execution::crypto::Address;
 use crate::execution::geth::{check_support, Engine, GethVersion};
@@ -353,7 +357,7 @@ fn schema_at<'a>(root: &'a Value, pointer: &str) -> Option<&'a Value> {
         let seg = seg.replace("~1", "/").replace("~0", "~");
         node = descend(root, node, &seg)?;
     }
-    Some(node)
+    Some(resolve(root, node))
 }
 
 /// Like `schema_at`, but the last node keeps its `oneOf`/`anyOf` (only `$ref`s are followed).
@@ -403,16 +407,36 @@ fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
     node
 }
 
+/// The schema of key `seg` under `node`, unresolved, so a tagged choice below it
+/// (`consensus: {clique: …} | {proofOfStake: …}`, a `oneOf` of objects) can still
+/// pick the branch that has the next key.
 fn descend<'a>(root: &'a Value, node: &'a Value, seg: &str) -> Option<&'a Value> {
+    let mut raw = node;
+    for _ in 0..16 {
+        match raw.get("$ref").and_then(Value::as_str) {
+            Some(r) => raw = root.pointer(r.strip_prefix('#')?)?,
+            None => break,
+        }
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(branches) = raw.get(key).and_then(Value::as_array) {
+            let with_key = branches
+                .iter()
+                .find_map(|b| resolve(root, b).get("properties").and_then(|p| p.get(seg)));
+            if with_key.is_some() {
+                return with_key;
+            }
+        }
+    }
     let node = resolve(root, node);
     if let Some(p) = node.get("properties").and_then(|p| p.get(seg)) {
-        return Some(resolve(root, p));
+        return Some(p);
     }
     if let Some(items) = node.get("items") {
-        return Some(resolve(root, items));
+        return Some(items);
     }
     if let Some(extra) = node.get("additionalProperties").filter(|v| v.is_object()) {
-        return Some(resolve(root, extra));
+        return Some(extra);
     }
     None
 }
@@ -453,8 +477,16 @@ fn describe(root: &Value, pointer: &str) -> String {
 fn enum_values(root: &Value, node: &Value) -> Option<Vec<String>> {
     let node = {
         let mut n = node;
-        while let Some(r) = n.get("$ref").and_then(Value::as_str) {
-            n = root.pointer(r.strip_prefix('#')?)?;
+        loop {
+            if let Some(r) = n.get("$ref").and_then(Value::as_str) {
+                n = root.pointer(r.strip_prefix('#')?)?;
+                continue;
+            }
+            // A field with a default is written as `allOf: [{$ref}]`.
+            match n.get("allOf").and_then(Value::as_array).map(Vec::as_slice) {
+                Some([only]) => n = only,
+                _ => break,
+            }
         }
         n
     };
@@ -562,8 +594,9 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
         };
         match GethVersion::parse(tag) {
             Ok(v) => {
-                let engine = match cfg.network.consensus {
+                let engine = match &cfg.network.consensus {
                     Consensus::Clique(_) => Engine::Clique,
+                    Consensus::ProofOfStake(pos) => Engine::ProofOfStake(pos.fork),
                 };
                 if let Err(e) = check_support(engine, v) {
                     err(diags, &tag_pointer, e);
@@ -571,7 +604,16 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
             }
             Err(e) => err(diags, &tag_pointer, e),
         }
+        match (g.validators_per_pod, g.role) {
+            (None, Role::Validator) => err(diags, &at(""), "a validator group needs `validatorsPerPod`, the number of genesis validators each pod holds".into()),
+            (Some(_), role) if role != Role::Validator => err(diags, &at("/validatorsPerPod"), format!(
+                "`validatorsPerPod` applies to groups with `role: validator`, and this group is `{}`",
+                role.as_str()
+            )),
+            _ => {}
+        }
         match (&g.rpc, g.role) {
+            (Some(_), Role::Validator) => err(diags, &at("/rpc"), "validators never expose RPC (their pods hold validator keys); add a group with `role: rpc` instead".into()),
             (Some(_), Role::Signer) => err(diags, &at("/rpc"), "signers never expose RPC (it would need --allow-insecure-unlock with an unlocked sealing key); add a group with `role: rpc` instead".into()),
             (Some(_), Role::Bootnode | Role::Full) => err(diags, &at("/rpc"), format!(
                 "`rpc` settings apply to groups with `role: rpc`, and this group is `{}`",
@@ -689,8 +731,18 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
     }
 
     // Consensus.
+    let role_at = |role: Role| cfg.nodes.iter().position(|g| g.role == role);
     match &cfg.network.consensus {
+        Consensus::ProofOfStake(pos) => {
+            if let Some(i) = role_at(Role::Signer) {
+                err(diags, &format!("/nodes/{i}/role"), "`role: signer` seals clique blocks; a proof-of-stake network has `role: validator` groups instead".into());
+            }
+            proof_of_stake_rules(cfg, pos, doc, diags);
+        }
         Consensus::Clique(_) => {
+            if let Some(i) = role_at(Role::Validator) {
+                err(diags, &format!("/nodes/{i}/role"), "`role: validator` needs `consensus: {proofOfStake: ...}`; a clique network has `role: signer` groups".into());
+            }
             let signers: u32 = cfg
                 .nodes
                 .iter()
@@ -758,6 +810,135 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
     }
     if !cfg.keystore.secret {
         warn(diags, "/keystore/secret", "signer keystores will be stored in a ConfigMap, readable by anyone who can read ConfigMaps in the namespace; `secret: true` keeps them in a Secret".into());
+    }
+}
+
+/// Fewer validators than slots per epoch leave slots without attesters (a warning).
+const MIN_VALIDATORS_MAINNET: u64 = 32;
+const MIN_VALIDATORS_MINIMAL: u64 = 8;
+
+/// The rules of a proof-of-stake network that a schema cannot express.
+fn proof_of_stake_rules(
+    cfg: &NetworkFile,
+    pos: &ProofOfStake,
+    doc: &Document,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let err = |diags: &mut Vec<Diagnostic>, pointer: &str, msg: String| {
+        diags.push(Diagnostic::error(
+            doc.position(pointer),
+            display_path(pointer),
+            msg,
+        ))
+    };
+    let warn = |diags: &mut Vec<Diagnostic>, pointer: &str, msg: String| {
+        diags.push(Diagnostic::warning(
+            doc.position(pointer),
+            display_path(pointer),
+            msg,
+        ))
+    };
+    const AT: &str = "/network/consensus/proofOfStake";
+
+    match cfg.network.genesis_timestamp {
+        None => err(diags, "/network", "a proof-of-stake network needs `genesisTimestamp` (Unix seconds): the first slot starts then. Pick a moment shortly after you deploy, e.g. `date -d '+10 min' +%s`".into()),
+        Some(t) => {
+            // Only a warning reads the clock; no output depends on it.
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            if t + 86_400 < now {
+                warn(diags, "/network/genesisTimestamp", format!(
+                    "genesis was {} days ago: beacon nodes must first process every empty slot since then, which can take long; a fresh network wants a time shortly after deploy",
+                    (now - t) / 86_400
+                ));
+            }
+        }
+    }
+    for (key, value) in [
+        ("depositContractAddress", &pos.deposit_contract_address),
+        ("feeRecipient", &pos.fee_recipient),
+    ] {
+        if let Err(e) = Address::parse(value) {
+            err(diags, &format!("{AT}/{key}"), e);
+        }
+    }
+    if let Some(w) = &pos.withdrawal {
+        if let Err(e) = Address::parse(&w.address) {
+            err(diags, &format!("{AT}/withdrawal/address"), e);
+        }
+    }
+    let ConsensusClient::Prysm(prysm) = &pos.client;
+    if let Err(e) = crate::consensus::client::PrysmVersion::parse(&prysm.version) {
+        err(diags, &format!("{AT}/client/prysm/version"), e);
+    }
+
+    match parse_balance(&pos.validator_balance) {
+        Err(e) => err(diags, &format!("{AT}/validatorBalance"), e),
+        Ok(wei) => {
+            let gwei = U256::from(1_000_000_000u64);
+            let compounding = pos.withdrawal.as_ref().is_some_and(|w| w.compounding);
+            let cap_ether = if compounding { 2048u64 } else { 32 };
+            if wei % gwei != U256::ZERO {
+                err(
+                    diags,
+                    &format!("{AT}/validatorBalance"),
+                    "the consensus layer counts in gwei; give a whole number of gwei".into(),
+                );
+            } else if wei < U256::from(32u64) * U256::from(10u64).pow(U256::from(18u64)) {
+                err(diags, &format!("{AT}/validatorBalance"), "validators below 32 ether are not active at genesis and nothing would propose; use at least `32 ether`".into());
+            } else if wei > U256::from(cap_ether) * U256::from(10u64).pow(U256::from(18u64)) {
+                let why = if compounding {
+                    "compounding validators count at most 2048 ether"
+                } else {
+                    "only 32 ether counts as stake unless `withdrawal.compounding` is true (up to 2048 ether)"
+                };
+                warn(
+                    diags,
+                    &format!("{AT}/validatorBalance"),
+                    format!("{why}; the rest earns nothing"),
+                );
+            }
+        }
+    }
+
+    // Stake spread: finality needs two thirds of the stake attesting.
+    let validator_groups: Vec<(usize, &NodeGroup)> = cfg
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.role == Role::Validator)
+        .collect();
+    let per_pod = |g: &NodeGroup| u64::from(g.validators_per_pod.unwrap_or(0));
+    let total: u64 = validator_groups
+        .iter()
+        .map(|(_, g)| per_pod(g) * u64::from(g.replicas))
+        .sum();
+    if validator_groups.is_empty() {
+        err(diags, "/nodes", "a proof-of-stake network needs at least one node group with `role: validator` and `validatorsPerPod`, or no block is ever proposed".into());
+        return;
+    }
+    if total > 0 {
+        if let Some((i, g)) = validator_groups
+            .iter()
+            .find(|(_, g)| per_pod(g) * 3 > total)
+        {
+            warn(diags, &format!("/nodes/{i}/validatorsPerPod"), format!(
+                "each pod of `{}` holds {} of the {total} validators, more than a third: while one such pod is down (as in every upgrade) the chain keeps making blocks but stops finalizing; spread validators over 4 or more pods",
+                g.name,
+                per_pod(g)
+            ));
+        }
+    }
+    let minimum = match pos.preset {
+        Preset::Mainnet => MIN_VALIDATORS_MAINNET,
+        Preset::Minimal => MIN_VALIDATORS_MINIMAL,
+    };
+    if total > 0 && total < minimum {
+        warn(diags, &format!("/nodes/{}/validatorsPerPod", validator_groups[0].0), format!(
+            "{total} validators: an epoch has {minimum} slots and each needs its own attesters, so some slots get no votes and blocks gain weight slowly; use {minimum} or more"
+        ));
     }
 }
 

@@ -52,21 +52,27 @@ pub struct Network {
     #[serde(default = "default_gas_limit")]
     #[schemars(range(min = 5000))]
     pub gas_limit: u64,
-    /// Genesis timestamp in Unix seconds. Fixed (never the clock) so the genesis is reproducible.
+    /// Genesis timestamp in Unix seconds. Fixed (never the clock) so the genesis is
+    /// reproducible. Clique defaults to 0; proof of stake needs it: the chain's first
+    /// slot starts at this moment, so pick a time shortly after you deploy.
     #[serde(default)]
-    pub genesis_timestamp: u64,
+    pub genesis_timestamp: Option<u64>,
 }
 
 fn default_gas_limit() -> u64 {
     30_000_000
 }
 
-/// Consensus engine. Only `clique` (proof of authority, geth v1.13.x) today.
+/// Consensus engine: `clique` (proof of authority, geth v1.13.x) or `proofOfStake`
+/// (geth v1.16 and later beside a consensus client).
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub enum Consensus {
     /// Proof of authority: the `signer` nodes seal blocks in turn.
     Clique(Clique),
+    /// Proof of stake: every pod runs geth beside a beacon node; `validator` pods
+    /// also run a validator client holding their share of the genesis validators.
+    ProofOfStake(ProofOfStake),
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
@@ -87,6 +93,146 @@ fn default_period() -> u64 {
 }
 fn default_epoch() -> u64 {
     30_000
+}
+
+/// A proof-of-stake chain: its slots, the fork it starts at, and where stake and
+/// rewards go. The genesis validators are the `validator` groups' keys.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProofOfStake {
+    /// Seconds per slot (one block per slot at most).
+    #[serde(default = "default_seconds_per_slot")]
+    #[schemars(range(min = 1, max = 60))]
+    pub seconds_per_slot: u64,
+    /// The fork the chain starts at: `fulu` (Fulu/Osaka with BPO1 and BPO2, what
+    /// mainnet runs) or `electra` (Electra/Prague, for clients that lag behind).
+    #[serde(default)]
+    pub fork: ForkAtGenesis,
+    /// Consensus preset: `mainnet` (32-slot epochs) or `minimal` (8-slot epochs,
+    /// needs clients built for it).
+    #[serde(default)]
+    pub preset: Preset,
+    /// Address of the deposit contract, in the genesis and in the consensus config.
+    #[serde(default = "default_deposit_contract_address")]
+    #[schemars(regex(pattern = r"^0x[0-9a-fA-F]{40}$"))]
+    pub deposit_contract_address: String,
+    /// Where validators' stake is withdrawn to. Unset: BLS credentials (`0x00`) from
+    /// each validator's EIP-2334 withdrawal key.
+    #[serde(default)]
+    pub withdrawal: Option<Withdrawal>,
+    /// Execution address that receives priority fees of the blocks validators propose.
+    #[serde(default = "default_fee_recipient")]
+    #[schemars(regex(pattern = r"^0x[0-9a-fA-F]{40}$"))]
+    pub fee_recipient: String,
+    /// Genesis balance of each validator (whole gwei): `32 ether` is the activation
+    /// minimum and all that counts as stake, unless credentials are compounding
+    /// (up to `2048 ether`).
+    #[serde(default = "default_validator_balance")]
+    pub validator_balance: Balance,
+    /// A BIP-39 mnemonic file to take validator keys from (EIP-2334 indices in file
+    /// order: group by group, pod by pod), so standard tools reproduce them. Unset:
+    /// keys derived from the master secret, per pod, so adding validators or pods
+    /// never changes an existing key. Relative to the network file.
+    #[serde(default)]
+    pub mnemonic_file: Option<PathBuf>,
+    /// The consensus client every pod runs.
+    #[serde(default)]
+    pub client: ConsensusClient,
+}
+
+fn default_seconds_per_slot() -> u64 {
+    12
+}
+fn default_deposit_contract_address() -> String {
+    "0x00000000219ab540356cBB839Cbe05303d7705Fa".into()
+}
+fn default_fee_recipient() -> String {
+    "0x0000000000000000000000000000000000000000".into()
+}
+fn default_validator_balance() -> Balance {
+    Balance::Text("32 ether".into())
+}
+
+/// The fork a proof-of-stake chain starts at (consensus / execution names).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ForkAtGenesis {
+    /// Electra / Prague.
+    Electra,
+    /// Fulu / Osaka, with the blob-parameter forks BPO1 and BPO2 active.
+    #[default]
+    Fulu,
+}
+
+/// The consensus preset: sizes fixed at compile time in every client.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    #[default]
+    Mainnet,
+    Minimal,
+}
+
+/// Withdrawal credentials pointing at an execution address.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Withdrawal {
+    /// The execution address stake is withdrawn to.
+    #[schemars(regex(pattern = r"^0x[0-9a-fA-F]{40}$"))]
+    pub address: String,
+    /// `true`: compounding credentials (`0x02`, balances up to 2048 ether earn on
+    /// all of it). `false`: `0x01`, everything above 32 ether is swept.
+    #[serde(default)]
+    pub compounding: bool,
+}
+
+/// The consensus client (beacon node and validator client) of a proof-of-stake network.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum ConsensusClient {
+    /// Prysm (beacon-chain and validator).
+    Prysm(Prysm),
+}
+
+impl Default for ConsensusClient {
+    fn default() -> Self {
+        Self::Prysm(Prysm::default())
+    }
+}
+
+/// Prysm's images and release.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Prysm {
+    /// Prysm release tag, `vMAJOR.MINOR.PATCH`. Floating tags are refused.
+    #[serde(default = "default_prysm_version")]
+    pub version: String,
+    /// Beacon node image repository.
+    #[serde(default = "default_prysm_beacon_image")]
+    pub beacon_image: String,
+    /// Validator client image repository.
+    #[serde(default = "default_prysm_validator_image")]
+    pub validator_image: String,
+}
+
+impl Default for Prysm {
+    fn default() -> Self {
+        Self {
+            version: default_prysm_version(),
+            beacon_image: default_prysm_beacon_image(),
+            validator_image: default_prysm_validator_image(),
+        }
+    }
+}
+
+pub fn default_prysm_version() -> String {
+    "v7.1.2".into()
+}
+fn default_prysm_beacon_image() -> String {
+    "gcr.io/offchainlabs/prysm/beacon-chain".into()
+}
+fn default_prysm_validator_image() -> String {
+    "gcr.io/offchainlabs/prysm/validator".into()
 }
 
 /// The geth image every group runs unless the group overrides it.
@@ -168,6 +314,9 @@ pub enum PullPolicy {
 pub enum Role {
     /// Seals blocks (clique); its address is in the genesis. No RPC.
     Signer,
+    /// Proposes and attests (proof of stake): a validator client beside geth and the
+    /// beacon node holds `validatorsPerPod` genesis validators. No RPC.
+    Validator,
     /// A stable discovery entry point for the other nodes.
     Bootnode,
     /// Serves JSON-RPC (HTTP/WS) to users and tools.
@@ -180,15 +329,16 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Signer => "signer",
+            Role::Validator => "validator",
             Role::Bootnode => "bootnode",
             Role::Rpc => "rpc",
             Role::Full => "full",
         }
     }
 
-    /// Signers and bootnodes are addressed by their own Service (a stable IP).
+    /// Signers, validators and bootnodes are addressed by their own Service (a stable IP).
     pub fn has_stable_identity(self) -> bool {
-        matches!(self, Role::Signer | Role::Bootnode)
+        matches!(self, Role::Signer | Role::Validator | Role::Bootnode)
     }
 }
 
@@ -207,6 +357,10 @@ pub struct NodeGroup {
     #[serde(default = "default_replicas")]
     #[schemars(range(min = 1, max = 1000))]
     pub replicas: u32,
+    /// Genesis validators each pod holds; only for `validator` groups (required there).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 100000))]
+    pub validators_per_pod: Option<u32>,
     #[serde(default)]
     pub geth: GethOverride,
     /// JSON-RPC settings; only for `rpc` groups (signers never expose RPC).

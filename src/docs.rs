@@ -56,6 +56,22 @@ fn object_of<'a>(root: &'a Value, node: &'a Value) -> Option<&'a Value> {
     None
 }
 
+/// The branches of a tagged choice (`oneOf`), also behind a defaulted field's `allOf`.
+fn choices<'a>(root: &'a Value, node: &'a Value) -> Option<&'a Vec<Value>> {
+    let node = deref(root, node);
+    if let Some(branches) = node.get("oneOf").and_then(Value::as_array) {
+        return Some(branches);
+    }
+    match node
+        .get("allOf")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
+        Some([only]) => choices(root, only),
+        _ => None,
+    }
+}
+
 fn type_of(root: &Value, node: &Value) -> String {
     let n = deref(root, node);
     if let Some(values) = n.get("enum").and_then(Value::as_array) {
@@ -156,7 +172,7 @@ fn walk(
                 .is_some_and(|i| object_of(root, i).is_some());
         // Nested objects get their own rows; a default of a whole object is noise.
         let nested = object_of(root, prop).is_some();
-        if nested && default.starts_with('{') {
+        if (nested || choices(root, prop).is_some()) && default.starts_with('{') {
             default.clear();
         }
         rows.push((path.clone(), ty, default, desc));
@@ -167,7 +183,7 @@ fn walk(
                 }
             } else if nested {
                 walk(root, prop, &path, rows, depth + 1);
-            } else if let Some(branches) = resolved.get("oneOf").and_then(Value::as_array) {
+            } else if let Some(branches) = choices(root, prop) {
                 for b in branches {
                     walk(root, b, &path, rows, depth + 1);
                 }

@@ -15,5 +15,6 @@ pub mod plan;
 pub mod secrets;
 pub mod units;
 pub mod values;
+pub mod version;
 pub mod yaml;
 pub mod yamlout;

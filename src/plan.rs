@@ -145,6 +145,7 @@ impl Plan {
     pub fn period(&self) -> u64 {
         match &self.config.network.consensus {
             Consensus::Clique(c) => c.period,
+            Consensus::ProofOfStake(p) => p.seconds_per_slot,
         }
     }
 
@@ -314,7 +315,7 @@ pub fn build(
         Kdf::Light => ScryptParams::LIGHT,
     };
     let keystore_password = secret.derive_token(label::KEYSTORE_PASSWORD);
-    let timestamp = config.network.genesis_timestamp;
+    let timestamp = config.network.genesis_timestamp.unwrap_or(0);
     let nonces = |l: &str| KeystoreNonces {
         salt: secret.derive_bytes(&format!("{l}/keystore-salt")),
         iv: secret.derive_bytes(&format!("{l}/keystore-iv")),
@@ -478,7 +479,9 @@ pub fn build(
         .iter()
         .map(|a| (a.address, a.balance_wei))
         .collect();
-    let Consensus::Clique(clique) = &config.network.consensus;
+    let Consensus::Clique(clique) = &config.network.consensus else {
+        return plan;
+    };
     plan.genesis_json = genesis_json(&GenesisInput {
         chain_id: config.network.chain_id,
         period: clique.period,

@@ -3,62 +3,50 @@
 
 use std::fmt;
 
+use crate::config::ForkAtGenesis;
+use crate::version::Version;
+
 /// A geth release, parsed from an image tag like `v1.13.15`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct GethVersion {
-    pub major: u32,
-    pub minor: u32,
-    pub patch: u32,
-}
+pub struct GethVersion(Version);
 
 impl GethVersion {
-    /// Only exact release tags are accepted: `stable` or `latest` would make an
-    /// upgrade (and a rollback) depend on when the image was pulled.
+    /// Only exact release tags: see [`Version::parse_tag`].
     pub fn parse(tag: &str) -> Result<Self, String> {
-        let body = tag.strip_prefix('v').ok_or_else(|| {
-            format!("`{}` is not a release tag; use an exact geth release such as `v1.13.15` (floating tags make upgrades unreproducible)", crate::diagnostics::excerpt(tag))
-        })?;
-        // Digits only, no leading zeros: `+5`, `015` or `01` parse as numbers but are
-        // no tag geth publishes, and normalising them would hide a typo.
-        let number = |p: &str| {
-            let canonical = p.bytes().all(|b| b.is_ascii_digit())
-                && !p.is_empty()
-                && (p == "0" || !p.starts_with('0'));
-            canonical.then(|| p.parse::<u32>().ok()).flatten()
-        };
-        let nums: Option<Vec<u32>> = body.split('.').map(number).collect();
-        match nums.as_deref() {
-            Some([major, minor, patch]) => Ok(Self {
-                major: *major,
-                minor: *minor,
-                patch: *patch,
-            }),
-            _ => Err(format!(
-                "`{}` is not a release tag; use the form vMAJOR.MINOR.PATCH, e.g. `v1.13.15`",
-                crate::diagnostics::excerpt(tag)
-            )),
-        }
+        Version::parse_tag(tag, "geth", "v1.13.15").map(Self)
     }
 
     const fn new(major: u32, minor: u32, patch: u32) -> Self {
-        Self {
-            major,
-            minor,
-            patch,
-        }
+        Self(Version::new(major, minor, patch))
     }
 }
 
 impl fmt::Display for GethVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "v{}.{}.{}", self.major, self.minor, self.patch)
+        self.0.fmt(f)
     }
 }
 
-/// The consensus engines, as the version table knows them.
+/// The consensus engines, as the version table knows them: proof of stake is
+/// split by the fork the chain starts at, since each fork needs newer geth.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
     Clique,
+    ProofOfStake(ForkAtGenesis),
+}
+
+impl Engine {
+    fn describe(self) -> &'static str {
+        match self {
+            Engine::Clique => "a clique network",
+            Engine::ProofOfStake(ForkAtGenesis::Electra) => {
+                "a proof-of-stake network starting at Electra/Prague"
+            }
+            Engine::ProofOfStake(ForkAtGenesis::Fulu) => {
+                "a proof-of-stake network starting at Fulu/Osaka"
+            }
+        }
+    }
 }
 
 /// One row of the table: a range of releases and what they support.
@@ -66,18 +54,43 @@ struct Support {
     engine: Engine,
     first: GethVersion,
     last: GethVersion,
+    /// Why the range starts where it does, for the error message.
+    before: &'static str,
     /// Why the range ends where it does, for the error message.
     after: &'static str,
 }
 
+/// The newest release this compiler has checked: configuration keys and flags
+/// drift between releases, so newer ones are refused until checked.
+const NEWEST_CHECKED: &str = "it is the newest release this compiler knows; newer releases are refused until their configuration is checked";
+
 /// Which geth releases can run which consensus. Clique sealing exists only in 1.13.x:
-/// 1.14.0 refuses to start a chain that has not merged to proof of stake.
-const SUPPORT: &[Support] = &[Support {
-    engine: Engine::Clique,
-    first: GethVersion::new(1, 13, 0),
-    last: GethVersion::new(1, 13, 15),
-    after: "clique ended at v1.13.15: geth v1.14.0 and later refuse to start a network that has not moved to proof of stake",
-}];
+/// 1.14.0 refuses to start a chain that has not merged to proof of stake. Prague's
+/// system contracts are final from 1.16.0 on; 1.16.7 is the first release with the
+/// Osaka rules mainnet activated (it schedules mainnet's Osaka and BPO forks).
+const SUPPORT: &[Support] = &[
+    Support {
+        engine: Engine::Clique,
+        first: GethVersion::new(1, 13, 0),
+        last: GethVersion::new(1, 13, 15),
+        before: "older releases lack fixes the chart relies on",
+        after: "clique ended at v1.13.15: geth v1.14.0 and later refuse to start a network that has not moved to proof of stake",
+    },
+    Support {
+        engine: Engine::ProofOfStake(ForkAtGenesis::Electra),
+        first: GethVersion::new(1, 16, 0),
+        last: GethVersion::new(1, 17, 10),
+        before: "the 1.16 line is the oldest this compiler checks for proof of stake",
+        after: NEWEST_CHECKED,
+    },
+    Support {
+        engine: Engine::ProofOfStake(ForkAtGenesis::Fulu),
+        first: GethVersion::new(1, 16, 7),
+        last: GethVersion::new(1, 17, 10),
+        before: "earlier releases run a draft of Osaka that the consensus clients' Fulu does not match",
+        after: NEWEST_CHECKED,
+    },
+];
 
 /// Checks that `version` can run `engine`; the error names the versions that can.
 pub fn check_support(engine: Engine, version: GethVersion) -> Result<(), String> {
@@ -85,16 +98,22 @@ pub fn check_support(engine: Engine, version: GethVersion) -> Result<(), String>
         .iter()
         .find(|s| s.engine == engine)
         .ok_or_else(|| "no geth release supports this consensus".to_string())?;
-    if version < row.first {
+    let (first, last, what) = (row.first, row.last, engine.describe());
+    if version < first {
         return Err(format!(
-            "geth {version} is too old for this network; use {} to {} (the newest, {}, is recommended)",
-            row.first, row.last, row.last
+            "geth {version} cannot run {what}: {}. Use {first} to {last} (the newest, {last}, is recommended)",
+            row.before
         ));
     }
-    if version > row.last {
+    if version > last {
+        let hint = if engine == Engine::Clique {
+            "; proof of stake is the path for newer geth"
+        } else {
+            ""
+        };
         return Err(format!(
-            "geth {version} cannot run a clique network: {}. Use {} to {}; proof of stake is the path for newer geth",
-            row.after, row.first, row.last
+            "geth {version} cannot run {what}: {}. Use {first} to {last}{hint}",
+            row.after
         ));
     }
     Ok(())
@@ -452,9 +471,46 @@ mod tests {
         let ok = |t| check_support(Engine::Clique, GethVersion::parse(t).unwrap());
         assert!(ok("v1.13.0").is_ok());
         assert!(ok("v1.13.15").is_ok());
-        assert!(ok("v1.12.2").unwrap_err().contains("too old"));
+        assert!(ok("v1.12.2")
+            .unwrap_err()
+            .contains("Use v1.13.0 to v1.13.15"));
         let e = ok("v1.14.0").unwrap_err();
         assert!(e.contains("clique ended at v1.13.15") && e.contains("proof of stake"));
+    }
+
+    #[test]
+    fn proof_of_stake_ranges_depend_on_the_fork() {
+        let fulu = |t| {
+            check_support(
+                Engine::ProofOfStake(ForkAtGenesis::Fulu),
+                GethVersion::parse(t).unwrap(),
+            )
+        };
+        let electra = |t| {
+            check_support(
+                Engine::ProofOfStake(ForkAtGenesis::Electra),
+                GethVersion::parse(t).unwrap(),
+            )
+        };
+        for v in ["v1.16.7", "v1.16.9", "v1.17.0", "v1.17.10"] {
+            assert!(fulu(v).is_ok(), "{v}");
+        }
+        for v in ["v1.16.0", "v1.16.5", "v1.17.10"] {
+            assert!(electra(v).is_ok(), "{v}");
+        }
+        let e = fulu("v1.16.5").unwrap_err();
+        assert!(
+            e.contains("Fulu/Osaka") && e.contains("Use v1.16.7 to v1.17.10"),
+            "{e}"
+        );
+        let e = fulu("v1.13.15").unwrap_err();
+        assert!(e.contains("Use v1.16.7 to v1.17.10"), "{e}");
+        let e = electra("v1.17.11").unwrap_err();
+        assert!(
+            e.contains("newest release") && e.contains("Use v1.16.0 to v1.17.10"),
+            "{e}"
+        );
+        assert!(!e.contains("proof of stake is the path"), "{e}");
     }
 
     #[test]
