@@ -652,6 +652,7 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
                 nodekey: "nodekey",
                 keystore: "keystore",
                 password: "password",
+                jwt_secret: "jwt.hex",
             },
             ethstats_url: None,
             listen_port: Some(e.port),

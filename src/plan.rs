@@ -128,6 +128,8 @@ pub const ETHSTATS_SECRET_PLACEHOLDER: &str = "__ETHSTATS_SECRET__";
 pub const NAMESPACE_PLACEHOLDER: &str = "__NAMESPACE__";
 pub const CLUSTER_DOMAIN_PLACEHOLDER: &str = "__CLUSTER_DOMAIN__";
 pub const ETHSTATS_PORT: u16 = 3000;
+/// geth's engine API port (its default), where the pod's beacon node connects.
+pub const ENGINE_API_PORT: u16 = 8551;
 
 impl Plan {
     pub fn all_nodes(&self) -> impl Iterator<Item = (&GroupPlan, &NodePlan)> {
@@ -140,6 +142,14 @@ impl Plan {
         self.all_nodes()
             .filter_map(|(_, n)| n.signer.as_ref().map(|s| s.key.address()))
             .collect()
+    }
+
+    /// The proof-of-stake settings, when the network runs proof of stake.
+    pub fn proof_of_stake(&self) -> Option<&crate::config::ProofOfStake> {
+        match &self.config.network.consensus {
+            Consensus::ProofOfStake(p) => Some(p),
+            Consensus::Clique(_) => None,
+        }
     }
 
     pub fn period(&self) -> u64 {
@@ -246,6 +256,10 @@ impl Plan {
             static_nodes: &statics,
             ethstats_url: layout.ethstats_url.clone(),
             bind_host: layout.bind_host,
+            engine_api: self.proof_of_stake().map(|_| geth::EngineApi {
+                port: ENGINE_API_PORT,
+                jwt_secret_path: layout.paths.jwt_secret,
+            }),
         })
     }
 

@@ -314,6 +314,7 @@ pub fn pod_layout(plan: &Plan) -> Layout<'static> {
             nodekey: "/run/kuberneteth/nodekey",
             keystore: "/run/kuberneteth/keystore",
             password: "/run/kuberneteth/password",
+            jwt_secret: "/run/kuberneteth/jwt.hex",
         },
         ethstats_url: plan.cluster_ethstats_url(),
         listen_port: None,

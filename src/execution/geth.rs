@@ -161,11 +161,6 @@ pub struct Release {
 }
 
 impl Release {
-    /// `[Metrics]` in TOML is ignored up to 1.14.13: metrics must be flags there.
-    pub fn metrics_as_flags(&self) -> bool {
-        self.version <= GethVersion::new(1, 14, 13)
-    }
-
     /// `[Eth.Miner] NewPayloadTimeout` is refused from 1.14 on.
     pub fn toml_new_payload_timeout(&self) -> bool {
         self.version < GethVersion::new(1, 14, 0)
@@ -195,6 +190,14 @@ pub struct TomlInput<'a> {
     /// (every interface; the engine API on localhost). Several nodes on one host
     /// need one address each, or their listeners clash.
     pub bind_host: Option<&'a str>,
+    /// Proof of stake: the engine API the beacon node drives, authenticated by
+    /// the JWT secret in this file (on localhost unless `bind_host` says otherwise).
+    pub engine_api: Option<EngineApi<'a>>,
+}
+
+pub struct EngineApi<'a> {
+    pub port: u16,
+    pub jwt_secret_path: &'a str,
 }
 
 pub struct HttpInput<'a> {
@@ -269,6 +272,10 @@ struct NodeSection {
     ws_origins: Option<Vec<String>>,
     #[serde(rename = "AuthAddr", skip_serializing_if = "Option::is_none")]
     auth_addr: Option<String>,
+    #[serde(rename = "AuthPort", skip_serializing_if = "Option::is_none")]
+    auth_port: Option<u16>,
+    #[serde(rename = "JWTSecret", skip_serializing_if = "Option::is_none")]
+    jwt_secret: Option<String>,
     #[serde(rename = "P2P")]
     p2p: P2pSection,
 }
@@ -330,6 +337,11 @@ pub fn toml(input: &TomlInput) -> String {
                 listen_addr: format!("{}:{}", input.bind_host.unwrap_or(""), input.p2p_port),
             },
             auth_addr: input.bind_host.map(str::to_string),
+            auth_port: input.engine_api.as_ref().map(|e| e.port),
+            jwt_secret: input
+                .engine_api
+                .as_ref()
+                .map(|e| e.jwt_secret_path.to_string()),
         },
         ethstats: input
             .ethstats_url
@@ -346,6 +358,8 @@ pub struct FlagPaths<'a> {
     pub nodekey: &'a str,
     pub keystore: &'a str,
     pub password: &'a str,
+    /// The engine API's JWT secret (proof of stake).
+    pub jwt_secret: &'a str,
 }
 
 pub struct FlagInput<'a> {
@@ -387,15 +401,15 @@ pub fn flags(input: &FlagInput) -> Vec<String> {
         format!("--cache={}", input.cache_mib),
         format!("--verbosity={}", input.verbosity),
     ];
+    // Flags, not `[Metrics]`: the table is ignored up to 1.14.13, the flags work
+    // on every release.
     if let Some(port) = input.metrics_port {
-        if input.release.metrics_as_flags() {
-            args.push("--metrics".into());
-            args.push(format!(
-                "--metrics.addr={}",
-                input.bind_host.unwrap_or("0.0.0.0")
-            ));
-            args.push(format!("--metrics.port={port}"));
-        }
+        args.push("--metrics".into());
+        args.push(format!(
+            "--metrics.addr={}",
+            input.bind_host.unwrap_or("0.0.0.0")
+        ));
+        args.push(format!("--metrics.port={port}"));
     }
     if input.signer && input.release.clique_sealing_flags() {
         args.push("--mine".into());
@@ -536,6 +550,7 @@ mod tests {
             static_nodes: &statics,
             ethstats_url: None,
             bind_host: None,
+            engine_api: None,
         });
         assert!(text.contains("[Eth]\nNetworkId = 4242\n"), "{text}");
         assert!(text.contains("GasCeil = 30000000"));
@@ -569,10 +584,12 @@ mod tests {
                 nodekey: "n",
                 keystore: "k",
                 password: "p",
+                jwt_secret: "j",
             },
             verbosity: 3,
             metrics_port: Some(6060),
             bind_host: None,
+            engine_api: None,
             signer: true,
             network_id: 7,
             cache_mib: 256,
