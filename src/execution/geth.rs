@@ -589,7 +589,6 @@ mod tests {
             verbosity: 3,
             metrics_port: Some(6060),
             bind_host: None,
-            engine_api: None,
             signer: true,
             network_id: 7,
             cache_mib: 256,
