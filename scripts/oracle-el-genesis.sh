@@ -103,7 +103,7 @@ for v in $versions; do
       # Fixtures come with a known hash only; their root is the Python one above.
       want_root=$(cat "${json%.json}.root" 2>/dev/null || echo "$root")
       if [ "$hash" = "$want_hash" ] && [ "$root" = "$want_root" ]; then
-        echo "geth $v $name: hash $hash root $root (= Rust)"
+        echo "geth $v $name: hash $hash root $root (as expected)"
       else
         echo "MISMATCH geth $v $name: geth hash $hash root $root, Rust hash $want_hash root $want_root" >&2
         fail=1
