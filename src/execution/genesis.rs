@@ -1,8 +1,10 @@
-//! The clique genesis, as geth v1.13 and other clients read it.
+//! The clique genesis, as geth v1.13 and other clients read it, and the JSON
+//! writing it shares with the proof-of-stake genesis (`pos_genesis`).
 
 use ruint::aliases::U256;
 use serde::Serialize;
 
+use crate::execution::alloc::{Account, Alloc};
 use crate::execution::crypto::Address;
 
 /// What the genesis is made of.
@@ -77,14 +79,13 @@ pub fn clique_extra_data(signers: &[Address]) -> Vec<u8> {
 /// The genesis JSON text (pretty, stable key order, exact integers).
 pub fn genesis_json(input: &GenesisInput) -> String {
     let zero32 = format!("0x{}", "00".repeat(32));
-    let mut alloc = serde_json::Map::new();
+    // An address listed twice keeps its larger balance: the entries are applied in
+    // ascending (address, balance) order and the last one wins.
     let mut sorted = input.alloc.to_vec();
     sorted.sort();
+    let mut alloc = Alloc::new();
     for (addr, balance) in sorted {
-        alloc.insert(
-            format!("0x{}", addr.to_lower_hex()),
-            serde_json::json!({ "balance": format!("{balance:#x}") }),
-        );
+        alloc.set(addr, Account::funded(balance));
     }
     let g = Genesis {
         config: ChainConfig {
@@ -114,13 +115,18 @@ pub fn genesis_json(input: &GenesisInput) -> String {
         difficulty: "0x1",
         mix_hash: zero32.clone(),
         coinbase: format!("0x{}", "00".repeat(20)),
-        alloc,
+        alloc: alloc.to_json(),
         number: "0x0",
         gas_used: "0x0",
         parent_hash: zero32,
     };
-    // Strings, integers and maps with string keys only: serializing cannot fail.
-    let mut text = serde_json::to_string_pretty(&g).expect("genesis serializes");
+    to_pretty_json(&g)
+}
+
+/// Pretty JSON with a trailing newline. Only for genesis structures, which hold
+/// strings, integers and maps with string keys: serializing those cannot fail.
+pub(crate) fn to_pretty_json<T: Serialize>(value: &T) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("genesis serializes");
     text.push('\n');
     text
 }
