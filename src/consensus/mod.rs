@@ -1,7 +1,10 @@
 //! The consensus layer of a proof-of-stake network: validator keys (EIP-2333/2334)
 //! and their EIP-2335 keystores, the beacon chain's genesis state and config, and
 //! the beacon nodes' identities.
+pub mod bls;
 pub mod chain_config;
 pub mod client;
 pub mod fork;
 pub mod identity;
+pub mod keystore;
+pub mod prysm_wallet;

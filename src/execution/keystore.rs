@@ -5,6 +5,7 @@
 
 use aes::cipher::{KeyIvInit, StreamCipher};
 use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::execution::crypto::{keccak256, Address, PrivateKey};
 
@@ -33,7 +34,7 @@ impl ScryptParams {
     };
 }
 
-/// The random-looking inputs of a keystore, supplied by the caller.
+/// The random-looking inputs of a keystore (V3 or EIP-2335), supplied by the caller.
 pub struct KeystoreNonces {
     pub salt: [u8; 32],
     pub iv: [u8; 16],
@@ -86,13 +87,33 @@ fn derive_key(
     password: &[u8],
     salt: &[u8],
     params: ScryptParams,
-) -> Result<[u8; 32], KeystoreError> {
-    let p = scrypt::Params::new(params.log_n, params.r, params.p)
-        .map_err(|_| KeystoreError::Unsupported("scrypt parameters out of range".into()))?;
-    let mut out = [0u8; 32];
-    scrypt::scrypt(password, salt, &p, &mut out)
-        .map_err(|_| KeystoreError::Unsupported("scrypt output length".into()))?;
-    Ok(out)
+) -> Result<Zeroizing<[u8; 32]>, KeystoreError> {
+    scrypt32(password, salt, params)
+        .ok_or_else(|| KeystoreError::Unsupported("scrypt parameters out of range".into()))
+}
+
+/// scrypt with the 32-byte output both keystore formats (V3 and EIP-2335) use;
+/// `None` when the parameters are outside what scrypt accepts.
+pub(crate) fn scrypt32(
+    password: &[u8],
+    salt: &[u8],
+    params: ScryptParams,
+) -> Option<Zeroizing<[u8; 32]>> {
+    let p = scrypt::Params::new(params.log_n, params.r, params.p).ok()?;
+    let mut out = Zeroizing::new([0u8; 32]);
+    scrypt::scrypt(password, salt, &p, &mut *out).ok()?;
+    Some(out)
+}
+
+/// AES-128-CTR in place, keyed with the first 16 bytes of a derived key; the cipher
+/// of both keystore formats. The 128-bit counter is big-endian over the whole IV,
+/// as in Go's `cipher.NewCTR` and Python's `Crypto.Cipher.AES` CTR mode.
+pub(crate) fn aes_128_ctr(derived: &[u8; 32], iv: &[u8; 16], data: &mut [u8]) {
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&derived[..16]);
+    let mut cipher = Aes128Ctr::new(&key.into(), iv.into());
+    cipher.apply_keystream(data);
+    key.zeroize();
 }
 
 /// Encrypts `key` into a V3 keystore JSON text (geth's field layout).
@@ -104,8 +125,7 @@ pub fn encrypt(
 ) -> Result<String, KeystoreError> {
     let derived = derive_key(password.as_bytes(), &nonces.salt, params)?;
     let mut ciphertext = key.to_bytes();
-    let mut cipher = Aes128Ctr::new(derived[..16].into(), (&nonces.iv).into());
-    cipher.apply_keystream(&mut ciphertext);
+    aes_128_ctr(&derived, &nonces.iv, &mut ciphertext);
     let mut mac_input = Vec::with_capacity(48);
     mac_input.extend_from_slice(&derived[16..32]);
     mac_input.extend_from_slice(&ciphertext);
@@ -184,8 +204,7 @@ pub fn decrypt(json: &str, password: &str) -> Result<PrivateKey, KeystoreError> 
     let iv: [u8; 16] = iv
         .try_into()
         .map_err(|_| KeystoreError::Format("iv".into()))?;
-    let mut cipher = Aes128Ctr::new(derived[..16].into(), (&iv).into());
-    cipher.apply_keystream(&mut plain);
+    aes_128_ctr(&derived, &iv, &mut plain);
     let bytes: [u8; 32] = plain
         .try_into()
         .map_err(|_| KeystoreError::Format("key length".into()))?;
@@ -204,7 +223,7 @@ pub fn decrypt(json: &str, password: &str) -> Result<PrivateKey, KeystoreError> 
 }
 
 /// Formats 16 bytes as a version-4 UUID (the version and variant bits are forced).
-fn uuid_v4(mut b: [u8; 16]) -> String {
+pub(crate) fn uuid_v4(mut b: [u8; 16]) -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex::encode(b);
