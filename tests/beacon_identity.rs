@@ -6,7 +6,7 @@
 
 use std::net::Ipv4Addr;
 
-use kuberneteth::consensus::fork::{BlobSchedule, ForkSchedule, GenesisFork};
+use kuberneteth::consensus::fork::{BlobSchedule, ForkAtGenesis, ForkSchedule};
 use kuberneteth::consensus::identity::{node_id, BeaconIdentity, EnrFields, P2pPorts};
 use kuberneteth::execution::crypto::PrivateKey;
 use kuberneteth::secrets::MasterSecret;
@@ -28,7 +28,7 @@ fn beacon_identities_for_the_oracle() {
         };
         let schedule = ForkSchedule {
             chain_id: 1337 + u64::from(n),
-            genesis_fork: GenesisFork::Fulu,
+            genesis_fork: ForkAtGenesis::Fulu,
             blob_schedule: BlobSchedule::mainnet_bpos(0, bpo2_epoch),
             max_blobs_per_block_electra: 9,
         };

@@ -285,7 +285,7 @@ mod tests {
     use yaml_rust2::{Yaml, YamlLoader};
 
     use super::*;
-    use crate::consensus::fork::{BlobSchedule, GenesisFork};
+    use crate::consensus::fork::{BlobSchedule, ForkAtGenesis};
 
     fn config(preset: Preset, blobs: BlobSchedule) -> ChainConfig {
         ChainConfig {
@@ -293,7 +293,7 @@ mod tests {
             name: ConfigName::parse("kuberneteth-test").unwrap(),
             schedule: ForkSchedule {
                 chain_id: 4242,
-                genesis_fork: GenesisFork::Fulu,
+                genesis_fork: ForkAtGenesis::Fulu,
                 blob_schedule: blobs,
                 max_blobs_per_block_electra: 9,
             },
@@ -446,7 +446,7 @@ mod tests {
     #[test]
     fn electra_genesis_leaves_fulu_unscheduled() {
         let mut cfg = config(Preset::Mainnet, BlobSchedule::default());
-        cfg.schedule.genesis_fork = GenesisFork::Electra;
+        cfg.schedule.genesis_fork = ForkAtGenesis::Electra;
         let text = cfg.render().unwrap();
         assert!(text.contains("\nELECTRA_FORK_EPOCH: 0\n"));
         assert!(text.contains("\nFULU_FORK_EPOCH: 18446744073709551615\n"));

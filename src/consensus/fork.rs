@@ -64,19 +64,15 @@ impl Fork {
     }
 }
 
-/// The last fork a network may start in. Later forks (Gloas, Heze) are not
-/// final and stay at `FAR_FUTURE_EPOCH`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GenesisFork {
-    Electra,
-    Fulu,
-}
+/// The network file's `fork` names the last fork a network starts in; later
+/// forks (Gloas, Heze) are not final and stay at `FAR_FUTURE_EPOCH`.
+pub use crate::config::ForkAtGenesis;
 
-impl GenesisFork {
-    pub fn fork(self) -> Fork {
-        match self {
-            GenesisFork::Electra => Fork::Electra,
-            GenesisFork::Fulu => Fork::Fulu,
+impl From<ForkAtGenesis> for Fork {
+    fn from(fork: ForkAtGenesis) -> Self {
+        match fork {
+            ForkAtGenesis::Electra => Fork::Electra,
+            ForkAtGenesis::Fulu => Fork::Fulu,
         }
     }
 }
@@ -162,7 +158,7 @@ impl BlobSchedule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ForkSchedule {
     pub chain_id: u64,
-    pub genesis_fork: GenesisFork,
+    pub genesis_fork: ForkAtGenesis,
     pub blob_schedule: BlobSchedule,
     /// `MAX_BLOBS_PER_BLOCK_ELECTRA`: the blob limit from Electra until the
     /// first BPO (9 in both presets of the pinned spec).
@@ -177,7 +173,7 @@ impl ForkSchedule {
     /// Every fork up to the genesis fork is active from epoch 0; later ones are
     /// not scheduled.
     pub fn epoch(&self, fork: Fork) -> u64 {
-        if fork <= self.genesis_fork.fork() {
+        if fork <= Fork::from(self.genesis_fork) {
             0
         } else {
             FAR_FUTURE_EPOCH
@@ -302,7 +298,7 @@ mod tests {
     fn fulu(chain_id: u64, blobs: BlobSchedule) -> ForkSchedule {
         ForkSchedule {
             chain_id,
-            genesis_fork: GenesisFork::Fulu,
+            genesis_fork: ForkAtGenesis::Fulu,
             blob_schedule: blobs,
             max_blobs_per_block_electra: 9,
         }
@@ -357,7 +353,7 @@ mod tests {
         assert_eq!(s.fork_at(0), Fork::Fulu);
         assert_eq!(s.fork_at(1_000_000), Fork::Fulu);
         let e = ForkSchedule {
-            genesis_fork: GenesisFork::Electra,
+            genesis_fork: ForkAtGenesis::Electra,
             ..s
         };
         assert_eq!(e.fork_at(7), Fork::Electra);
@@ -412,8 +408,8 @@ mod tests {
             let schedule = ForkSchedule {
                 chain_id: case["chain_id"].as_u64().unwrap(),
                 genesis_fork: match case["genesis_fork"].as_str().unwrap() {
-                    "fulu" => GenesisFork::Fulu,
-                    _ => GenesisFork::Electra,
+                    "fulu" => ForkAtGenesis::Fulu,
+                    _ => ForkAtGenesis::Electra,
                 },
                 blob_schedule,
                 max_blobs_per_block_electra: case["max_blobs_per_block_electra"].as_u64().unwrap(),

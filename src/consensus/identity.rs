@@ -197,7 +197,7 @@ pub fn node_id(identity: &BeaconIdentity) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consensus::fork::{BlobSchedule, ForkSchedule, GenesisFork};
+    use crate::consensus::fork::{BlobSchedule, ForkAtGenesis, ForkSchedule};
 
     fn key(hex_key: &str) -> PrivateKey {
         PrivateKey::from_hex(hex_key).unwrap()
@@ -206,7 +206,7 @@ mod tests {
     fn fields() -> EnrFields {
         let schedule = ForkSchedule {
             chain_id: 1337,
-            genesis_fork: GenesisFork::Fulu,
+            genesis_fork: ForkAtGenesis::Fulu,
             blob_schedule: BlobSchedule::mainnet_bpos(0, 0),
             max_blobs_per_block_electra: 9,
         };

@@ -1,0 +1,443 @@
+//! The proof-of-stake part of the plan: which pod holds which genesis validator,
+//! the execution and beacon genesis, the consensus config, and each pod's beacon
+//! identity and engine-API secret. Pure: the same inputs give the same bytes.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+
+use rayon::prelude::*;
+use ruint::aliases::U256;
+
+use crate::config::{ConsensusClient, ForkAtGenesis, Kdf, NetworkFile, ProofOfStake, Role};
+use crate::consensus::bls::{
+    BlsPublicKey, KeyPath, Seed, ValidatorSecretKey, WithdrawalCredentials,
+};
+use crate::consensus::chain_config::{ChainConfig, ConfigName, SlotSeconds};
+use crate::consensus::fork::{BlobSchedule, Fork, ForkSchedule};
+use crate::consensus::identity::{BeaconIdentity, EnrFields, P2pPorts};
+use crate::consensus::keystore::{Kdf as KeystoreKdf, KeystoreNonces};
+use crate::consensus::prysm_wallet;
+use crate::consensus::state::{self, ExecutionGenesisBlock, GenesisState, GenesisValidator};
+use crate::execution::crypto::{Address, PrivateKey};
+use crate::execution::pos_genesis::{self, ExecutionGenesis, PosFork, PosGenesisInput};
+use crate::names;
+use crate::secrets::MasterSecret;
+use crate::units::parse_balance;
+
+use super::{Keystores, Progress};
+
+/// Prysm's default P2P ports: TCP (libp2p), UDP (discovery v5), QUIC.
+pub const BEACON_TCP_PORT: u16 = 13000;
+pub const BEACON_UDP_PORT: u16 = 12000;
+pub const BEACON_QUIC_PORT: u16 = 13000;
+/// The beacon node's REST API (readiness, the validator client, users).
+pub const BEACON_API_PORT: u16 = 3500;
+/// `ETH1_FOLLOW_DISTANCE`: deposits arrive as execution requests from genesis on
+/// (EIP-6110), so the old eth1 bridge only needs a short distance.
+const ETH1_FOLLOW_DISTANCE: u64 = 12;
+
+/// Derivation labels of the consensus layer's secrets.
+mod label {
+    pub fn validator_seed(group: &str, ordinal: u32) -> String {
+        format!("validator-seed/{group}/{ordinal}")
+    }
+    pub fn wallet(group: &str, ordinal: u32) -> String {
+        format!("validator-wallet/{group}/{ordinal}")
+    }
+    pub fn wallet_password(group: &str, ordinal: u32) -> String {
+        format!("validator-wallet-password/{group}/{ordinal}")
+    }
+    pub fn beacon_node_key(group: &str, ordinal: u32) -> String {
+        format!("beacon-nodekey/{group}/{ordinal}")
+    }
+    pub fn jwt(group: &str, ordinal: u32) -> String {
+        format!("jwt/{group}/{ordinal}")
+    }
+}
+
+/// Where validator keys come from.
+pub enum ValidatorSeeds<'a> {
+    /// One EIP-2333 tree per pod, seeded from the master secret with the pod's
+    /// label: adding pods or validators never changes an existing key.
+    PerPod(&'a MasterSecret),
+    /// The user's BIP-39 mnemonic: EIP-2334 indices in file order, as deposit
+    /// tools number them.
+    Mnemonic(&'a Seed),
+}
+
+/// One genesis validator.
+pub struct ValidatorPlan {
+    /// Index in the genesis registry (file order: group, pod, slot in the pod).
+    pub index: u64,
+    /// The pod holding the key (exactly one).
+    pub node: String,
+    /// EIP-2334 signing-key path within the pod's tree or the mnemonic's.
+    pub path: KeyPath,
+    pub pubkey: BlsPublicKey,
+    pub withdrawal_credentials: WithdrawalCredentials,
+}
+
+/// The consensus side of one pod.
+pub struct BeaconNodePlan {
+    pub identity: BeaconIdentity,
+    /// The node's P2P key (hex for Prysm's `--p2p-priv-key`).
+    pub key: PrivateKey,
+    pub enr: String,
+    /// The engine-API secret this pod's geth and beacon node share.
+    pub jwt_secret: [u8; 32],
+}
+
+/// A validator pod's wallet: the files Prysm's validator client loads.
+pub struct ValidatorClientPlan {
+    pub wallet_password: String,
+    /// Path under `--wallet-dir` → bytes; empty when keystores are skipped.
+    pub wallet_files: BTreeMap<String, Vec<u8>>,
+}
+
+pub struct ProofOfStakePlan {
+    pub settings: ProofOfStake,
+    pub genesis_time: u64,
+    pub execution: ExecutionGenesis,
+    pub schedule: ForkSchedule,
+    /// `config.yaml` of the consensus clients.
+    pub chain_config: String,
+    pub genesis_state: GenesisState,
+    /// `genesis.ssz`, gzipped (a mainnet-preset state is larger than a ConfigMap).
+    pub genesis_state_gz: Vec<u8>,
+    pub validators: Vec<ValidatorPlan>,
+    /// By node name.
+    pub beacon_nodes: BTreeMap<String, BeaconNodePlan>,
+    /// By node name, validator pods only.
+    pub validator_clients: BTreeMap<String, ValidatorClientPlan>,
+}
+
+impl ProofOfStakePlan {
+    pub fn slots_per_epoch(&self) -> u64 {
+        self.settings.preset.slots_per_epoch()
+    }
+
+    pub fn client_version(&self) -> &str {
+        let ConsensusClient::Prysm(p) = &self.settings.client;
+        &p.version
+    }
+}
+
+/// A validator pod's place in the registry.
+struct Pod {
+    group: String,
+    ordinal: u32,
+    node: String,
+    first_index: u64,
+    count: u32,
+}
+
+fn validator_pods(config: &NetworkFile) -> Vec<Pod> {
+    let mut pods = Vec::new();
+    let mut next = 0u64;
+    for g in config.nodes.iter().filter(|g| g.role == Role::Validator) {
+        let count = g.validators_per_pod.unwrap_or(0);
+        for ordinal in 0..g.replicas {
+            pods.push(Pod {
+                group: g.name.clone(),
+                ordinal,
+                node: names::node(&config.network.name, &g.name, ordinal),
+                first_index: next,
+                count,
+            });
+            next += u64::from(count);
+        }
+    }
+    pods
+}
+
+/// A pod's validator keys in registry order: the secret keys for its wallet, and
+/// the public part for the registry.
+struct PodKeys {
+    secret_keys: Vec<ValidatorSecretKey>,
+    public: Vec<(KeyPath, BlsPublicKey, WithdrawalCredentials)>,
+}
+
+fn pod_keys(pod: &Pod, seeds: &ValidatorSeeds, withdrawal: Option<&WithdrawalCredentials>) -> PodKeys {
+    let pod_seed;
+    let (seed, first) = match seeds {
+        ValidatorSeeds::PerPod(secret) => {
+            pod_seed = Seed::from_bytes(
+                secret.derive_bytes(&label::validator_seed(&pod.group, pod.ordinal)),
+            );
+            (&pod_seed, 0u64)
+        }
+        ValidatorSeeds::Mnemonic(seed) => (*seed, pod.first_index),
+    };
+    let mut keys = PodKeys {
+        secret_keys: Vec::with_capacity(pod.count as usize),
+        public: Vec::with_capacity(pod.count as usize),
+    };
+    for j in 0..u64::from(pod.count) {
+        // The schema bounds the registry far below 2^32 validators.
+        let index = u32::try_from(first + j).expect("validator index fits EIP-2334");
+        let path = KeyPath::signing(index);
+        let key = seed.derive(&path);
+        let creds = match withdrawal {
+            Some(c) => c.clone(),
+            None => WithdrawalCredentials::bls(
+                &seed.derive(&KeyPath::withdrawal(index)).public_key(),
+            ),
+        };
+        keys.public.push((path, key.public_key(), creds));
+        keys.secret_keys.push(key);
+    }
+    keys
+}
+
+/// Credentials to an execution address, when the network names one; otherwise
+/// each validator's own BLS withdrawal key.
+fn address_credentials(settings: &ProofOfStake) -> Option<WithdrawalCredentials> {
+    let w = settings.withdrawal.as_ref()?;
+    let address = Address::parse(&w.address).expect("checked before planning");
+    Some(if w.compounding {
+        WithdrawalCredentials::compounding(&address)
+    } else {
+        WithdrawalCredentials::execution(&address)
+    })
+}
+
+fn schedule(config: &NetworkFile, settings: &ProofOfStake) -> ForkSchedule {
+    ForkSchedule {
+        chain_id: config.network.chain_id,
+        genesis_fork: settings.fork,
+        blob_schedule: match settings.fork {
+            ForkAtGenesis::Fulu => BlobSchedule::mainnet_bpos(0, 0),
+            ForkAtGenesis::Electra => BlobSchedule::default(),
+        },
+        max_blobs_per_block_electra: 9,
+    }
+}
+
+/// Gzip with a fixed header (no name, no time), so the bytes depend on the state only.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::GzBuilder::new()
+        .mtime(0)
+        .write(Vec::new(), flate2::Compression::best());
+    // Writing into a Vec cannot fail.
+    encoder.write_all(bytes).expect("in-memory write");
+    encoder.finish().expect("in-memory write")
+}
+
+/// Builds the proof-of-stake plan. `alloc` is the execution premine (accounts).
+pub fn build(
+    config: &NetworkFile,
+    settings: &ProofOfStake,
+    secret: &MasterSecret,
+    mnemonic: Option<&Seed>,
+    alloc: &[(Address, U256)],
+    keystores: Keystores,
+    kdf: Kdf,
+    progress: Progress,
+) -> ProofOfStakePlan {
+    let genesis_time = config
+        .network
+        .genesis_timestamp
+        .expect("checked: proof of stake has a genesis time");
+    let seeds = match mnemonic {
+        Some(seed) => ValidatorSeeds::Mnemonic(seed),
+        None => ValidatorSeeds::PerPod(secret),
+    };
+    let balance_gwei = {
+        let wei = parse_balance(&settings.validator_balance).expect("checked before planning");
+        let gwei = wei / U256::from(1_000_000_000u64);
+        u64::try_from(gwei).expect("checked: a whole number of gwei below 2048 ether")
+    };
+
+    // Keys, pod by pod in parallel (derivation is the slow part of large networks).
+    let pods = validator_pods(config);
+    let withdrawal = address_credentials(settings);
+    let keyed: Vec<PodKeys> = pods
+        .par_iter()
+        .map(|pod| pod_keys(pod, &seeds, withdrawal.as_ref()))
+        .collect();
+
+    // The execution genesis, then the beacon state that embeds its block.
+    let execution = pos_genesis::pos_genesis(&PosGenesisInput {
+        fork: match settings.fork {
+            ForkAtGenesis::Electra => PosFork::Prague,
+            ForkAtGenesis::Fulu => PosFork::Osaka,
+        },
+        gas_limit: config.network.gas_limit,
+        deposit_contract_address: Address::parse(&settings.deposit_contract_address)
+            .expect("checked before planning"),
+        ..PosGenesisInput::new(config.network.chain_id, genesis_time, alloc)
+    })
+    .expect("checked: chain id, gas limit and premine addresses");
+    let schedule = schedule(config, settings);
+    let genesis_fork = match settings.fork {
+        ForkAtGenesis::Electra => Fork::Electra,
+        ForkAtGenesis::Fulu => Fork::Fulu,
+    };
+    let previous_fork = Fork::ALL[usize::from(genesis_fork.index()) - 1];
+    let validators_in: Vec<GenesisValidator> = keyed
+        .iter()
+        .flat_map(|k| &k.public)
+        .map(|(_, pubkey, creds)| GenesisValidator {
+            pubkey: pubkey.0,
+            withdrawal_credentials: *creds.as_bytes(),
+            balance_gwei,
+        })
+        .collect();
+    let block = &execution.block;
+    let genesis_state = state::build(&state::GenesisStateInput {
+        preset: settings.preset,
+        fork: settings.fork,
+        genesis_time,
+        previous_fork_version: schedule.version(previous_fork).0,
+        current_fork_version: schedule.version(genesis_fork).0,
+        validators: &validators_in,
+        execution_block: &ExecutionGenesisBlock {
+            parent_hash: block.parent_hash,
+            fee_recipient: block.fee_recipient,
+            state_root: block.state_root,
+            receipts_root: block.receipts_root,
+            logs_bloom: block.logs_bloom,
+            prev_randao: block.prev_randao,
+            block_number: block.number,
+            gas_limit: block.gas_limit,
+            gas_used: block.gas_used,
+            timestamp: block.timestamp,
+            extra_data: block.extra_data.clone(),
+            base_fee_per_gas: block.base_fee_per_gas,
+            block_hash: block.block_hash,
+            blob_gas_used: block.blob_gas_used,
+            excess_blob_gas: block.excess_blob_gas,
+        },
+    })
+    .expect("checked: validators with valid keys and the activation balance");
+    let genesis_state_gz = gzip(&genesis_state.ssz);
+
+    let chain_config = ChainConfig {
+        preset: settings.preset,
+        // The chain id keeps the name clear of the clients' built-in networks
+        // (`devnet`, `mainnet`, ...), which they refuse to redefine.
+        name: ConfigName::parse(&format!(
+            "{}-{}",
+            config.network.name, config.network.chain_id
+        ))
+        .expect("a network name and a number form a valid config name"),
+        schedule: schedule.clone(),
+        validator_count: validators_in.len() as u64,
+        genesis_time,
+        slot: SlotSeconds::new(settings.seconds_per_slot).expect("checked slot range"),
+        deposit_contract: Address::parse(&settings.deposit_contract_address)
+            .expect("checked before planning"),
+        eth1_follow_distance: ETH1_FOLLOW_DISTANCE,
+    }
+    .render()
+    .expect("checked inputs render");
+
+    // Validator pods: one Prysm wallet each, holding exactly that pod's keys.
+    let keystore_kdf = match kdf {
+        Kdf::Standard => KeystoreKdf::STANDARD,
+        Kdf::Light => KeystoreKdf::LIGHT,
+    };
+    let wallets: Vec<(String, ValidatorClientPlan)> = pods
+        .par_iter()
+        .zip(keyed.par_iter())
+        .map(|(pod, keys)| {
+            let password = secret.derive_token(&label::wallet_password(&pod.group, pod.ordinal));
+            let wallet_files = if keystores == Keystores::Derive {
+                let l = label::wallet(&pod.group, pod.ordinal);
+                let nonces = KeystoreNonces {
+                    salt: secret.derive_bytes(&format!("{l}/keystore-salt")),
+                    iv: secret.derive_bytes(&format!("{l}/keystore-iv")),
+                    uuid: secret.derive_bytes(&format!("{l}/keystore-uuid")),
+                };
+                let files =
+                    prysm_wallet::wallet_files(&keys.secret_keys, &password, keystore_kdf, &nonces)
+                        .expect("a derived token is a valid wallet password");
+                progress();
+                files
+            } else {
+                BTreeMap::new()
+            };
+            (
+                pod.node.clone(),
+                ValidatorClientPlan {
+                    wallet_password: password,
+                    wallet_files,
+                },
+            )
+        })
+        .collect();
+
+    let gvr = genesis_state.genesis_validators_root;
+    let fulu = settings.fork == ForkAtGenesis::Fulu;
+    let beacon_nodes = config
+        .nodes
+        .iter()
+        .flat_map(|g| (0..g.replicas).map(move |o| (g, o)))
+        .map(|(g, o)| {
+            let key = secret.derive_key(&label::beacon_node_key(&g.name, o));
+            let identity = BeaconIdentity::new(&key).expect("a derived key is a valid identity");
+            let enr = identity
+                .enr(&EnrFields {
+                    ports: P2pPorts {
+                        tcp: BEACON_TCP_PORT,
+                        udp: BEACON_UDP_PORT,
+                        quic: Some(BEACON_QUIC_PORT),
+                    },
+                    ip: None,
+                    fork_id: schedule.enr_fork_id(&gvr, 0),
+                    next_fork_digest: fulu.then(|| schedule.next_fork_digest(&gvr, 0)),
+                    custody_group_count: fulu.then_some(4),
+                })
+                .expect("an ENR of fixed fields fits its size limit");
+            (
+                names::node(&config.network.name, &g.name, o),
+                BeaconNodePlan {
+                    identity,
+                    key,
+                    enr,
+                    jwt_secret: secret.derive_bytes(&label::jwt(&g.name, o)),
+                },
+            )
+        })
+        .collect();
+
+    let validators = pods
+        .iter()
+        .zip(keyed)
+        .flat_map(|(pod, keys)| {
+            keys.public
+                .into_iter()
+                .enumerate()
+                .map(move |(j, (path, pubkey, creds))| ValidatorPlan {
+                    index: pod.first_index + j as u64,
+                    node: pod.node.clone(),
+                    path,
+                    pubkey,
+                    withdrawal_credentials: creds,
+                })
+        })
+        .collect();
+
+    ProofOfStakePlan {
+        settings: settings.clone(),
+        genesis_time,
+        execution,
+        schedule,
+        chain_config,
+        genesis_state,
+        genesis_state_gz,
+        validators,
+        beacon_nodes,
+        validator_clients: wallets.into_iter().collect(),
+    }
+}
+
+/// The number of wallets `build` encrypts (for sizing a progress bar).
+pub fn wallet_count(config: &NetworkFile) -> u64 {
+    config
+        .nodes
+        .iter()
+        .filter(|g| g.role == Role::Validator)
+        .map(|g| u64::from(g.replicas))
+        .sum()
+}
