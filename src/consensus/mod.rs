@@ -1,5 +1,9 @@
 //! The consensus layer of a proof-of-stake network: validator keys (EIP-2333/2334)
 //! and their EIP-2335 keystores, the beacon chain's genesis state and config, and
 //! the beacon nodes' identities.
+pub mod containers;
 pub mod preset;
+pub mod roots;
+pub mod selection;
 pub mod shuffle;
+pub mod state;
