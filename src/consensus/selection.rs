@@ -5,6 +5,7 @@
 //! MAX_EFFECTIVE_BALANCE_ELECTRA` using 16-bit random values.
 
 use ethereum_hashing::hash_fixed;
+use rayon::prelude::*;
 
 use super::preset::MAX_EFFECTIVE_BALANCE_ELECTRA;
 use super::shuffle::Shuffler;
@@ -114,7 +115,10 @@ impl Candidates<'_> {
         epoch_seed: &[u8; 32],
     ) -> Option<Vec<u64>> {
         let start_slot = epoch.checked_mul(slots_per_epoch)?;
+        // Each slot shuffles under its own seed, so the slots are independent work;
+        // the collected order is the slot order whatever the thread count.
         (0..slots_per_epoch)
+            .into_par_iter()
             .map(|i| {
                 let mut input = [0u8; 40];
                 input[..32].copy_from_slice(epoch_seed);
