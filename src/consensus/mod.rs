@@ -4,7 +4,13 @@
 pub mod bls;
 pub mod chain_config;
 pub mod client;
+pub mod containers;
 pub mod fork;
 pub mod identity;
 pub mod keystore;
+pub mod preset;
 pub mod prysm_wallet;
+pub mod roots;
+pub mod selection;
+pub mod shuffle;
+pub mod state;
