@@ -187,6 +187,23 @@ pub fn load_brought(checked: &Checked, source: &Source) -> Result<BroughtKeys, F
             Err(e) => problem(format!("/accounts/{i}/keystore"), e),
         }
     }
+    if let crate::config::Consensus::ProofOfStake(pos) = &cfg.network.consensus {
+        if let Some(file) = &pos.mnemonic_file {
+            let seed = read_brought(dir, file, input::MAX_PASSWORD_FILE).and_then(|text| {
+                // One line of words; surrounding whitespace is not part of it.
+                let phrase = text.split_whitespace().collect::<Vec<_>>().join(" ");
+                crate::consensus::bls::Seed::from_mnemonic(&phrase, "")
+                    .map_err(|e| format!("{}: {e}", file.display()))
+            });
+            match seed {
+                Ok(s) => brought.validator_mnemonic = Some(s),
+                Err(e) => problem(
+                    "/network/consensus/proofOfStake/mnemonicFile".to_string(),
+                    e,
+                ),
+            }
+        }
+    }
     if problems.is_empty() {
         return Ok(brought);
     }
@@ -304,15 +321,6 @@ fn plan_network(
     warn: &mut dyn FnMut(String),
 ) -> Result<(Source, Plan), Failure> {
     let (source, checked, brought) = prepared;
-    if matches!(
-        checked.config.network.consensus,
-        crate::config::Consensus::ProofOfStake(_)
-    ) {
-        return Err(Failure::new(
-            exit::USAGE,
-            format!("{}: the network file is valid, but this build does not write proof-of-stake outputs yet; `check` validates the file", source.display),
-        ));
-    }
     let secret = load_secret(&source, secrets, create_secret, warn)?;
     let plan = build_plan(&checked.config, &secret, &brought, keystores);
     Ok((source, plan))
@@ -386,7 +394,13 @@ pub fn compile(
             plan.all_nodes().count(),
             plan.groups.len()
         ),
-        format!("next: {install}"),
+        match plan.proof_of_stake {
+            None => format!("next: {install}"),
+            Some(_) => format!(
+                "next: the chart does not deploy proof of stake yet; `kuberneteth-values export -c {} -o DIR` writes what each node needs to run outside Kubernetes",
+                source.display
+            ),
+        },
     ])
 }
 
@@ -453,6 +467,14 @@ fn guard_existing(
     }
     if signers(old) != signers(new) {
         changes.push("the signer set");
+    }
+    let beacon_genesis = |v: &ChartValues| {
+        v.proof_of_stake
+            .as_ref()
+            .map(|p| (p.genesis_state_gz.clone(), p.chain_config.clone()))
+    };
+    if beacon_genesis(old) != beacon_genesis(new) {
+        changes.push("the beacon chain's genesis or config (validators, genesis time, slot time, fork, preset)");
     }
     for g in &new.node_groups {
         if let Some(o) = old.node_groups.iter().find(|o| o.name == g.name) {
@@ -529,6 +551,36 @@ pub fn inspect(
         }
         out.push_str(&table(&acc));
     }
+    if let Some(pos) = &plan.proof_of_stake {
+        out.push('\n');
+        let mut beacons = vec![["NODE".to_string(), "BEACON PEER ID".into(), "ENR".into()]];
+        for (node, b) in &pos.beacon_nodes {
+            beacons.push([node.clone(), b.identity.peer_id(), b.enr.clone()]);
+        }
+        out.push_str(&table(&beacons));
+        out.push('\n');
+        let mut validators = vec![[
+            "VALIDATOR".to_string(),
+            "PUBKEY".into(),
+            "NODE".into(),
+            "KEY PATH".into(),
+        ]];
+        for v in &pos.validators {
+            validators.push([
+                v.index.to_string(),
+                v.pubkey.to_string(),
+                v.node.clone(),
+                v.path.to_string(),
+            ]);
+        }
+        out.push_str(&table(&validators));
+        out.push_str(&format!(
+            "\ngenesis: time {}, execution block {}, validators root 0x{}\n",
+            pos.genesis_time,
+            hex::encode(pos.execution.block.block_hash),
+            hex::encode(pos.genesis_state.genesis_validators_root)
+        ));
+    }
     Ok(out)
 }
 
@@ -595,6 +647,71 @@ fn check_ranges(opts: &ExportOptions, nodes: u64) -> Result<(), Failure> {
 }
 
 /// export: the per-node files for running or debugging outside Kubernetes.
+/// The consensus side of one exported node: the beacon node's P2P key and the
+/// JWT secret its geth shares, and a validator pod's Prysm wallet. Returns what
+/// `nodes.json` says about it.
+fn export_consensus_node(
+    pos: &plan::proof_of_stake::ProofOfStakePlan,
+    dir: &Path,
+    n: &plan::NodePlan,
+    host: &str,
+    files: &mut Vec<PendingFile>,
+) -> Option<serde_json::Value> {
+    use plan::proof_of_stake::{BEACON_API_PORT, BEACON_TCP_PORT, BEACON_UDP_PORT};
+    let beacon = pos.beacon_nodes.get(&n.name)?;
+    files.push(PendingFile::new(
+        dir.join("jwt.hex"),
+        hex::encode(beacon.jwt_secret),
+        Visibility::Private,
+    ));
+    files.push(PendingFile::new(
+        dir.join("beacon").join("p2p-key"),
+        beacon.identity.p2p_priv_key_file(),
+        Visibility::Private,
+    ));
+    let validator = pos.validator_clients.get(&n.name);
+    if let Some(v) = validator {
+        for (path, bytes) in &v.wallet_files {
+            files.push(PendingFile::new(
+                dir.join("validator").join("wallet").join(path),
+                bytes.clone(),
+                Visibility::Private,
+            ));
+        }
+        files.push(PendingFile::new(
+            dir.join("validator").join("wallet-password"),
+            v.wallet_password.clone(),
+            Visibility::Private,
+        ));
+    }
+    Some(serde_json::json!({
+        "peerId": beacon.identity.peer_id(),
+        "enr": beacon.enr,
+        "multiaddr": format!("/ip4/{host}/tcp/{BEACON_TCP_PORT}/p2p/{}", beacon.identity.peer_id()),
+        "tcpPort": BEACON_TCP_PORT,
+        "udpPort": BEACON_UDP_PORT,
+        "apiPort": BEACON_API_PORT,
+        "validators": pos.validators.iter().filter(|v| v.node == n.name).count(),
+        "wallet": validator.map(|_| "validator/wallet"),
+    }))
+}
+
+/// The genesis validators, for `validators.json` and `inspect`.
+fn validators_json(pos: &plan::proof_of_stake::ProofOfStakePlan) -> Vec<serde_json::Value> {
+    pos.validators
+        .iter()
+        .map(|v| {
+            serde_json::json!({
+                "index": v.index,
+                "pubkey": v.pubkey.to_string(),
+                "node": v.node,
+                "path": v.path.to_string(),
+                "withdrawalCredentials": v.withdrawal_credentials.to_hex(),
+            })
+        })
+        .collect()
+}
+
 pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<String>, Failure> {
     let prepared = prepare(opts.config, warn)?;
     // Command-line mistakes are found before anything (even the secret) is created.
@@ -694,7 +811,11 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
                 Visibility::Private,
             ));
         }
+        let beacon = plan.proof_of_stake.as_ref().and_then(|pos| {
+            export_consensus_node(pos, &opts.out.join(&dir), n, &e.host, &mut files)
+        });
         nodes_json.push(serde_json::json!({
+            "beacon": beacon,
             "name": n.name,
             "group": g.config.name,
             "role": g.config.role.as_str(),
@@ -750,6 +871,23 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
         pretty(&accounts_json),
         Visibility::Public,
     ));
+    if let Some(pos) = &plan.proof_of_stake {
+        files.push(PendingFile::new(
+            opts.out.join("consensus").join("config.yaml"),
+            pos.chain_config.clone(),
+            Visibility::Public,
+        ));
+        files.push(PendingFile::new(
+            opts.out.join("consensus").join("genesis.ssz"),
+            pos.genesis_state.ssz.clone(),
+            Visibility::Public,
+        ));
+        files.push(PendingFile::new(
+            opts.out.join("consensus").join("validators.json"),
+            pretty(&validators_json(pos)),
+            Visibility::Public,
+        ));
+    }
     let written = OutputDir::open(opts.out).and_then(|out| out.write_all(&files, true));
     written.map_err(|e| {
         let code = match e {
@@ -758,12 +896,17 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
         };
         Failure::new(code, e.to_string())
     })?;
-    let signers = plan
-        .all_nodes()
-        .filter(|(g, _)| g.config.role == Role::Signer)
-        .count();
+    let keyed = match &plan.proof_of_stake {
+        Some(pos) => format!("{} validators", pos.validators.len()),
+        None => format!(
+            "{} signers",
+            plan.all_nodes()
+                .filter(|(g, _)| g.config.role == Role::Signer)
+                .count()
+        ),
+    };
     Ok(vec![format!(
-        "exported {} nodes ({signers} signers) and {} accounts to {}",
+        "exported {} nodes ({keyed}) and {} accounts to {}",
         total,
         plan.accounts.len(),
         opts.out.display()

@@ -15,6 +15,8 @@ use crate::names;
 use crate::secrets::MasterSecret;
 use crate::units::parse_balance;
 
+pub mod proof_of_stake;
+
 /// Keys the user brought instead of letting them be derived.
 #[derive(Default)]
 pub struct BroughtKeys {
@@ -22,6 +24,8 @@ pub struct BroughtKeys {
     pub node_keys: BTreeMap<(String, u32), PrivateKey>,
     /// By account name: the key, the keystore text as brought, its password.
     pub accounts: BTreeMap<String, BroughtAccount>,
+    /// The seed of the validators' BIP-39 mnemonic (`mnemonicFile`).
+    pub validator_mnemonic: Option<crate::consensus::bls::Seed>,
 }
 
 pub struct BroughtAccount {
@@ -39,6 +43,8 @@ pub struct Plan {
     /// The password of every signer keystore.
     pub keystore_password: String,
     pub ethstats_secret: String,
+    /// Validators, genesis state, consensus config and beacon identities.
+    pub proof_of_stake: Option<proof_of_stake::ProofOfStakePlan>,
 }
 
 pub struct GroupPlan {
@@ -487,14 +493,29 @@ pub fn build(
         genesis_json: String::new(),
         keystore_password,
         ethstats_secret: secret.derive_token(label::ETHSTATS_SECRET),
+        proof_of_stake: None,
     };
     let alloc: Vec<(Address, U256)> = plan
         .accounts
         .iter()
         .map(|a| (a.address, a.balance_wei))
         .collect();
-    let Consensus::Clique(clique) = &config.network.consensus else {
-        return plan;
+    let clique = match &config.network.consensus {
+        Consensus::Clique(clique) => clique,
+        Consensus::ProofOfStake(settings) => {
+            let pos = proof_of_stake::build(
+                config,
+                settings,
+                secret,
+                brought.validator_mnemonic.as_ref(),
+                &alloc,
+                keystores,
+                progress,
+            );
+            plan.genesis_json = pos.execution.json.clone();
+            plan.proof_of_stake = Some(pos);
+            return plan;
+        }
     };
     plan.genesis_json = genesis_json(&GenesisInput {
         chain_id: config.network.chain_id,
@@ -521,7 +542,7 @@ pub fn keystore_count(config: &NetworkFile) -> u64 {
         .iter()
         .filter(|a| a.address.is_none() && a.keystore.is_none())
         .count() as u64;
-    signers + accounts
+    signers + accounts + proof_of_stake::wallet_count(config)
 }
 
 /// Test support: the plan of a network file's text (which must pass the checks).

@@ -9,7 +9,10 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{PullPolicy, Resources, Role, ServiceType};
+use crate::config::{ConsensusClient, ForkAtGenesis, PullPolicy, Resources, Role, ServiceType};
+use crate::plan::proof_of_stake::{
+    ProofOfStakePlan, BEACON_API_PORT, BEACON_QUIC_PORT, BEACON_TCP_PORT, BEACON_UDP_PORT,
+};
 use crate::plan::{GroupPlan, Layout, Plan, ETHSTATS_PORT};
 
 /// The paths inside a pod that the chart's init step fills.
@@ -29,6 +32,9 @@ pub struct ChartValues {
     pub image: ImageDefaults,
     pub image_pull_secrets: Vec<NameRef>,
     pub genesis: GenesisValues,
+    /// Proof of stake: the consensus client, its genesis and config. Absent for clique.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof_of_stake: Option<ProofOfStakeValues>,
     pub keystore: KeystoreValues,
     pub node_groups: Vec<GroupValues>,
     pub ethstats: EthstatsValues,
@@ -94,6 +100,78 @@ pub struct GenesisValues {
     pub json: String,
 }
 
+/// What every pod of a proof-of-stake network needs beside geth.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProofOfStakeValues {
+    /// The consensus client (`prysm`).
+    pub client: String,
+    pub beacon_image: Image,
+    pub validator_image: Image,
+    /// `mainnet` or `minimal`.
+    pub preset: String,
+    /// The fork the chain starts at (`fulu`, `electra`).
+    pub fork: String,
+    pub genesis_time: u64,
+    pub seconds_per_slot: u64,
+    pub slots_per_epoch: u64,
+    /// EIP-55 address that receives the proposers' priority fees.
+    pub fee_recipient: String,
+    /// The consensus clients' `config.yaml` text.
+    pub chain_config: String,
+    /// `genesis.ssz`, gzipped and base64-encoded (a mainnet-preset state is larger
+    /// than a ConfigMap holds; gzipped it is small).
+    pub genesis_state_gz: String,
+    /// `0x`-hex; clients log it, and it is part of every fork digest.
+    pub genesis_validators_root: String,
+    /// The execution genesis block hash (`0x`-hex), also the beacon state's eth1 block.
+    pub execution_genesis_hash: String,
+    /// Beacon node ports: TCP (libp2p), UDP (discovery), QUIC, REST API.
+    pub ports: BeaconPorts,
+    /// The engine API port on each pod's localhost.
+    pub engine_api_port: u16,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BeaconPorts {
+    pub tcp: u16,
+    pub udp: u16,
+    pub quic: u16,
+    pub api: u16,
+}
+
+/// A node's beacon identity, public part.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BeaconNodeValues {
+    /// libp2p peer id (`16Uiu2…`).
+    pub peer_id: String,
+    /// EIP-778 record (`enr:…`), without an IP (pod IPs are not known in advance).
+    pub enr: String,
+    /// Genesis validators this node's validator client holds.
+    pub validators: u32,
+}
+
+/// A node's consensus-layer secrets.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BeaconSecretValues {
+    /// The beacon node's P2P key (64 hex, no 0x: Prysm's `--p2p-priv-key` file).
+    pub node_key: String,
+    /// The engine-API JWT secret geth and the beacon node share (64 hex).
+    pub jwt_secret: String,
+}
+
+/// A validator pod's Prysm wallet.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ValidatorWalletValues {
+    pub password: String,
+    /// Files under `--wallet-dir`, by relative path: EIP-2335 keystore JSON text.
+    pub files: BTreeMap<String, String>,
+}
+
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoreValues {
@@ -154,6 +232,9 @@ pub struct NodeValues {
     pub enode: String,
     /// EIP-55 address for signers, empty otherwise.
     pub signer_address: String,
+    /// Proof of stake: the beacon node's identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon: Option<BeaconNodeValues>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
@@ -296,6 +377,12 @@ pub struct SecretValues {
     pub signer_keystores: BTreeMap<String, KeystoreValue>,
     pub keystore_password: String,
     pub ethstats_secret: String,
+    /// Proof of stake: beacon node keys and JWT secrets by node name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub beacon: BTreeMap<String, BeaconSecretValues>,
+    /// Proof of stake: validator pods' wallets by node name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub validator_wallets: BTreeMap<String, ValidatorWalletValues>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
@@ -400,6 +487,14 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
                         .as_ref()
                         .map(|s| s.key.address().to_string())
                         .unwrap_or_default(),
+                    beacon: plan.proof_of_stake.as_ref().and_then(|pos| {
+                        let b = pos.beacon_nodes.get(&n.name)?;
+                        Some(BeaconNodeValues {
+                            peer_id: b.identity.peer_id(),
+                            enr: b.enr.clone(),
+                            validators: cfg.validators_per_pod.unwrap_or(0),
+                        })
+                    }),
                 }
             })
             .collect(),
@@ -452,6 +547,46 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
     }
 }
 
+fn proof_of_stake_values(pos: &ProofOfStakePlan) -> ProofOfStakeValues {
+    use base64::Engine as _;
+    let ConsensusClient::Prysm(prysm) = &pos.settings.client;
+    let image = |repository: &str| Image {
+        repository: repository.to_string(),
+        tag: prysm.version.clone(),
+        pull_policy: PullPolicy::IfNotPresent,
+    };
+    ProofOfStakeValues {
+        client: "prysm".into(),
+        beacon_image: image(&prysm.beacon_image),
+        validator_image: image(&prysm.validator_image),
+        preset: pos.settings.preset.name().into(),
+        fork: match pos.settings.fork {
+            ForkAtGenesis::Electra => "electra".into(),
+            ForkAtGenesis::Fulu => "fulu".into(),
+        },
+        genesis_time: pos.genesis_time,
+        seconds_per_slot: pos.settings.seconds_per_slot,
+        slots_per_epoch: pos.slots_per_epoch(),
+        fee_recipient: crate::execution::crypto::Address::parse(&pos.settings.fee_recipient)
+            .map(|a| a.to_string())
+            .unwrap_or_else(|_| pos.settings.fee_recipient.clone()),
+        chain_config: pos.chain_config.clone(),
+        genesis_state_gz: base64::engine::general_purpose::STANDARD.encode(&pos.genesis_state_gz),
+        genesis_validators_root: format!(
+            "0x{}",
+            hex::encode(pos.genesis_state.genesis_validators_root)
+        ),
+        execution_genesis_hash: format!("0x{}", hex::encode(pos.execution.block.block_hash)),
+        ports: BeaconPorts {
+            tcp: BEACON_TCP_PORT,
+            udp: BEACON_UDP_PORT,
+            quic: BEACON_QUIC_PORT,
+            api: BEACON_API_PORT,
+        },
+        engine_api_port: crate::plan::ENGINE_API_PORT,
+    }
+}
+
 /// The public values (no private key material) and the private ones.
 pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
     let cfg = &plan.config;
@@ -465,7 +600,10 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
             name: cfg.network.name.clone(),
             chain_id: cfg.network.chain_id,
             network_id: plan.network_id,
-            consensus: "clique".into(),
+            consensus: match plan.proof_of_stake {
+                Some(_) => "proofOfStake".into(),
+                None => "clique".into(),
+            },
             clique_period: plan.period(),
         },
         image: ImageDefaults {
@@ -481,6 +619,7 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
         genesis: GenesisValues {
             json: plan.genesis_json.clone(),
         },
+        proof_of_stake: plan.proof_of_stake.as_ref().map(proof_of_stake_values),
         keystore: KeystoreValues {
             secret: cfg.keystore.secret,
         },
@@ -556,6 +695,40 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
                 .collect(),
             keystore_password: plan.keystore_password.clone(),
             ethstats_secret: plan.ethstats_secret.clone(),
+            beacon: plan
+                .proof_of_stake
+                .iter()
+                .flat_map(|pos| &pos.beacon_nodes)
+                .map(|(node, b)| {
+                    (
+                        node.clone(),
+                        BeaconSecretValues {
+                            node_key: b.identity.p2p_priv_key_file(),
+                            jwt_secret: hex::encode(b.jwt_secret),
+                        },
+                    )
+                })
+                .collect(),
+            validator_wallets: plan
+                .proof_of_stake
+                .iter()
+                .flat_map(|pos| &pos.validator_clients)
+                .map(|(node, v)| {
+                    (
+                        node.clone(),
+                        ValidatorWalletValues {
+                            password: v.wallet_password.clone(),
+                            files: v
+                                .wallet_files
+                                .iter()
+                                .map(|(path, bytes)| {
+                                    (path.clone(), String::from_utf8_lossy(bytes).into_owned())
+                                })
+                                .collect(),
+                        },
+                    )
+                })
+                .collect(),
         },
     };
     (public, private)

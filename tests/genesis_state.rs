@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use blst::min_pk::SecretKey;
 use kuberneteth::consensus::preset::Preset;
 use kuberneteth::consensus::state::{
-    build, ExecutionGenesisBlock, Fork, GenesisState, GenesisStateInput, GenesisValidator,
+    build, ExecutionGenesisBlock, ForkAtGenesis, GenesisState, GenesisStateInput, GenesisValidator,
 };
 use ruint::aliases::U256;
 use serde_json::json;
@@ -84,15 +84,15 @@ fn plain_block() -> ExecutionGenesisBlock {
 struct Case {
     name: &'static str,
     preset: Preset,
-    fork: Fork,
+    fork: ForkAtGenesis,
     validators: Vec<GenesisValidator>,
     block: ExecutionGenesisBlock,
 }
 
-fn versions(fork: Fork) -> ([u8; 4], [u8; 4]) {
+fn versions(fork: ForkAtGenesis) -> ([u8; 4], [u8; 4]) {
     match fork {
-        Fork::Electra => ([0x40, 0, 0, 0x38], [0x50, 0, 0, 0x38]),
-        Fork::Fulu => ([0x50, 0, 0, 0x38], [0x60, 0, 0, 0x38]),
+        ForkAtGenesis::Electra => ([0x40, 0, 0, 0x38], [0x50, 0, 0, 0x38]),
+        ForkAtGenesis::Fulu => ([0x50, 0, 0, 0x38], [0x60, 0, 0, 0x38]),
     }
 }
 
@@ -141,35 +141,35 @@ fn cases() -> Vec<Case> {
         Case {
             name: "minimal-fulu-8",
             preset: Preset::Minimal,
-            fork: Fork::Fulu,
+            fork: ForkAtGenesis::Fulu,
             validators: plain_validators(8),
             block: plain_block(),
         },
         Case {
             name: "mainnet-fulu-64",
             preset: Preset::Mainnet,
-            fork: Fork::Fulu,
+            fork: ForkAtGenesis::Fulu,
             validators: plain_validators(64),
             block: short_extra,
         },
         Case {
             name: "minimal-fulu-100-mixed",
             preset: Preset::Minimal,
-            fork: Fork::Fulu,
+            fork: ForkAtGenesis::Fulu,
             validators: mixed.clone(),
             block: plain_block(),
         },
         Case {
             name: "minimal-electra-100-mixed",
             preset: Preset::Minimal,
-            fork: Fork::Electra,
+            fork: ForkAtGenesis::Electra,
             validators: mixed,
             block: plain_block(),
         },
         Case {
             name: "minimal-fulu-16-odd-el",
             preset: Preset::Minimal,
-            fork: Fork::Fulu,
+            fork: ForkAtGenesis::Fulu,
             validators: plain_validators(16),
             block: odd,
         },
@@ -185,7 +185,7 @@ fn describe(case: &Case, state: &GenesisState) -> serde_json::Value {
     let block = &case.block;
     json!({
         "preset": case.preset.name(),
-        "fork": match case.fork { Fork::Electra => "electra", Fork::Fulu => "fulu" },
+        "fork": match case.fork { ForkAtGenesis::Electra => "electra", ForkAtGenesis::Fulu => "fulu" },
         "genesis_time": input.genesis_time,
         "previous_fork_version": hex0x(&input.previous_fork_version),
         "current_fork_version": hex0x(&input.current_fork_version),
@@ -229,10 +229,10 @@ fn genesis_state_cases() {
         // Per validator: 121 registry + 8 balance + 2 participation + 8 inactivity.
         let n = case.validators.len();
         let base = match (case.preset, case.fork) {
-            (Preset::Minimal, Fork::Fulu) => 12_137 - 8 * 139,
-            (Preset::Minimal, Fork::Electra) => 12_137 - 8 * 139 - 16 * 8,
-            (Preset::Mainnet, Fork::Fulu) => 2_746_705 - 64 * 139,
-            (Preset::Mainnet, Fork::Electra) => 2_746_705 - 64 * 139 - 64 * 8,
+            (Preset::Minimal, ForkAtGenesis::Fulu) => 12_137 - 8 * 139,
+            (Preset::Minimal, ForkAtGenesis::Electra) => 12_137 - 8 * 139 - 16 * 8,
+            (Preset::Mainnet, ForkAtGenesis::Fulu) => 2_746_705 - 64 * 139,
+            (Preset::Mainnet, ForkAtGenesis::Electra) => 2_746_705 - 64 * 139 - 64 * 8,
         };
         assert_eq!(
             state.ssz.len(),
@@ -259,7 +259,7 @@ fn time_mainnet(n: u32) {
     let case = Case {
         name: "bench",
         preset: Preset::Mainnet,
-        fork: Fork::Fulu,
+        fork: ForkAtGenesis::Fulu,
         validators,
         block: plain_block(),
     };

@@ -206,4 +206,7 @@ secret: {{ .Values.secrets.ethstatsSecret | b64enc | quote }}
 {{- if and $public (ne $public $private) -}}
 {{- fail (printf "values.yaml (generation %s) and secrets.values.yaml (generation %s) come from different compiles; pass the pair one compile wrote, or compile again" (trunc 12 $public) (trunc 12 (default "none" $private))) -}}
 {{- end -}}
+{{- if .Values.proofOfStake -}}
+{{- fail "these values describe a proof-of-stake network, and this chart deploys clique networks only so far: it has no beacon node or validator client pods yet. `kuberneteth-values export` runs the network outside Kubernetes" -}}
+{{- end -}}
 {{- end -}}

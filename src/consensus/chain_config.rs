@@ -39,21 +39,9 @@ pub const EXTRA_KEYS: &[&str] = &["SECONDS_PER_SLOT"];
 /// distance only delays which execution block the votes name.
 pub const DEFAULT_ETH1_FOLLOW_DISTANCE: u64 = 12;
 
-/// The compile-time preset of the consensus clients (SSZ sizes, constants).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Preset {
-    Mainnet,
-    Minimal,
-}
+pub use crate::config::Preset;
 
 impl Preset {
-    pub fn name(self) -> &'static str {
-        match self {
-            Preset::Mainnet => "mainnet",
-            Preset::Minimal => "minimal",
-        }
-    }
-
     /// The spec's config file for this preset at [`SPEC_VERSION`].
     pub fn spec_config(self) -> &'static str {
         match self {

@@ -12,13 +12,10 @@ use ssz_types::typenum::{
     U65536, U8192,
 };
 
-/// Which preset a network runs, chosen at run time; [`PresetSpec`] carries the same
-/// choice as a type so the SSZ containers get their exact sizes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Preset {
-    Mainnet,
-    Minimal,
-}
+/// Which preset a network runs (the network file's `preset`), chosen at run time;
+/// [`PresetSpec`] carries the same choice as a type so the SSZ containers get
+/// their exact sizes.
+pub use crate::config::Preset;
 
 impl Preset {
     /// The `PRESET_BASE` value of the consensus config.

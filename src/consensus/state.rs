@@ -36,12 +36,8 @@ pub const UNSET_DEPOSIT_REQUESTS_START_INDEX: u64 = u64::MAX;
 pub const COMPOUNDING_WITHDRAWAL_PREFIX: u8 = 0x02;
 pub const MAX_EXTRA_DATA_BYTES: usize = 32;
 
-/// The fork the chain starts in (at epoch 0).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fork {
-    Electra,
-    Fulu,
-}
+/// The fork the chain starts in (at epoch 0): the network file's `fork`.
+pub use crate::config::ForkAtGenesis;
 
 /// One validator of the genesis registry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,7 +73,7 @@ pub struct ExecutionGenesisBlock {
 #[derive(Clone, Debug)]
 pub struct GenesisStateInput<'a> {
     pub preset: Preset,
-    pub fork: Fork,
+    pub fork: ForkAtGenesis,
     pub genesis_time: u64,
     /// `fork.previous_version`: the version of the fork before `fork`
     /// (e.g. `ELECTRA_FORK_VERSION` for a Fulu genesis).
@@ -219,8 +215,8 @@ fn build_for<P: PresetSpec>(input: &GenesisStateInput) -> Result<GenesisState, S
         // deposit requests through from the first block (`min(deposit_count, start)`
         // is 0 either way), and the first request of an Electra chain sets it.
         deposit_requests_start_index: match input.fork {
-            Fork::Electra => UNSET_DEPOSIT_REQUESTS_START_INDEX,
-            Fork::Fulu => 0,
+            ForkAtGenesis::Electra => UNSET_DEPOSIT_REQUESTS_START_INDEX,
+            ForkAtGenesis::Fulu => 0,
         },
         deposit_balance_to_consume: 0,
         exit_balance_to_consume: 0,
@@ -233,8 +229,8 @@ fn build_for<P: PresetSpec>(input: &GenesisStateInput) -> Result<GenesisState, S
     };
 
     let (ssz, state_root) = match input.fork {
-        Fork::Electra => (electra.as_ssz_bytes(), electra.tree_hash_root()),
-        Fork::Fulu => {
+        ForkAtGenesis::Electra => (electra.as_ssz_bytes(), electra.tree_hash_root()),
+        ForkAtGenesis::Fulu => {
             let lookahead = proposer_lookahead::<P>(&candidates, &mix)?;
             let fulu = BeaconStateFulu::from_electra(electra, lookahead);
             (fulu.as_ssz_bytes(), fulu.tree_hash_root())
@@ -427,7 +423,7 @@ mod tests {
 
     fn input<'a>(
         preset: Preset,
-        fork: Fork,
+        fork: ForkAtGenesis,
         validators: &'a [GenesisValidator],
         block: &'a ExecutionGenesisBlock,
     ) -> GenesisStateInput<'a> {
@@ -449,15 +445,27 @@ mod tests {
     fn is_deterministic_and_has_the_spec_length() {
         let block = block();
         let eight = validators(8);
-        let a = build(&input(Preset::Minimal, Fork::Fulu, &eight, &block)).unwrap();
-        let b = build(&input(Preset::Minimal, Fork::Fulu, &eight, &block)).unwrap();
+        let a = build(&input(Preset::Minimal, ForkAtGenesis::Fulu, &eight, &block)).unwrap();
+        let b = build(&input(Preset::Minimal, ForkAtGenesis::Fulu, &eight, &block)).unwrap();
         assert_eq!(a, b);
         assert_eq!(a.ssz.len(), 12_137);
         let sixty_four = validators(64);
-        let mainnet = build(&input(Preset::Mainnet, Fork::Fulu, &sixty_four, &block)).unwrap();
+        let mainnet = build(&input(
+            Preset::Mainnet,
+            ForkAtGenesis::Fulu,
+            &sixty_four,
+            &block,
+        ))
+        .unwrap();
         assert_eq!(mainnet.ssz.len(), 2_746_705);
         // Electra lacks the 64-slot (minimal: 16-slot) lookahead of u64s.
-        let electra = build(&input(Preset::Minimal, Fork::Electra, &eight, &block)).unwrap();
+        let electra = build(&input(
+            Preset::Minimal,
+            ForkAtGenesis::Electra,
+            &eight,
+            &block,
+        ))
+        .unwrap();
         assert_eq!(electra.ssz.len(), 12_137 - 16 * 8);
         assert_eq!(electra.genesis_validators_root, a.genesis_validators_root);
         assert_ne!(electra.state_root, a.state_root);
@@ -467,7 +475,7 @@ mod tests {
     fn refuses_what_cannot_form_a_state() {
         let block = block();
         assert_eq!(
-            build(&input(Preset::Minimal, Fork::Fulu, &[], &block)),
+            build(&input(Preset::Minimal, ForkAtGenesis::Fulu, &[], &block)),
             Err(StateError::NoValidators)
         );
         let mut poor = validators(4);
@@ -475,20 +483,25 @@ mod tests {
             v.balance_gwei = MIN_ACTIVATION_BALANCE - 1;
         }
         assert_eq!(
-            build(&input(Preset::Minimal, Fork::Fulu, &poor, &block)),
+            build(&input(Preset::Minimal, ForkAtGenesis::Fulu, &poor, &block)),
             Err(StateError::NoActiveValidator)
         );
         let mut long = block.clone();
         long.extra_data = vec![0; 33];
         let four = validators(4);
         assert_eq!(
-            build(&input(Preset::Minimal, Fork::Fulu, &four, &long)),
+            build(&input(Preset::Minimal, ForkAtGenesis::Fulu, &four, &long)),
             Err(StateError::ExtraDataTooLong { len: 33 })
         );
         let mut broken = validators(1);
         broken[0].pubkey = [0xff; 48];
         assert!(matches!(
-            build(&input(Preset::Minimal, Fork::Fulu, &broken, &block)),
+            build(&input(
+                Preset::Minimal,
+                ForkAtGenesis::Fulu,
+                &broken,
+                &block
+            )),
             Err(StateError::InvalidPubkey { index: 0, .. })
         ));
     }

@@ -157,7 +157,11 @@ struct PodKeys {
     public: Vec<(KeyPath, BlsPublicKey, WithdrawalCredentials)>,
 }
 
-fn pod_keys(pod: &Pod, seeds: &ValidatorSeeds, withdrawal: Option<&WithdrawalCredentials>) -> PodKeys {
+fn pod_keys(
+    pod: &Pod,
+    seeds: &ValidatorSeeds,
+    withdrawal: Option<&WithdrawalCredentials>,
+) -> PodKeys {
     let pod_seed;
     let (seed, first) = match seeds {
         ValidatorSeeds::PerPod(secret) => {
@@ -178,10 +182,10 @@ fn pod_keys(pod: &Pod, seeds: &ValidatorSeeds, withdrawal: Option<&WithdrawalCre
         let path = KeyPath::signing(index);
         let key = seed.derive(&path);
         let creds = match withdrawal {
-            Some(c) => c.clone(),
-            None => WithdrawalCredentials::bls(
-                &seed.derive(&KeyPath::withdrawal(index)).public_key(),
-            ),
+            Some(c) => *c,
+            None => {
+                WithdrawalCredentials::bls(&seed.derive(&KeyPath::withdrawal(index)).public_key())
+            }
         };
         keys.public.push((path, key.public_key(), creds));
         keys.secret_keys.push(key);
@@ -231,7 +235,6 @@ pub fn build(
     mnemonic: Option<&Seed>,
     alloc: &[(Address, U256)],
     keystores: Keystores,
-    kdf: Kdf,
     progress: Progress,
 ) -> ProofOfStakePlan {
     let genesis_time = config
@@ -293,7 +296,7 @@ pub fn build(
         validators: &validators_in,
         execution_block: &ExecutionGenesisBlock {
             parent_hash: block.parent_hash,
-            fee_recipient: block.fee_recipient,
+            fee_recipient: block.fee_recipient.0,
             state_root: block.state_root,
             receipts_root: block.receipts_root,
             logs_bloom: block.logs_bloom,
@@ -333,7 +336,7 @@ pub fn build(
     .expect("checked inputs render");
 
     // Validator pods: one Prysm wallet each, holding exactly that pod's keys.
-    let keystore_kdf = match kdf {
+    let keystore_kdf = match config.keystore.kdf {
         Kdf::Standard => KeystoreKdf::STANDARD,
         Kdf::Light => KeystoreKdf::LIGHT,
     };
