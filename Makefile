@@ -28,10 +28,18 @@ lint:
 test: lint build test-rust test-oracle test-chart live
 
 test-rust:
-	$(CARGO) test --release --locked --lib --bins --test cli --test fuzz
+	$(CARGO) test --release --locked --lib --bins --test cli --test fuzz --test proof_of_stake \
+		--test genesis_state --test validator_keys --test el_genesis --test beacon_identity
 
+## Independent implementations check our outputs: Python Ethereum libraries, the
+## executable consensus spec, ethstaker-deposit and geth itself.
 test-oracle: build
 	scripts/oracle.sh
+	scripts/oracle-fork-digest.sh
+	scripts/oracle-beacon-identity.sh
+	scripts/oracle-validator-keys.sh
+	scripts/oracle-genesis-state.sh
+	scripts/oracle-el-genesis.sh
 
 test-chart: build
 	scripts/chart-test.sh

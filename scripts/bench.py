@@ -1,5 +1,7 @@
 """`make bench`: wall time and peak memory of the compiler (and of helm template)
-on a 200-node network. Targets: compile < 300 ms, helm template < 3 s."""
+on a 200-node network, and of proof-of-stake networks of 1,000 and 10,000
+validators (keys, wallets, genesis state). Targets: compile < 300 ms, helm template
+< 3 s, 1,000 validators < 2 s."""
 import os
 import subprocess
 import sys
@@ -22,6 +24,17 @@ def network(signers: int, others: int, kdf: str) -> str:
         "network: {name: bench, chainId: 990099, consensus: {clique: {period: 5}}}\n"
         "nodes:\n" + "\n".join(groups) + "\n"
         "accounts: [{name: deployer, balance: 1000 ether}]\n"
+        f"keystore: {{kdf: {kdf}}}\n"
+    )
+
+
+def stake_network(pods: int, per_pod: int, kdf: str) -> str:
+    return (
+        "network: {name: bench, chainId: 990099, genesisTimestamp: 1798761600,\n"
+        "  consensus: {proofOfStake: {withdrawal: {address: '0x000000000000000000000000000000000000dEaD'}}}}\n"
+        "geth: {version: v1.17.10}\n"
+        f"nodes:\n  - {{name: val, role: validator, replicas: {pods}, validatorsPerPod: {per_pod}}}\n"
+        "  - {name: rpc, role: rpc}\n"
         f"keystore: {{kdf: {kdf}}}\n"
     )
 
@@ -66,6 +79,15 @@ def main():
         t, m = measure([helm.stdout.strip(), "template", "bench", str(TOP / "chart"),
                         "-f", str(d / "v200/values.yaml"), "-f", str(d / "v200/secrets.values.yaml")], runs=3)
         print(f"helm template, 200 nodes: {t:.2f} s wall, {m:.0f} MiB peak  (target < 3 s)")
+        for validators, pods, runs, target in [(1000, 10, 3, "  (target < 2 s)"), (10000, 20, 1, "")]:
+            t, m = measure(compile_cmd(d, f"pos{validators}", stake_network(pods, validators // pods, "light"),
+                                       f"p{validators}"), runs=runs)
+            size = (d / f"p{validators}/values.yaml").stat().st_size / 1024
+            print(f"compile, proof of stake, {validators} validators in {pods} pods (mainnet preset, light KDF): "
+                  f"{t:.2f} s wall, {m:.0f} MiB peak, values.yaml {size:.0f} KiB{target}")
+        base, _ = measure(compile_cmd(d, "pos-light", stake_network(1, 1, "light"), "pl"), runs=3)
+        one, m1 = measure(compile_cmd(d, "pos-std", stake_network(1, 1, "standard"), "ps"), runs=3)
+        print(f"one standard-KDF validator wallet (EIP-2335 scrypt n=2^18 r=8 p=1): {(one - base) * 1000:.0f} ms, {m1:.0f} MiB peak")
 
 
 if __name__ == "__main__":

@@ -7,5 +7,5 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 python=$("$top/scripts/venv.sh")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-(cd "$top" && BEACON_IDENTITY_ORACLE_DIR="$work" cargo test --quiet --test beacon_identity)
+(cd "$top" && BEACON_IDENTITY_ORACLE_DIR="$work" cargo test --release --locked --quiet --test beacon_identity)
 "$python" "$top/tests/oracle/beacon_identity.py" "$work/cases.json"

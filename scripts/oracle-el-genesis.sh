@@ -43,11 +43,11 @@ for v in $versions; do
     | "$python" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
   source_dirs="$source_dirs:$dir"
 done
-GETH_SOURCE_DIRS="$source_dirs" cargo test -q --test el_genesis bytecode_equals_geth_source \
+GETH_SOURCE_DIRS="$source_dirs" cargo test --release --locked -q --test el_genesis bytecode_equals_geth_source \
   -- --nocapture 2>&1 | grep -E 'bytecode equals|differs|panicked|test result' || fail=1
 
 echo "== Rust cases"
-EL_GENESIS_ORACLE_DIR="$work/cases" cargo test -q --test el_genesis dump_oracle_cases >/dev/null
+EL_GENESIS_ORACLE_DIR="$work/cases" cargo test --release --locked -q --test el_genesis dump_oracle_cases >/dev/null
 cases=("$work"/cases/*.json)
 [ -e "${cases[0]}" ] || { echo "no cases were dumped" >&2; exit 1; }
 

@@ -10,7 +10,7 @@ python=$("$top/scripts/venv.sh")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-(cd "$top" && GENESIS_STATE_ORACLE_DIR="$work" cargo test --quiet --test genesis_state)
+(cd "$top" && GENESIS_STATE_ORACLE_DIR="$work" cargo test --release --locked --quiet --test genesis_state)
 shopt -s nullglob
 cases=("$work"/*.json)
 if [ "${#cases[@]}" -eq 0 ]; then

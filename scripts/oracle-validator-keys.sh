@@ -6,6 +6,6 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 python=$("$top/scripts/venv.sh")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-VALIDATOR_KEYS_ORACLE_DIR="$work" cargo test --quiet --manifest-path "$top/Cargo.toml" \
+VALIDATOR_KEYS_ORACLE_DIR="$work" cargo test --release --locked --quiet --manifest-path "$top/Cargo.toml" \
   --test validator_keys writes_keys_for_the_oracle
 "$python" "$top/tests/oracle/validator_keys.py" "$work"

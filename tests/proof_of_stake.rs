@@ -1,0 +1,348 @@
+//! Proof-of-stake networks as users compile them: the binary, real files, exit codes.
+//! The byte-level checks against independent implementations (the executable
+//! consensus spec, geth, ethstaker-deposit) are in `scripts/oracle-pos.sh`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kuberneteth-values");
+
+fn run(args: &[&str], cwd: &Path) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A proof-of-stake network: `{validators}` validator groups are spliced in.
+fn network(validators: &str) -> String {
+    format!(
+        "network:
+  name: stake
+  chainId: 4343
+  genesisTimestamp: 1798761600
+  consensus:
+    proofOfStake:
+      secondsPerSlot: 6
+      preset: minimal
+geth: {{version: v1.17.10}}
+nodes:
+{validators}  - {{name: rpc, role: rpc}}
+keystore: {{kdf: light}}
+"
+    )
+}
+
+const FOUR_PODS: &str = "  - {name: val, role: validator, replicas: 4, validatorsPerPod: 4}\n";
+
+fn dir_with(text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("net.yaml"), text).unwrap();
+    dir
+}
+
+fn ok(o: &Output) {
+    assert!(o.status.success(), "exit {:?}\n{}", o.status, stderr(o));
+}
+
+fn read(dir: &Path, rel: &str) -> String {
+    fs::read_to_string(dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn yaml(dir: &Path, rel: &str) -> serde_json::Value {
+    serde_norway::from_str(&read(dir, rel)).unwrap()
+}
+
+fn export(dir: &Path, out: &str) -> serde_json::Value {
+    ok(&run(&["export", "-c", "net.yaml", "-o", out], dir));
+    serde_json::from_str(&read(dir, &format!("{out}/consensus/validators.json"))).unwrap()
+}
+
+/// Validator pubkeys by the node holding them.
+fn pubkeys_by_node(validators: &serde_json::Value) -> BTreeMap<String, Vec<String>> {
+    let mut by_node: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for v in validators.as_array().unwrap() {
+        by_node
+            .entry(v["node"].as_str().unwrap().to_string())
+            .or_default()
+            .push(v["pubkey"].as_str().unwrap().to_string());
+    }
+    by_node
+}
+
+#[test]
+fn same_input_same_bytes() {
+    let d = dir_with(&network(FOUR_PODS));
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "a"], d.path()));
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "b"], d.path()));
+    // The header names the output directory; everything below it is equal.
+    let body = |t: String| {
+        t.lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for f in ["values.yaml", "secrets.values.yaml"] {
+        assert_eq!(
+            body(read(d.path(), &format!("a/{f}"))),
+            body(read(d.path(), &format!("b/{f}"))),
+            "{f}"
+        );
+    }
+    export(d.path(), "e1");
+    export(d.path(), "e2");
+    for f in [
+        "consensus/genesis.ssz",
+        "consensus/config.yaml",
+        "genesis.json",
+    ] {
+        assert_eq!(
+            fs::read(d.path().join("e1").join(f)).unwrap(),
+            fs::read(d.path().join("e2").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn values_carry_the_genesis_bundle_and_no_private_material() {
+    let d = dir_with(&network(FOUR_PODS));
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+    let v = yaml(d.path(), "out/values.yaml");
+    let s = yaml(d.path(), "out/secrets.values.yaml")["secrets"].clone();
+    let pos = &v["proofOfStake"];
+    assert_eq!(pos["preset"], "minimal");
+    assert_eq!(pos["fork"], "fulu");
+    assert_eq!(pos["secondsPerSlot"], 6);
+    assert_eq!(pos["slotsPerEpoch"], 8);
+    assert!(pos["chainConfig"]
+        .as_str()
+        .unwrap()
+        .contains("CONFIG_NAME: 'stake-4343'"));
+    assert!(!pos["genesisStateGz"].as_str().unwrap().is_empty());
+    let genesis: serde_json::Value =
+        serde_json::from_str(v["genesis"]["json"].as_str().unwrap()).unwrap();
+    assert_eq!(genesis["config"]["terminalTotalDifficulty"], 0);
+    assert_eq!(genesis["config"]["osakaTime"], 0);
+
+    // Every node has a beacon identity; validator pods a wallet, the rpc pod none.
+    let nodes: Vec<&serde_json::Value> = v["nodeGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["nodes"].as_array().unwrap())
+        .collect();
+    assert_eq!(nodes.len(), 5);
+    for n in &nodes {
+        let name = n["name"].as_str().unwrap();
+        assert!(n["beacon"]["peerId"]
+            .as_str()
+            .unwrap()
+            .starts_with("16Uiu2"));
+        assert!(n["beacon"]["enr"].as_str().unwrap().starts_with("enr:"));
+        let b = &s["beacon"][name];
+        assert_eq!(b["jwtSecret"].as_str().unwrap().len(), 64, "{name}");
+        assert_eq!(b["nodeKey"].as_str().unwrap().len(), 64, "{name}");
+        assert_eq!(
+            s["validatorWallets"].get(name).is_some(),
+            name.contains("-val-"),
+            "{name}"
+        );
+    }
+
+    // No secret of the private file appears in the public one.
+    let public = read(d.path(), "out/values.yaml");
+    for b in s["beacon"].as_object().unwrap().values() {
+        for k in ["jwtSecret", "nodeKey"] {
+            assert!(!public.contains(b[k].as_str().unwrap()), "{k} leaked");
+        }
+    }
+    for w in s["validatorWallets"].as_object().unwrap().values() {
+        assert!(!public.contains(w["password"].as_str().unwrap()));
+        assert!(!public.contains("all-accounts"));
+    }
+}
+
+#[test]
+fn adding_pods_and_groups_keeps_every_existing_key() {
+    let d = dir_with(&network(FOUR_PODS));
+    let before = pubkeys_by_node(&export(d.path(), "before"));
+    let peers_before = yaml(d.path(), "before/nodes.json");
+    fs::write(
+        d.path().join("net.yaml"),
+        network(
+            "  - {name: early, role: validator, replicas: 1, validatorsPerPod: 3}\n  \
+             - {name: val, role: validator, replicas: 5, validatorsPerPod: 4}\n",
+        ),
+    )
+    .unwrap();
+    let after = pubkeys_by_node(&export(d.path(), "after"));
+    let peers_after = yaml(d.path(), "after/nodes.json");
+    for (node, keys) in &before {
+        assert_eq!(after.get(node), Some(keys), "{node} keys changed");
+    }
+    assert_eq!(after.len(), before.len() + 2);
+    let peer = |nodes: &serde_json::Value, name: &str| {
+        nodes
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["name"] == name)
+            .map(|n| n["beacon"]["peerId"].clone())
+    };
+    for n in peers_before.as_array().unwrap() {
+        let name = n["name"].as_str().unwrap();
+        assert_eq!(
+            peer(&peers_after, name),
+            Some(n["beacon"]["peerId"].clone())
+        );
+        for f in ["jwt.hex", "beacon/p2p-key"] {
+            assert_eq!(
+                read(d.path(), &format!("before/nodes/{name}/{f}")),
+                read(d.path(), &format!("after/nodes/{name}/{f}")),
+                "{name}/{f}"
+            );
+        }
+    }
+    // Every key is in exactly one pod.
+    let all: Vec<&String> = after.values().flatten().collect();
+    let unique: std::collections::BTreeSet<&&String> = all.iter().collect();
+    assert_eq!(all.len(), unique.len());
+}
+
+#[test]
+fn a_mnemonic_numbers_validators_in_file_order() {
+    let text = network(
+        "  - {name: a, role: validator, replicas: 2, validatorsPerPod: 2}\n  \
+         - {name: b, role: validator, replicas: 1, validatorsPerPod: 3}\n",
+    )
+    .replace(
+        "      preset: minimal\n",
+        "      preset: minimal\n      mnemonicFile: words.txt\n",
+    );
+    let d = dir_with(&text);
+    fs::write(
+        d.path().join("words.txt"),
+        "abandon abandon abandon abandon abandon abandon\nabandon abandon abandon abandon abandon about\n",
+    )
+    .unwrap();
+    let validators = export(d.path(), "e");
+    let paths: Vec<(&str, &str)> = validators
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["node"].as_str().unwrap(), v["path"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("stake-a-0", "m/12381/3600/0/0/0"),
+            ("stake-a-0", "m/12381/3600/1/0/0"),
+            ("stake-a-1", "m/12381/3600/2/0/0"),
+            ("stake-a-1", "m/12381/3600/3/0/0"),
+            ("stake-b-0", "m/12381/3600/4/0/0"),
+            ("stake-b-0", "m/12381/3600/5/0/0"),
+            ("stake-b-0", "m/12381/3600/6/0/0"),
+        ]
+    );
+
+    // A broken mnemonic is an error at the option naming the file, and the
+    // phrase is never echoed.
+    fs::write(
+        d.path().join("words.txt"),
+        "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon zebra\n",
+    )
+    .unwrap();
+    let o = run(&["compile", "-c", "net.yaml", "-o", "out"], d.path());
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("network.consensus.proofOfStake.mnemonicFile") && err.contains("words.txt"),
+        "{err}"
+    );
+    assert!(!err.contains("zebra"), "{err}");
+    assert!(!d.path().join("out").exists());
+}
+
+#[test]
+fn a_changed_beacon_genesis_is_refused_unless_allowed() {
+    let d = dir_with(&network(FOUR_PODS));
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+    fs::write(
+        d.path().join("net.yaml"),
+        network(FOUR_PODS).replace("secondsPerSlot: 6", "secondsPerSlot: 4"),
+    )
+    .unwrap();
+    let o = run(&["compile", "-c", "net.yaml", "-o", "out"], d.path());
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("the beacon chain's genesis or config"));
+    ok(&run(
+        &[
+            "compile",
+            "-c",
+            "net.yaml",
+            "-o",
+            "out",
+            "--allow-genesis-change",
+        ],
+        d.path(),
+    ));
+    // A geth upgrade changes neither genesis.
+    fs::write(
+        d.path().join("net.yaml"),
+        network(FOUR_PODS)
+            .replace("secondsPerSlot: 6", "secondsPerSlot: 4")
+            .replace("v1.17.10", "v1.17.9"),
+    )
+    .unwrap();
+    let o = run(&["compile", "-c", "net.yaml", "-o", "out"], d.path());
+    ok(&o);
+    assert!(stderr(&o).contains("down to v1.17.9"), "{}", stderr(&o));
+}
+
+#[test]
+fn stake_concentration_and_small_registries_warn() {
+    let d = dir_with(&network(
+        "  - {name: val, role: validator, replicas: 2, validatorsPerPod: 2}\n",
+    ));
+    let o = run(&["check", "-c", "net.yaml"], d.path());
+    ok(&o);
+    let err = stderr(&o);
+    assert!(err.contains("more than a third"), "{err}");
+    assert!(err.contains("4 validators: an epoch has 8 slots"), "{err}");
+    // Four equal pods: no pod holds more than a third, and 16 ≥ 8 slots.
+    let d = dir_with(&network(FOUR_PODS));
+    let o = run(&["check", "-c", "net.yaml"], d.path());
+    ok(&o);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}
+
+#[test]
+fn inspect_lists_validators_and_beacon_identities() {
+    let d = dir_with(&network(FOUR_PODS));
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+    let o = run(&["inspect", "-c", "net.yaml"], d.path());
+    ok(&o);
+    let text = String::from_utf8_lossy(&o.stdout);
+    let v = yaml(d.path(), "out/values.yaml");
+    for g in v["nodeGroups"].as_array().unwrap() {
+        for n in g["nodes"].as_array().unwrap() {
+            assert!(text.contains(n["beacon"]["peerId"].as_str().unwrap()));
+        }
+    }
+    let rows = text.lines().filter(|l| l.contains("m/12381/3600/")).count();
+    assert_eq!(rows, 16);
+    assert!(text.contains(v["proofOfStake"]["genesisValidatorsRoot"].as_str().unwrap()));
+    let secrets = read(d.path(), "out/secrets.values.yaml");
+    for line in secrets.lines().filter(|l| l.contains("jwtSecret")) {
+        let jwt = line.split(':').nth(1).unwrap().trim();
+        assert!(!text.contains(jwt));
+    }
+}
