@@ -15,7 +15,8 @@
 # commits the public checksum database does not know (quic-go
 # v0.49.1-0.20250925085836-275c172fec2b answers 404 there), and Prysm's own go.sum
 # already records their hashes. `go mod tidy` then drops the lines the wrapper
-# does not need and checks the rest against the checksum database.
+# does not need; modules Prysm's go.sum lists are checked against its hashes,
+# any other against the checksum database.
 #
 # Prysm's go.mod also replaces github.com/tyler-smith/go-bip39 with the local path
 # ./third_party/go-bip39. That folder is a nested module, so Go's module zip of Prysm
@@ -25,8 +26,14 @@
 # v1.1.0, the version Prysm's go.mod requires: the wrapper uses that.
 #
 # cgo is required (blst, herumi BLS, c-kzg); -D__BLST_PORTABLE__ keeps blst off
-# CPU-specific instructions. The minimal preset is a compile-time choice of Prysm
-# (`-tags minimal`), hence a separate cache entry.
+# CPU-specific instructions.
+#
+# The minimal preset is a compile-time choice of Prysm (`-tags minimal`), hence a
+# separate cache entry. At v7.1.2 it does not compile from Go modules: the
+# generated protobuf and SSZ code committed upstream is mainnet-sized, while
+# `-tags minimal` shrinks the types it uses (proto/prysm/v1alpha1/attestation.go:
+# Bitvector4 where the generated field is a Bitvector64). Prysm's Bazel build
+# regenerates that code for the minimal preset (//proto:network=minimal).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 version=${1:-}
@@ -107,11 +114,16 @@ packages=()
 for cmd in "${commands[@]}"; do
   packages+=("$module/cmd/$cmd")
 done
-(
+if ! (
   cd "$wrapper"
   CGO_ENABLED=1 CGO_CFLAGS="-O2 -D__BLST_PORTABLE__" GOFLAGS="-buildvcs=false -mod=readonly" \
     go build -trimpath ${tags:+-tags="$tags"} -o "$tmp/" "${packages[@]}" >&2
-)
+); then
+  if [ "$preset" = minimal ]; then
+    echo "prysm.sh: the minimal preset needs Prysm's generated code regenerated (see the top of $0)" >&2
+  fi
+  exit 1
+fi
 # A smoke run: each binary starts and prints its usage (prysmctl has no --version).
 for cmd in "${commands[@]}"; do
   "$tmp/$cmd" --help >/dev/null
