@@ -3,20 +3,24 @@
 //! Clients fill keys missing from a config file with their built-in mainnet or
 //! minimal values, and those differ between clients and releases. So the file
 //! carries every key of the spec's own config for the pinned spec version
-//! (consensus-specs v1.7.0-alpha.11, what Prysm v7.1.6 is built against; copies in
+//! (consensus-specs v1.6.0, what Prysm v7.1.2 is built against; copies in
 //! `spec_config/`), in the spec's order, with this network's values put in place.
 //!
-//! Prysm v7.1.6 (`config/params/loader.go`) shapes the format:
+//! Prysm v7.1.2 (`config/params/loader.go`) shapes the format:
 //! - it rewrites every non-comment line containing `0x` into a YAML byte list,
 //!   so hex values stay bare and no line carries a trailing comment;
 //! - `DEPOSIT_CONTRACT_ADDRESS` is exempt from that rewrite and is read as a
 //!   string, so it is quoted (a YAML 1.1 parser would read a short bare hex as a number);
+//! - it picks its minimal defaults only when a line starts with
+//!   `PRESET_BASE: 'minimal'` (or the same unquoted or double-quoted);
 //! - it parses with `yaml.UnmarshalStrict`: keys it does not know (the spec's
-//!   Heze, inclusion-list and fast-confirmation keys) are only logged as
-//!   "There were some issues parsing the config from a yaml file";
-//! - it refuses a config whose `CONFIG_NAME` or fork versions belong to one of its
-//!   built-in networks (`config/params/configset.go`), hence [`ConfigName`] and
-//!   the version rule in [`super::fork`].
+//!   Gloas and feature-fork keys, and `AGGREGATE_DUE_BPS`, which Prysm spells
+//!   `AGGREGRATE_DUE_BPS`) are only logged as "There were some issues parsing
+//!   the config from a yaml file", and it keeps its built-in value for them;
+//! - a `CONFIG_NAME` of one of its built-in networks replaces that network's
+//!   config, and fork versions another built-in network owns are refused
+//!   (`config/params/configset.go`), hence [`ConfigName`] and the version rule
+//!   in [`super::fork`].
 
 use std::fmt::Write as _;
 
@@ -26,13 +30,21 @@ use crate::execution::crypto::Address;
 const MAINNET: &str = include_str!("spec_config/mainnet.yaml");
 const MINIMAL: &str = include_str!("spec_config/minimal.yaml");
 
-/// The consensus-specs release the embedded key lists come from.
-pub const SPEC_VERSION: &str = "v1.7.0-alpha.11";
+/// The consensus-specs release the embedded key lists come from (tag v1.6.0,
+/// commit f96d3e7acf35125295d234da4b0c67591fdef49c).
+pub const SPEC_VERSION: &str = "v1.6.0";
 
-/// Keys written beyond the spec's own: Prysm v7.1.6 still times most of its
-/// work (slot tickers, timeouts) from `SECONDS_PER_SLOT` and would keep its
-/// preset default if the file only had `SLOT_DURATION_MS`.
-pub const EXTRA_KEYS: &[&str] = &["SECONDS_PER_SLOT"];
+/// Keys the renderer must find in the spec config. Prysm v7.1.2 takes the slot
+/// length from `SLOT_DURATION_MS` but still reads the `SECONDS_PER_SLOT` field
+/// directly in many places (tickers, timeouts), so both must carry this
+/// network's value; v1.6.0 still lists both.
+const REQUIRED_SPEC_KEYS: &[&str] = &[
+    "CONFIG_NAME",
+    "SECONDS_PER_SLOT",
+    "SLOT_DURATION_MS",
+    "MAX_REQUEST_BLOCKS_DENEB",
+    "BLOB_SCHEDULE",
+];
 
 /// A short delay for eth1-data votes. Since Electra at genesis deposits arrive
 /// as EIP-6110 requests and the genesis state disables the eth1 bridge, the
@@ -51,7 +63,7 @@ impl Preset {
     }
 }
 
-/// Names Prysm v7.1.6 registers itself (`config/params/values.go`): reusing one
+/// Names Prysm v7.1.2 registers itself (`config/params/values.go`): reusing one
 /// replaces that network's config (and its embedded genesis) in the running
 /// client, so they are refused.
 pub const RESERVED_NAMES: &[&str] = &[
@@ -95,7 +107,7 @@ impl ConfigName {
     }
 }
 
-/// Whole seconds per slot. Prysm v7.1.6 derives tickers from the integer
+/// Whole seconds per slot. Prysm v7.1.2 derives tickers from the integer
 /// `SECONDS_PER_SLOT`, so fractional slot times would make its clocks disagree
 /// with `SLOT_DURATION_MS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +157,12 @@ pub enum ChainConfigError {
     NoValidators,
     #[error("the embedded {preset} spec config has no key {key}")]
     MissingSpecKey { preset: &'static str, key: String },
+    #[error("the embedded {preset} spec config has {key}: {value:?}, not a number")]
+    SpecValue {
+        preset: &'static str,
+        key: &'static str,
+        value: String,
+    },
 }
 
 /// One top-level line of a spec config: a key and its value without comment.
@@ -165,6 +183,27 @@ fn spec_entries(text: &str) -> Vec<SpecEntry<'_>> {
         .collect()
 }
 
+/// The number the spec config gives `key`.
+fn spec_number(
+    entries: &[SpecEntry<'_>],
+    preset: Preset,
+    key: &'static str,
+) -> Result<u64, ChainConfigError> {
+    let value = entries
+        .iter()
+        .find(|e| e.key == key)
+        .map(|e| e.value)
+        .ok_or_else(|| ChainConfigError::MissingSpecKey {
+            preset: preset.name(),
+            key: key.to_string(),
+        })?;
+    value.parse().map_err(|_| ChainConfigError::SpecValue {
+        preset: preset.name(),
+        key,
+        value: value.to_string(),
+    })
+}
+
 /// The keys of the spec config for `preset`, in file order.
 pub fn spec_keys(preset: Preset) -> Vec<&'static str> {
     spec_entries(preset.spec_config())
@@ -175,7 +214,8 @@ pub fn spec_keys(preset: Preset) -> Vec<&'static str> {
 
 impl ChainConfig {
     /// The value this network sets for `key`, or `None` to keep the spec's.
-    fn override_value(&self, key: &str) -> Option<String> {
+    /// `request_blocks_deneb` is the spec's `MAX_REQUEST_BLOCKS_DENEB`.
+    fn override_value(&self, key: &str, request_blocks_deneb: u64) -> Option<String> {
         let s = &self.schedule;
         for fork in Fork::ALL {
             let prefix = fork.config_prefix();
@@ -199,27 +239,33 @@ impl ChainConfig {
             "DEPOSIT_CHAIN_ID" | "DEPOSIT_NETWORK_ID" => s.chain_id.to_string(),
             "DEPOSIT_CONTRACT_ADDRESS" => format!("'{}'", self.deposit_contract),
             "MAX_BLOBS_PER_BLOCK_ELECTRA" => s.max_blobs_per_block_electra.to_string(),
+            // The spec derives it (MAX_REQUEST_BLOCKS_DENEB * MAX_BLOBS_PER_BLOCK_ELECTRA)
+            // and Prysm reads it as given, so it follows the Electra blob limit.
+            "MAX_REQUEST_BLOB_SIDECARS_ELECTRA" => request_blocks_deneb
+                .saturating_mul(s.max_blobs_per_block_electra)
+                .to_string(),
             _ => return None,
         };
         Some(value)
     }
 
-    /// The `config.yaml` text: every spec key in the spec's order (with
-    /// [`EXTRA_KEYS`] after `SLOT_DURATION_MS`), one `KEY: value` per line.
+    /// The `config.yaml` text: every spec key in the spec's order, one
+    /// `KEY: value` per line.
     pub fn render(&self) -> Result<String, ChainConfigError> {
         if self.validator_count == 0 {
             return Err(ChainConfigError::NoValidators);
         }
         let preset = self.preset;
         let entries = spec_entries(preset.spec_config());
-        for required in ["SLOT_DURATION_MS", "BLOB_SCHEDULE", "CONFIG_NAME"] {
-            if !entries.iter().any(|e| e.key == required) {
+        for required in REQUIRED_SPEC_KEYS {
+            if !entries.iter().any(|e| e.key == *required) {
                 return Err(ChainConfigError::MissingSpecKey {
                     preset: preset.name(),
-                    key: required.into(),
+                    key: required.to_string(),
                 });
             }
         }
+        let request_blocks_deneb = spec_number(&entries, preset, "MAX_REQUEST_BLOCKS_DENEB")?;
         let mut out = format!(
             "# Consensus config of the {} network: every key of consensus-specs {} \
              configs/{}.yaml, with this network's values.\n",
@@ -233,16 +279,10 @@ impl ChainConfig {
                 continue;
             }
             let value = self
-                .override_value(entry.key)
+                .override_value(entry.key, request_blocks_deneb)
                 .unwrap_or_else(|| entry.value.to_string());
             // Writing to a String cannot fail.
             let _ = writeln!(out, "{}: {}", entry.key, value);
-            if entry.key == "SLOT_DURATION_MS" {
-                for extra in EXTRA_KEYS {
-                    let value = self.override_value(extra).unwrap_or_default();
-                    let _ = writeln!(out, "{extra}: {value}");
-                }
-            }
         }
         Ok(out)
     }
@@ -250,12 +290,18 @@ impl ChainConfig {
     /// `BLOB_SCHEDULE` as a block list, `[]` when no BPO is scheduled (the
     /// form ethereum-genesis-generator writes and every client reads).
     fn blob_schedule_yaml(&self) -> String {
-        let entries = self.schedule.blob_schedule.entries();
+        let entries: Vec<_> = self
+            .schedule
+            .blob_schedule
+            .entries()
+            .iter()
+            .filter(|e| e.epoch != FAR_FUTURE_EPOCH)
+            .collect();
         if entries.is_empty() {
             return "BLOB_SCHEDULE: []\n".into();
         }
         let mut out = String::from("BLOB_SCHEDULE:\n");
-        for e in entries.iter().filter(|e| e.epoch != FAR_FUTURE_EPOCH) {
+        for e in entries {
             let _ = writeln!(
                 out,
                 "  - EPOCH: {}\n    MAX_BLOBS_PER_BLOCK: {}",
@@ -305,8 +351,9 @@ mod tests {
     }
 
     /// Drift guard: the emitted keys are exactly the pinned spec file's keys
-    /// (read by a YAML parser, not by the line scanner the renderer uses) plus
-    /// the documented extras, for both presets.
+    /// (read by a YAML parser, not by the line scanner the renderer uses), for
+    /// both presets, and the values of keys the network does not set are the
+    /// spec's values as a YAML parser reads them.
     #[test]
     fn emits_exactly_the_spec_key_set() {
         for preset in [Preset::Mainnet, Preset::Minimal] {
@@ -316,10 +363,28 @@ mod tests {
                     .render()
                     .unwrap(),
             );
-            let mut want = keys(&spec);
-            want.extend(EXTRA_KEYS.iter().map(|k| k.to_string()));
+            let want = keys(&spec);
             assert_eq!(keys(&out), want, "{}", preset.name());
             assert!(want.len() > 80);
+            assert_eq!(
+                spec_keys(preset).into_iter().collect::<BTreeSet<_>>().len(),
+                want.len()
+            );
+            for required in REQUIRED_SPEC_KEYS {
+                assert!(want.contains(*required), "{required}");
+            }
+            for (key, value) in &spec {
+                let key = key.as_str().unwrap();
+                if key == "BLOB_SCHEDULE" || key == "PRESET_BASE" || key.contains("FORK_") {
+                    continue;
+                }
+                if config(preset, BlobSchedule::default())
+                    .override_value(key, 128)
+                    .is_none()
+                {
+                    assert_eq!(&out[&Yaml::String(key.into())], value, "{key}");
+                }
+            }
         }
     }
 
@@ -362,7 +427,7 @@ mod tests {
             "FULU_FORK_VERSION",
             "FULU_FORK_EPOCH",
             "GLOAS_FORK_VERSION",
-            "HEZE_FORK_VERSION",
+            "SECONDS_PER_SLOT",
             "SLOT_DURATION_MS",
             "ETH1_FOLLOW_DISTANCE",
             "DEPOSIT_CHAIN_ID",
@@ -383,6 +448,16 @@ mod tests {
         assert!(text.contains(
             "\nDEPOSIT_CONTRACT_ADDRESS: '0x00000000219ab540356cBB839Cbe05303d7705Fa'\n"
         ));
+    }
+
+    /// The spec's derived request limit follows a non-default Electra blob limit.
+    #[test]
+    fn blob_sidecar_request_limit_follows_the_electra_blob_limit() {
+        let mut cfg = config(Preset::Minimal, BlobSchedule::default());
+        cfg.schedule.max_blobs_per_block_electra = 12;
+        let text = cfg.render().unwrap();
+        assert!(text.contains("\nMAX_BLOBS_PER_BLOCK_ELECTRA: 12\n"));
+        assert!(text.contains("\nMAX_REQUEST_BLOB_SIDECARS_ELECTRA: 1536\n"));
     }
 
     #[test]
@@ -429,6 +504,29 @@ mod tests {
         let mut cfg = config(Preset::Mainnet, BlobSchedule::default());
         cfg.validator_count = 0;
         assert!(cfg.render().is_err());
+    }
+
+    /// Writes the configs `scripts/check-prysm-config.sh` hands to Prysm into
+    /// `PRYSM_CONFIG_DIR` (`mainnet.yaml`, `minimal.yaml`); without it the test
+    /// only renders them. Slot lengths differ from the presets' so the runner
+    /// can see Prysm read them.
+    #[test]
+    fn configs_for_prysm() {
+        let dir = std::env::var_os("PRYSM_CONFIG_DIR").map(std::path::PathBuf::from);
+        let cases = [
+            (Preset::Mainnet, BlobSchedule::mainnet_bpos(1, 2), 6),
+            (Preset::Minimal, BlobSchedule::default(), 4),
+        ];
+        for (preset, blobs, slot) in cases {
+            let mut cfg = config(preset, blobs);
+            cfg.name = ConfigName::parse(&format!("kuberneteth-{}", preset.name())).unwrap();
+            cfg.validator_count = 8;
+            cfg.slot = SlotSeconds::new(slot).unwrap();
+            let text = cfg.render().unwrap();
+            if let Some(dir) = &dir {
+                std::fs::write(dir.join(format!("{}.yaml", preset.name())), text).unwrap();
+            }
+        }
     }
 
     #[test]
