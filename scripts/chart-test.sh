@@ -25,8 +25,9 @@ failed=0
 ok() { passed=$((passed + 1)); echo "ok: $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
-# --- examples: name|values|secrets
+# --- examples: name|values|secrets (refused: proof-of-stake values the chart must refuse)
 examples=()
+refused=()
 compiler_ready() {
   [ -x "$bin" ] || return 1
   local help
@@ -42,7 +43,12 @@ if compiler_ready; then
     mkdir -p "$dir"
     if "$bin" compile -c "$cfg" --secrets "$dir/k.secrets.yaml" -o "$dir/out" > "$dir/compile.log" 2>&1; then
       ok "compile $cfg"
-      examples+=("$stem|$dir/out/values.yaml|$dir/out/secrets.values.yaml")
+      if grep -q '^ *proofOfStake:' "$cfg"; then
+        # The chart has no beacon or validator pods yet: it must refuse, clearly.
+        refused+=("$stem|$dir/out/values.yaml|$dir/out/secrets.values.yaml")
+      else
+        examples+=("$stem|$dir/out/values.yaml|$dir/out/secrets.values.yaml")
+      fi
     else
       bad "compile $cfg"; sed 's/^/  /' "$dir/compile.log"
     fi
@@ -76,6 +82,16 @@ for major in 3 4; do
   else
     bad "[$hv] helm lint --strict chart (defaults)"; sed 's/^/  /' "$work/lint.log"
   fi
+  for ex in "${refused[@]}"; do
+    IFS='|' read -r name values secrets <<< "$ex"
+    if "$helm" template devnet chart -f "$values" -f "$secrets" > /dev/null 2> "$work/template.log"; then
+      bad "[$hv] helm template $name rendered proof-of-stake values the chart cannot run"
+    elif grep -q "describe a proof-of-stake network" "$work/template.log"; then
+      ok "[$hv] helm template $name refused: the chart has no proof-of-stake pods yet"
+    else
+      bad "[$hv] helm template $name failed for another reason"; sed 's/^/  /' "$work/template.log"
+    fi
+  done
   for ex in "${examples[@]}"; do
     IFS='|' read -r name values secrets <<< "$ex"
     if "$helm" lint --strict chart -f "$values" -f "$secrets" > "$work/lint.log" 2>&1; then
