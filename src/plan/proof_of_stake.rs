@@ -444,3 +444,80 @@ pub fn wallet_count(config: &NetworkFile) -> u64 {
         .map(|g| u64::from(g.replicas))
         .sum()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{plan_of, Keystores};
+
+    /// Every proof-of-stake derivation label, pinned like the execution layer's
+    /// (`plan::tests::derivation_labels_have_known_answers`): HKDF-SHA256 of the
+    /// secret 0x00…0x1f, computed independently with Python's hmac/hashlib; the
+    /// validator keys from that seed with ethstaker-deposit and py_ecc.
+    #[test]
+    fn derivation_labels_have_known_answers() {
+        let plan = plan_of(
+            "network: {name: kat, chainId: 31337, genesisTimestamp: 1798761600,\n  \
+             consensus: {proofOfStake: {preset: minimal}}}\n\
+             geth: {version: v1.17.10}\n\
+             nodes:\n  - {name: val, role: validator, validatorsPerPod: 2}\n  - {name: rpc, role: rpc}\n\
+             keystore: {kdf: light}\n",
+            std::array::from_fn(|i| i as u8),
+            Keystores::Derive,
+        );
+        let pos = plan.proof_of_stake.as_ref().unwrap();
+        // validator-seed/val/0 = 79cd8a6b…09f59812: its EIP-2334 keys 0 and 1, and
+        // the BLS withdrawal credentials of key 0's withdrawal key.
+        assert_eq!(
+            pos.validators[0].pubkey.to_hex(),
+            "b0da0fb10bb2b103e0948f7e79afe84d6c50b3b49ab0f27bb84478b15107ab39168b00ad3c2048eb353d75f120bfe347",
+            "label validator-seed/val/0, m/12381/3600/0/0/0"
+        );
+        assert_eq!(
+            pos.validators[1].pubkey.to_hex(),
+            "a1620c72627240b395b9a1d59a69004b39057d1f68ba88ff409d13c069feae164ac36c8ac09aa8fa75acfc67e23a06db",
+            "label validator-seed/val/0, m/12381/3600/1/0/0"
+        );
+        assert_eq!(
+            pos.validators[0].withdrawal_credentials.to_hex(),
+            "0x00287482b469503ce31d9daff607918649c00800d6fd94106ecfa9db4a0c5cf2",
+            "m/12381/3600/0/0 of validator-seed/val/0"
+        );
+        let val = &pos.beacon_nodes["kat-val-0"];
+        assert_eq!(
+            val.key.to_hex(),
+            "b3ab5274f3f6291143215bb87ecf0783f6eaa2c1fb33c539e0f566efba425da4",
+            "label beacon-nodekey/val/0"
+        );
+        assert_eq!(
+            hex::encode(val.jwt_secret),
+            "cad0e5d96fed11486f49d721f9db7014ec5523fad9087cc918f71e15a3356d73",
+            "label jwt/val/0"
+        );
+        assert_eq!(
+            hex::encode(pos.beacon_nodes["kat-rpc-0"].jwt_secret),
+            "5c43bb71ffecf734e41ab8624fdd27fc31318b1b17f3a217c3bd7c31bf7289fc",
+            "label jwt/rpc/0"
+        );
+        let wallet = &pos.validator_clients["kat-val-0"];
+        assert_eq!(
+            wallet.wallet_password, "591ac18fca5820bd696ad0e4762649e4",
+            "label validator-wallet-password/val/0"
+        );
+        let file = &wallet.wallet_files[prysm_wallet::ACCOUNTS_KEYSTORE_PATH];
+        let v: serde_json::Value = serde_json::from_slice(file).unwrap();
+        assert_eq!(
+            v["crypto"]["kdf"]["params"]["salt"],
+            "f37c2d0f1bab84b0855bc00564fa769b9747eb1d6215948f184588d19ad7083b",
+            "label validator-wallet/val/0/keystore-salt"
+        );
+        assert_eq!(
+            v["crypto"]["cipher"]["params"]["iv"], "18616d7c2ab01de765b1cbcd7a43ad1e",
+            "label validator-wallet/val/0/keystore-iv"
+        );
+        assert!(
+            !pos.validator_clients.contains_key("kat-rpc-0"),
+            "an rpc pod holds no validator"
+        );
+    }
+}
