@@ -813,6 +813,8 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The largest genesis registry compiled (about 100 MB of wallets at most).
+const MAX_VALIDATORS: u64 = 1 << 20;
 /// Fewer validators than slots per epoch leave slots without attesters (a warning).
 const MIN_VALIDATORS_MAINNET: u64 = 32;
 const MIN_VALIDATORS_MINIMAL: u64 = 8;
@@ -869,6 +871,25 @@ fn proof_of_stake_rules(
             err(diags, &format!("{AT}/withdrawal/address"), e);
         }
     }
+    // Addresses the genesis fills itself: a prefunded account there would be
+    // overwritten (or would overwrite a system contract).
+    let deposit = Address::parse(&pos.deposit_contract_address).ok();
+    let reserved = |a: &Address| {
+        crate::execution::system_contracts::precompile_addresses().any(|p| p == *a)
+            || crate::execution::system_contracts::system_contracts()
+                .iter()
+                .any(|(s, _)| s == a)
+            || Some(*a) == deposit
+    };
+    for (i, a) in cfg.accounts.iter().enumerate() {
+        if let Some(Ok(addr)) = a.address.as_deref().map(Address::parse) {
+            if reserved(&addr) {
+                err(diags, &format!("/accounts/{i}/address"), format!(
+                    "{addr} is a precompile, a system contract or the deposit contract, which the proof-of-stake genesis fills itself; fund another address"
+                ));
+            }
+        }
+    }
     let ConsensusClient::Prysm(prysm) = &pos.client;
     if let Err(e) = crate::consensus::client::PrysmVersion::parse(&prysm.version) {
         err(diags, &format!("{AT}/client/prysm/version"), e);
@@ -880,7 +901,9 @@ fn proof_of_stake_rules(
             let gwei = U256::from(1_000_000_000u64);
             let compounding = pos.withdrawal.as_ref().is_some_and(|w| w.compounding);
             let cap_ether = if compounding { 2048u64 } else { 32 };
-            if wei % gwei != U256::ZERO {
+            if wei / gwei > U256::from(u64::MAX) {
+                err(diags, &format!("{AT}/validatorBalance"), "a validator balance must fit the consensus layer's 64-bit gwei; use at most `2048 ether`, all that counts as stake".into());
+            } else if wei % gwei != U256::ZERO {
                 err(
                     diags,
                     &format!("{AT}/validatorBalance"),
@@ -917,6 +940,12 @@ fn proof_of_stake_rules(
         .sum();
     if validator_groups.is_empty() {
         err(diags, "/nodes", "a proof-of-stake network needs at least one node group with `role: validator` and `validatorsPerPod`, or no block is ever proposed".into());
+        return;
+    }
+    if total > MAX_VALIDATORS {
+        err(diags, "/nodes", format!(
+            "{total} validators in all; at most {MAX_VALIDATORS} (the values and the genesis state of a larger registry no longer fit a Helm release)"
+        ));
         return;
     }
     if total > 0 {

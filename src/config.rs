@@ -100,9 +100,10 @@ fn default_epoch() -> u64 {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProofOfStake {
-    /// Seconds per slot (one block per slot at most).
+    /// Seconds per slot (one block per slot at most). At least 2: the attestation
+    /// and aggregation deadlines are fractions of a slot.
     #[serde(default = "default_seconds_per_slot")]
-    #[schemars(range(min = 1, max = 60))]
+    #[schemars(range(min = 2, max = 60))]
     pub seconds_per_slot: u64,
     /// The fork the chain starts at: `fulu` (Fulu/Osaka with BPO1 and BPO2, what
     /// mainnet runs) or `electra` (Electra/Prague, for clients that lag behind).
