@@ -72,13 +72,35 @@ impl Seed {
 
     /// Validator `index`'s signing key and withdrawal public key (EIP-2334).
     pub fn validator(&self, index: u32) -> ValidatorKeys {
-        let withdrawal_key = self.derive(&KeyPath::withdrawal(index));
-        // The signing key is the withdrawal key's child 0: derive it from there
-        // instead of walking the whole path again.
-        let signing = ValidatorSecretKey(withdrawal_key.0.derive_child_eip2333(0));
+        self.validators().validator(index)
+    }
+
+    /// The `m/12381/3600` node every validator key descends from: deriving it
+    /// once saves two of the five child derivations per validator, which is most
+    /// of the work for a large registry.
+    pub fn validators(&self) -> ValidatorTree {
+        let mut key = self.derive(&KeyPath(vec![PURPOSE]));
+        key = ValidatorSecretKey(key.0.derive_child_eip2333(COIN_TYPE));
+        ValidatorTree(key)
+    }
+}
+
+/// The EIP-2334 validator subtree `m/12381/3600` of a seed.
+pub struct ValidatorTree(ValidatorSecretKey);
+
+impl ValidatorTree {
+    /// Validator `index`'s signing key and withdrawal public key (EIP-2334).
+    pub fn validator(&self, index: u32) -> ValidatorKeys {
+        // m/12381/3600/index/0, whose child 0 is the signing key.
+        let withdrawal_key = self
+            .0
+             .0
+            .derive_child_eip2333(index)
+            .derive_child_eip2333(0);
+        let signing = ValidatorSecretKey(withdrawal_key.derive_child_eip2333(0));
         ValidatorKeys {
             index,
-            withdrawal_pubkey: withdrawal_key.public_key(),
+            withdrawal_pubkey: ValidatorSecretKey(withdrawal_key).public_key(),
             signing,
         }
     }

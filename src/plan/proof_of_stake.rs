@@ -172,23 +172,22 @@ fn pod_keys(
         }
         ValidatorSeeds::Mnemonic(seed) => (*seed, pod.first_index),
     };
+    let tree = seed.validators();
     let mut keys = PodKeys {
         secret_keys: Vec::with_capacity(pod.count as usize),
         public: Vec::with_capacity(pod.count as usize),
     };
     for j in 0..u64::from(pod.count) {
-        // The schema bounds the registry far below 2^32 validators.
+        // The checks bound the registry far below 2^32 validators.
         let index = u32::try_from(first + j).expect("validator index fits EIP-2334");
-        let path = KeyPath::signing(index);
-        let key = seed.derive(&path);
+        let v = tree.validator(index);
         let creds = match withdrawal {
             Some(c) => *c,
-            None => {
-                WithdrawalCredentials::bls(&seed.derive(&KeyPath::withdrawal(index)).public_key())
-            }
+            None => WithdrawalCredentials::bls(&v.withdrawal_pubkey),
         };
-        keys.public.push((path, key.public_key(), creds));
-        keys.secret_keys.push(key);
+        keys.public
+            .push((v.signing_path(), v.signing.public_key(), creds));
+        keys.secret_keys.push(v.signing);
     }
     keys
 }
