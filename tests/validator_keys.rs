@@ -110,9 +110,9 @@ fn writes_keys_for_the_oracle() {
                 "path": path.to_string(),
                 "withdrawal_path": KeyPath::withdrawal(index).to_string(),
                 "pubkey": keys.pubkey().to_hex(),
-                "withdrawal_pubkey": keys.withdrawal_pubkey.to_hex(),
+                "withdrawal_pubkey": keys.withdrawal_pubkey().to_hex(),
                 "credentials": {
-                    "0x00": WithdrawalCredentials::bls(&keys.withdrawal_pubkey).to_hex(),
+                    "0x00": WithdrawalCredentials::bls(&keys.withdrawal_pubkey()).to_hex(),
                     "0x01": WithdrawalCredentials::execution(&address).to_hex(),
                     "0x02": WithdrawalCredentials::compounding(&address).to_hex(),
                 },

@@ -100,7 +100,7 @@ impl ValidatorTree {
         let signing = ValidatorSecretKey(withdrawal_key.derive_child_eip2333(0));
         ValidatorKeys {
             index,
-            withdrawal_pubkey: ValidatorSecretKey(withdrawal_key).public_key(),
+            withdrawal: ValidatorSecretKey(withdrawal_key),
             signing,
         }
     }
@@ -241,10 +241,17 @@ impl fmt::Debug for BlsPublicKey {
 pub struct ValidatorKeys {
     pub index: u32,
     pub signing: ValidatorSecretKey,
-    pub withdrawal_pubkey: BlsPublicKey,
+    /// The withdrawal key (`m/12381/3600/index/0`); only its public key leaves here.
+    withdrawal: ValidatorSecretKey,
 }
 
 impl ValidatorKeys {
+    /// The withdrawal public key, for BLS (`0x00`) withdrawal credentials. Computed
+    /// on demand: networks that withdraw to an address never need it.
+    pub fn withdrawal_pubkey(&self) -> BlsPublicKey {
+        self.withdrawal.public_key()
+    }
+
     pub fn signing_path(&self) -> KeyPath {
         KeyPath::signing(self.index)
     }
@@ -378,7 +385,7 @@ mod tests {
         assert_eq!(v.signing_path().to_string(), "m/12381/3600/3/0/0");
         assert_eq!(v.pubkey(), seed.derive(&KeyPath::signing(3)).public_key());
         assert_eq!(
-            v.withdrawal_pubkey,
+            v.withdrawal_pubkey(),
             seed.derive(&KeyPath::withdrawal(3)).public_key()
         );
         assert_ne!(v.pubkey(), seed.validator(4).pubkey());
@@ -426,7 +433,7 @@ mod tests {
 
     #[test]
     fn withdrawal_credentials() {
-        let pk = Seed::from_bytes([1; 32]).validator(0).withdrawal_pubkey;
+        let pk = Seed::from_bytes([1; 32]).validator(0).withdrawal_pubkey();
         let bls = WithdrawalCredentials::bls(&pk);
         let hash: [u8; 32] = Sha256::digest(pk.0).into();
         assert_eq!(bls.as_bytes()[0], 0);

@@ -27,9 +27,15 @@ pub enum Kdf {
 impl Kdf {
     /// What staking-deposit-cli writes: scrypt n=262144 r=8 p=1 (≈256 MiB, ≈1 s per key).
     pub const STANDARD: Self = Self::Scrypt(ScryptParams::STANDARD);
-    /// The execution keystores' light setting (scrypt n=4096 r=8 p=6): for devnets
-    /// and tests, where thousands of keys must be written and read quickly.
-    pub const LIGHT: Self = Self::Scrypt(ScryptParams::LIGHT);
+    /// For devnets and tests (scrypt n=4096 r=8 p=1, ≈4 MiB, a few milliseconds):
+    /// one wallet per validator pod is written on every compile and read by the
+    /// validator client at every start. Not geth's light setting (p=6): nothing
+    /// here needs to match it, and it is six times the work.
+    pub const LIGHT: Self = Self::Scrypt(ScryptParams {
+        log_n: 12,
+        r: 8,
+        p: 1,
+    });
     /// What Prysm writes into its wallets: PBKDF2 with 262144 rounds.
     pub const PBKDF2_STANDARD: Self = Self::Pbkdf2 { c: 262_144 };
 }

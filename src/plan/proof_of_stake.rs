@@ -183,7 +183,7 @@ fn pod_keys(
         let v = tree.validator(index);
         let creds = match withdrawal {
             Some(c) => *c,
-            None => WithdrawalCredentials::bls(&v.withdrawal_pubkey),
+            None => WithdrawalCredentials::bls(&v.withdrawal_pubkey()),
         };
         keys.public
             .push((v.signing_path(), v.signing.public_key(), creds));
