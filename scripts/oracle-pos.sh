@@ -6,6 +6,11 @@
 #   scripts/oracle-pos.sh NETWORK.yaml ...      # just these
 #   KUBERNETETH_VALUES=path/to/binary scripts/oracle-pos.sh
 #
+# Without KUBERNETETH_VALUES it builds the release binary into CARGO_TARGET_DIR
+# (default target/). A target dir shared between checkouts can hold another
+# checkout's release/kuberneteth-values that cargo still takes as fresh: point
+# KUBERNETETH_VALUES at a binary of this checkout there.
+#
 # For each network: `compile` and `export` with one shared --secrets file (created
 # by the first compile); `geth init` of the exported genesis.json with geth v1.17.10
 # and the network's own geth version, then geth started offline and block 0 read

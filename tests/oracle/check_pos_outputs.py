@@ -374,6 +374,12 @@ def check_beacon(o, gvr):
         label = f"beacon-nodekey/{n['group']}/{n['ordinal']}"
         expect(key_hex == o.derive.key(label), f"{node}: p2p-key is not HKDF({label})")
         expect(o.private["beacon"][node]["nodeKey"] == key_hex, f"{node}: secrets beacon nodeKey differs from p2p-key")
+        # The execution node key beside it stays the clique-era rule.
+        el_key = (d / "nodekey").read_text().strip()
+        expect(el_key == o.private["nodeKeys"][node], f"{node}: geth nodekey differs from secrets nodeKeys")
+        if not any(g["name"] == n["group"] and g.get("nodeKeyFiles") for g in o.network["nodes"]):
+            expect(el_key == o.derive.key(f"nodekey/{n['group']}/{n['ordinal']}"), f"{node}: geth nodekey is not HKDF(nodekey/...)")
+        expect(el_key != key_hex, f"{node}: geth and the beacon node share a key")
         jwt = (d / "jwt.hex").read_text()
         want_jwt = o.derive.bytes(f"jwt/{n['group']}/{n['ordinal']}", 32).hex()
         expect(jwt.removeprefix("0x") == want_jwt, f"{node}: jwt.hex is not HKDF(jwt/...)")
