@@ -40,6 +40,7 @@ test-oracle: build
 	scripts/oracle-validator-keys.sh
 	scripts/oracle-genesis-state.sh
 	scripts/oracle-el-genesis.sh
+	scripts/oracle-pos.sh
 
 test-chart: build
 	scripts/chart-test.sh
