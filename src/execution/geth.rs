@@ -101,7 +101,7 @@ pub fn check_support(engine: Engine, version: GethVersion) -> Result<(), String>
     let (first, last, what) = (row.first, row.last, engine.describe());
     if version < first {
         return Err(format!(
-            "geth {version} cannot run {what}: {}. Use {first} to {last} (the newest, {last}, is recommended)",
+            "geth {version} is too old for {what}: {}. Use {first} to {last} (the newest, {last}, is recommended)",
             row.before
         ));
     }
