@@ -31,7 +31,8 @@
 #      under the fork digest of the pod's ENR; its Beacon API must return the
 #      same root and time, serve back the genesis state byte for byte, with the
 #      execution genesis hash of values.yaml and the validators (index, public
-#      key, withdrawal credentials) of consensus/validators.json;
+#      key, withdrawal credentials) of consensus/validators.json, and find every
+#      member of the genesis sync committee among them;
 #    - `validator accounts list` must list exactly the pod's public keys from
 #      consensus/validators.json, with their indices in Prysm's state;
 #    - the validator client must open the wallet and find exactly the pod's
@@ -97,6 +98,8 @@ run_pod() {
     return
   fi
   curl -sf "http://127.0.0.1:$api/eth/v2/debug/beacon/states/genesis" >"$out/state.json" || true
+  curl -s "http://127.0.0.1:$api/eth/v1/beacon/states/genesis/sync_committees" \
+    >"$out/sync_committees.json" || true
   curl -sf "http://127.0.0.1:$api/eth/v1/beacon/states/genesis/validators" \
     >"$out/validators.json" || true
   curl -sf -H 'Accept: application/octet-stream' \
@@ -410,6 +413,10 @@ check_network() {
     withdrawalCredentials: .validator.withdrawal_credentials}]' "$out/validators.json")
   want=$(jq '[.[] | {index, pubkey, withdrawalCredentials}]' "$net/consensus/validators.json")
   [ "$got" = "$want" ] || fail "$name: the Beacon API's validators differ from validators.json"
+  # Prysm maps the sync committee's public keys back to validators here.
+  jq -e --argjson n "$total" '.data.validators | length == 512 and all(tonumber < $n)' \
+    "$out/sync_committees.json" >/dev/null \
+    || fail "$name: the Beacon API has no sync committee of the state: $(cat "$out/sync_committees.json")"
   credentials=$(jq -r '[.[] | .withdrawalCredentials[0:4]] | unique | join(",")' \
     "$net/consensus/validators.json")
   if [ "$genesis" -le "$(date +%s)" ]; then
