@@ -70,7 +70,7 @@ run_pod() {
     mount -o remount,bind,ro "$dir"
   fi
   if touch "$dir/validator/wallet/probe" 2>/dev/null; then
-    echo "the pod's files are writable" >"$out/error"
+    echo "the pod's files are writable (as root, this check needs unshare and ip)" >"$out/error"
     return
   fi
   api=$(jq -r --arg n "$node" '.[] | select(.name == $n) | .beacon.apiPort' "$net/nodes.json")
