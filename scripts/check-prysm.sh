@@ -175,8 +175,6 @@ ALLOWED_WARNINGS=(
   # Beacon node and validator client talk over loopback.
   'You are using an insecure gRPC server'
   'You are using an insecure gRPC connection'
-  # The fee recipient is a flag (of the chart, and here), not a proposer settings file.
-  'No proposer settings were provided'
 )
 # Warnings one network allows besides (set by check_network).
 EXTRA_WARNINGS=()
