@@ -32,7 +32,8 @@ test-rust:
 		--test genesis_state --test validator_keys --test el_genesis --test beacon_identity
 
 ## Independent implementations check our outputs: Python Ethereum libraries, the
-## executable consensus spec, ethstaker-deposit and geth itself.
+## executable consensus spec, ethstaker-deposit, geth itself, and Prysm loading a
+## compiled network's config, genesis state, keys and wallets.
 test-oracle: build
 	scripts/oracle.sh
 	scripts/oracle-fork-digest.sh
@@ -41,6 +42,7 @@ test-oracle: build
 	scripts/oracle-genesis-state.sh
 	scripts/oracle-el-genesis.sh
 	scripts/oracle-pos.sh
+	scripts/check-prysm.sh --minimal
 
 test-chart: build
 	scripts/chart-test.sh

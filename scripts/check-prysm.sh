@@ -269,7 +269,7 @@ enr_fork_digest() {
 
 check_interop_configs() {
   local preset config log dump want genesis
-  (cd "$top" && PRYSM_CONFIG_DIR="$work" cargo test --quiet --lib consensus::chain_config::tests::configs_for_prysm) >&2
+  (cd "$top" && PRYSM_CONFIG_DIR="$work" cargo test --release --locked --quiet --lib consensus::chain_config::tests::configs_for_prysm) >&2
   for preset in "${presets[@]}"; do
     config="$work/$preset.yaml"
     [ -s "$config" ] || fail "the test wrote no $config"

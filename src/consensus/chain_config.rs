@@ -506,7 +506,7 @@ mod tests {
         assert!(cfg.render().is_err());
     }
 
-    /// Writes the configs `scripts/check-prysm-config.sh` hands to Prysm into
+    /// Writes the configs `scripts/check-prysm.sh` hands to Prysm into
     /// `PRYSM_CONFIG_DIR` (`mainnet.yaml`, `minimal.yaml`); without it the test
     /// only renders them. Slot lengths differ from the presets' so the runner
     /// can see Prysm read them.
