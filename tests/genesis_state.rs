@@ -8,8 +8,10 @@ use std::path::PathBuf;
 use blst::min_pk::SecretKey;
 use kuberneteth::consensus::preset::Preset;
 use kuberneteth::consensus::state::{
-    build, ExecutionGenesisBlock, ForkAtGenesis, GenesisState, GenesisStateInput, GenesisValidator,
+    build, ForkAtGenesis, GenesisState, GenesisStateInput, GenesisValidator,
 };
+use kuberneteth::execution::block::GenesisBlock;
+use kuberneteth::execution::crypto::Address;
 use ruint::aliases::U256;
 use serde_json::json;
 
@@ -49,7 +51,7 @@ fn plain_validators(n: u32) -> Vec<GenesisValidator> {
         .collect()
 }
 
-fn plain_block() -> ExecutionGenesisBlock {
+fn plain_block() -> GenesisBlock {
     let mut receipts_root = [0u8; 32];
     hex::decode_to_slice(
         "56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421",
@@ -62,14 +64,14 @@ fn plain_block() -> ExecutionGenesisBlock {
         &mut block_hash,
     )
     .expect("hex");
-    ExecutionGenesisBlock {
+    GenesisBlock {
         parent_hash: [0; 32],
-        fee_recipient: [0; 20],
+        fee_recipient: Address([0; 20]),
         state_root: [0x11; 32],
         receipts_root,
         logs_bloom: [0; 256],
         prev_randao: [0; 32],
-        block_number: 0,
+        number: 0,
         gas_limit: 200_000_000,
         gas_used: 0,
         timestamp: 1_700_000_000,
@@ -86,7 +88,7 @@ struct Case {
     preset: Preset,
     fork: ForkAtGenesis,
     validators: Vec<GenesisValidator>,
-    block: ExecutionGenesisBlock,
+    block: GenesisBlock,
 }
 
 fn versions(fork: ForkAtGenesis) -> ([u8; 4], [u8; 4]) {
@@ -123,10 +125,10 @@ fn cases() -> Vec<Case> {
 
     let mut odd = plain_block();
     odd.parent_hash = [0x30; 32];
-    odd.fee_recipient = [0x42; 20];
+    odd.fee_recipient = Address([0x42; 20]);
     odd.logs_bloom = std::array::from_fn(|i| i as u8);
     odd.prev_randao = [0x5a; 32];
-    odd.block_number = 7;
+    odd.number = 7;
     odd.gas_used = 21_000;
     odd.extra_data = (0u8..32).collect();
     odd.base_fee_per_gas = (U256::from(1u64) << 70) + U256::from(12_345u64);
@@ -196,12 +198,12 @@ fn describe(case: &Case, state: &GenesisState) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "execution_block": {
             "parent_hash": hex0x(&block.parent_hash),
-            "fee_recipient": hex0x(&block.fee_recipient),
+            "fee_recipient": hex0x(&block.fee_recipient.0),
             "state_root": hex0x(&block.state_root),
             "receipts_root": hex0x(&block.receipts_root),
             "logs_bloom": hex0x(&block.logs_bloom),
             "prev_randao": hex0x(&block.prev_randao),
-            "block_number": block.block_number,
+            "block_number": block.number,
             "gas_limit": block.gas_limit,
             "gas_used": block.gas_used,
             "timestamp": block.timestamp,

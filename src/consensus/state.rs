@@ -11,10 +11,11 @@
 use std::collections::HashMap;
 
 use blst::min_pk::{AggregatePublicKey, PublicKey};
-use ruint::aliases::U256;
 use ssz::Encode;
 use ssz_types::{BitVector, FixedVector, VariableList};
 use tree_hash::{Hash256, TreeHash};
+
+use crate::execution::block::GenesisBlock;
 
 use super::containers::{
     BeaconBlockHeader, BeaconStateElectra, BeaconStateFulu, BlsPubkey, Checkpoint, Eth1Data,
@@ -48,28 +49,6 @@ pub struct GenesisValidator {
     pub balance_gwei: u64,
 }
 
-/// The execution-layer genesis block's header fields the payload header carries.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExecutionGenesisBlock {
-    pub parent_hash: [u8; 32],
-    pub fee_recipient: [u8; 20],
-    pub state_root: [u8; 32],
-    pub receipts_root: [u8; 32],
-    pub logs_bloom: [u8; 256],
-    /// geth's `mixHash`.
-    pub prev_randao: [u8; 32],
-    pub block_number: u64,
-    pub gas_limit: u64,
-    pub gas_used: u64,
-    /// The execution block's own timestamp, not the beacon `genesis_time`.
-    pub timestamp: u64,
-    pub extra_data: Vec<u8>,
-    pub base_fee_per_gas: U256,
-    pub block_hash: [u8; 32],
-    pub blob_gas_used: u64,
-    pub excess_blob_gas: u64,
-}
-
 #[derive(Clone, Debug)]
 pub struct GenesisStateInput<'a> {
     pub preset: Preset,
@@ -81,7 +60,7 @@ pub struct GenesisStateInput<'a> {
     /// `fork.current_version`: the version of `fork` itself.
     pub current_fork_version: [u8; 4],
     pub validators: &'a [GenesisValidator],
-    pub execution_block: &'a ExecutionGenesisBlock,
+    pub execution_block: &'a GenesisBlock,
 }
 
 /// The serialized state and the roots other files refer to.
@@ -352,7 +331,7 @@ fn proposer_lookahead<P: PresetSpec>(
 /// The payload header of the execution genesis block, with the roots of its empty
 /// transaction and withdrawal lists.
 fn payload_header<P: PresetSpec>(
-    block: &ExecutionGenesisBlock,
+    block: &GenesisBlock,
 ) -> Result<ExecutionPayloadHeader, StateError> {
     let extra_data =
         VariableList::new(block.extra_data.clone()).map_err(|_| StateError::ExtraDataTooLong {
@@ -360,12 +339,12 @@ fn payload_header<P: PresetSpec>(
         })?;
     Ok(ExecutionPayloadHeader {
         parent_hash: Hash256::from(block.parent_hash),
-        fee_recipient: block.fee_recipient,
+        fee_recipient: block.fee_recipient.0,
         state_root: Hash256::from(block.state_root),
         receipts_root: Hash256::from(block.receipts_root),
         logs_bloom: block.logs_bloom,
         prev_randao: Hash256::from(block.prev_randao),
-        block_number: block.block_number,
+        block_number: block.number,
         gas_limit: block.gas_limit,
         gas_used: block.gas_used,
         timestamp: block.timestamp,
@@ -382,7 +361,9 @@ fn payload_header<P: PresetSpec>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::execution::crypto::Address;
     use blst::min_pk::SecretKey;
+    use ruint::aliases::U256;
 
     fn pubkey(i: u32) -> [u8; 48] {
         let mut ikm = [0u8; 32];
@@ -401,15 +382,15 @@ mod tests {
             .collect()
     }
 
-    fn block() -> ExecutionGenesisBlock {
-        ExecutionGenesisBlock {
+    fn block() -> GenesisBlock {
+        GenesisBlock {
             parent_hash: [0; 32],
-            fee_recipient: [0; 20],
+            fee_recipient: Address([0; 20]),
             state_root: [1; 32],
             receipts_root: [2; 32],
             logs_bloom: [0; 256],
             prev_randao: [0; 32],
-            block_number: 0,
+            number: 0,
             gas_limit: 30_000_000,
             gas_used: 0,
             timestamp: 1_700_000_000,
@@ -425,7 +406,7 @@ mod tests {
         preset: Preset,
         fork: ForkAtGenesis,
         validators: &'a [GenesisValidator],
-        block: &'a ExecutionGenesisBlock,
+        block: &'a GenesisBlock,
     ) -> GenesisStateInput<'a> {
         GenesisStateInput {
             preset,

@@ -17,7 +17,7 @@ use crate::consensus::fork::{BlobSchedule, Fork, ForkSchedule};
 use crate::consensus::identity::{BeaconIdentity, EnrFields, P2pPorts};
 use crate::consensus::keystore::{Kdf as KeystoreKdf, KeystoreNonces};
 use crate::consensus::prysm_wallet;
-use crate::consensus::state::{self, ExecutionGenesisBlock, GenesisState, GenesisValidator};
+use crate::consensus::state::{self, GenesisState, GenesisValidator};
 use crate::execution::crypto::{Address, PrivateKey};
 use crate::execution::pos_genesis::{self, ExecutionGenesis, PosFork, PosGenesisInput};
 use crate::names;
@@ -285,7 +285,6 @@ pub fn build(
             balance_gwei,
         })
         .collect();
-    let block = &execution.block;
     let genesis_state = state::build(&state::GenesisStateInput {
         preset: settings.preset,
         fork: settings.fork,
@@ -293,23 +292,7 @@ pub fn build(
         previous_fork_version: schedule.version(previous_fork).0,
         current_fork_version: schedule.version(genesis_fork).0,
         validators: &validators_in,
-        execution_block: &ExecutionGenesisBlock {
-            parent_hash: block.parent_hash,
-            fee_recipient: block.fee_recipient.0,
-            state_root: block.state_root,
-            receipts_root: block.receipts_root,
-            logs_bloom: block.logs_bloom,
-            prev_randao: block.prev_randao,
-            block_number: block.number,
-            gas_limit: block.gas_limit,
-            gas_used: block.gas_used,
-            timestamp: block.timestamp,
-            extra_data: block.extra_data.clone(),
-            base_fee_per_gas: block.base_fee_per_gas,
-            block_hash: block.block_hash,
-            blob_gas_used: block.blob_gas_used,
-            excess_blob_gas: block.excess_blob_gas,
-        },
+        execution_block: &execution.block,
     })
     .expect("checked: validators with valid keys and the activation balance");
     let genesis_state_gz = gzip(&genesis_state.ssz);
