@@ -35,12 +35,11 @@ struct Genesis {
     parent_hash: String,
 }
 
-/// Every pre-merge fork through London at block 0; no Shanghai, Cancun or terminal
-/// total difficulty, which clique refuses (or stops sealing with).
-#[derive(Serialize)]
+/// The block-numbered forks (Homestead through Gray Glacier), all at block 0:
+/// every network here starts with them, whatever its consensus.
+#[derive(Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ChainConfig {
-    chain_id: u64,
+pub(crate) struct BlockForksAtZero {
     homestead_block: u64,
     eip150_block: u64,
     eip155_block: u64,
@@ -54,6 +53,16 @@ struct ChainConfig {
     london_block: u64,
     arrow_glacier_block: u64,
     gray_glacier_block: u64,
+}
+
+/// Every pre-merge fork through London at block 0; no Shanghai, Cancun or terminal
+/// total difficulty, which clique refuses (or stops sealing with).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChainConfig {
+    chain_id: u64,
+    #[serde(flatten)]
+    forks: BlockForksAtZero,
     clique: CliqueConfig,
 }
 
@@ -90,19 +99,7 @@ pub fn genesis_json(input: &GenesisInput) -> String {
     let g = Genesis {
         config: ChainConfig {
             chain_id: input.chain_id,
-            homestead_block: 0,
-            eip150_block: 0,
-            eip155_block: 0,
-            eip158_block: 0,
-            byzantium_block: 0,
-            constantinople_block: 0,
-            petersburg_block: 0,
-            istanbul_block: 0,
-            muir_glacier_block: 0,
-            berlin_block: 0,
-            london_block: 0,
-            arrow_glacier_block: 0,
-            gray_glacier_block: 0,
+            forks: BlockForksAtZero::default(),
             clique: CliqueConfig {
                 period: input.period,
                 epoch: input.epoch,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::execution::alloc::{Account, Alloc, DuplicateAccount};
 use crate::execution::block::{GenesisBlock, GenesisHeader, HeaderFork};
 use crate::execution::crypto::Address;
-use crate::execution::genesis::to_pretty_json;
+use crate::execution::genesis::{to_pretty_json, BlockForksAtZero};
 use crate::execution::system_contracts::{
     deposit_contract, precompile_addresses, system_contracts, MAINNET_DEPOSIT_CONTRACT_ADDRESS,
 };
@@ -206,19 +206,8 @@ struct Genesis {
 #[serde(rename_all = "camelCase")]
 struct ChainConfig {
     chain_id: u64,
-    homestead_block: u64,
-    eip150_block: u64,
-    eip155_block: u64,
-    eip158_block: u64,
-    byzantium_block: u64,
-    constantinople_block: u64,
-    petersburg_block: u64,
-    istanbul_block: u64,
-    muir_glacier_block: u64,
-    berlin_block: u64,
-    london_block: u64,
-    arrow_glacier_block: u64,
-    gray_glacier_block: u64,
+    #[serde(flatten)]
+    forks: BlockForksAtZero,
     merge_netsplit_block: u64,
     terminal_total_difficulty: u64,
     shanghai_time: u64,
@@ -254,19 +243,7 @@ fn genesis_json(input: &PosGenesisInput, alloc: &Alloc) -> String {
     let at_genesis = |on: bool| on.then_some(0);
     let config = ChainConfig {
         chain_id: input.chain_id,
-        homestead_block: 0,
-        eip150_block: 0,
-        eip155_block: 0,
-        eip158_block: 0,
-        byzantium_block: 0,
-        constantinople_block: 0,
-        petersburg_block: 0,
-        istanbul_block: 0,
-        muir_glacier_block: 0,
-        berlin_block: 0,
-        london_block: 0,
-        arrow_glacier_block: 0,
-        gray_glacier_block: 0,
+        forks: BlockForksAtZero::default(),
         merge_netsplit_block: 0,
         terminal_total_difficulty: 0,
         shanghai_time: 0,
