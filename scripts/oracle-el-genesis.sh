@@ -26,12 +26,7 @@ versions=${GETH_VERSIONS:-v1.17.10 v1.16.9}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$top/target}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/el-genesis-oracle.XXXXXX")
-geth_pid=""
-cleanup() {
-  if [ -n "$geth_pid" ]; then kill "$geth_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'rm -rf "$work"' EXIT
 
 python=$(scripts/venv.sh)
 fail=0
@@ -55,49 +50,12 @@ echo "== Python (trie + rlp)"
 fixtures=("$top"/tests/fixtures/*.json)
 "$python" tests/oracle/el_genesis.py "${cases[@]}" "${fixtures[@]}" || fail=1
 
-free_port() {
-  "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# Prints "<hash> <stateRoot>" of block 0 from a running geth, waiting up to 60 s.
-block_zero() {
-  "$python" - "$1" <<'EOF'
-import json, sys, time, urllib.request
-url = f"http://127.0.0.1:{sys.argv[1]}"
-body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber",
-                   "params": ["0x0", False]}).encode()
-for _ in range(120):
-    try:
-        req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-        block = json.load(urllib.request.urlopen(req, timeout=2))["result"]
-        print(block["hash"], block["stateRoot"])
-        sys.exit(0)
-    except Exception:
-        time.sleep(0.5)
-sys.exit("geth did not answer eth_getBlockByNumber")
-EOF
-}
-
 for v in $versions; do
-  geth=$(scripts/geth.sh "$v")
   genesis_files=("${cases[@]}")
   if [ "$v" = v1.17.10 ]; then genesis_files+=("${fixtures[@]}"); fi
   for json in "${genesis_files[@]}"; do
     name=$(basename "$json" .json)
-    datadir="$work/$v-$name"
-    if ! "$geth" init --datadir "$datadir" "$json" >"$datadir.init.log" 2>&1; then
-      echo "MISMATCH geth $v init refused $name:" >&2
-      tail -5 "$datadir.init.log" >&2
-      fail=1
-      continue
-    fi
-    http=$(free_port)
-    "$geth" --datadir "$datadir" --nodiscover --maxpeers 0 --ipcdisable \
-      --port 0 --authrpc.addr 127.0.0.1 --authrpc.port "$(free_port)" \
-      --http --http.addr 127.0.0.1 --http.port "$http" --http.api eth \
-      >"$datadir.run.log" 2>&1 &
-    geth_pid=$!
-    if got=$(block_zero "$http"); then
+    if got=$(scripts/geth-block0.sh "$v" "$json" "$work/$v-$name"); then
       read -r hash root <<<"$got"
       want_hash=$(cat "${json%.json}.hash")
       # Fixtures come with a known hash only; their root is the Python one above.
@@ -109,13 +67,9 @@ for v in $versions; do
         fail=1
       fi
     else
-      echo "MISMATCH geth $v $name: no answer" >&2
-      tail -5 "$datadir.run.log" >&2
+      echo "MISMATCH geth $v $name: geth gave no block 0" >&2
       fail=1
     fi
-    kill "$geth_pid" 2>/dev/null || true
-    wait "$geth_pid" 2>/dev/null || true
-    geth_pid=""
   done
 done
 

@@ -39,61 +39,8 @@ fi
 
 python=$(scripts/venv.sh)
 work=$(mktemp -d "${TMPDIR:-/tmp}/pos-oracle.XXXXXX")
-geth_pid=""
-cleanup() {
-  if [ -n "$geth_pid" ]; then kill "$geth_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'rm -rf "$work"' EXIT
 secrets=$work/secrets.yaml
-
-free_port() {
-  "$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# Prints "<hash> <stateRoot>" of block 0 from a running geth, waiting up to 60 s.
-block_zero() {
-  "$python" - "$1" <<'EOF'
-import json, sys, time, urllib.request
-url = f"http://127.0.0.1:{sys.argv[1]}"
-body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber",
-                   "params": ["0x0", False]}).encode()
-for _ in range(120):
-    try:
-        req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-        block = json.load(urllib.request.urlopen(req, timeout=2))["result"]
-        print(block["hash"], block["stateRoot"])
-        sys.exit(0)
-    except Exception:
-        time.sleep(0.5)
-sys.exit("geth did not answer eth_getBlockByNumber")
-EOF
-}
-
-# geth init + block 0 of GENESIS with geth VERSION; prints "<hash> <stateRoot>".
-geth_block_zero() {
-  local version=$1 genesis=$2 datadir=$3 geth http got
-  geth=$(scripts/geth.sh "$version")
-  if ! "$geth" init --datadir "$datadir" "$genesis" >"$datadir.init.log" 2>&1; then
-    echo "geth $version init refused $genesis:" >&2
-    tail -5 "$datadir.init.log" >&2
-    return 1
-  fi
-  http=$(free_port)
-  "$geth" --datadir "$datadir" --nodiscover --maxpeers 0 --ipcdisable \
-    --port 0 --authrpc.addr 127.0.0.1 --authrpc.port "$(free_port)" \
-    --http --http.addr 127.0.0.1 --http.port "$http" --http.api eth \
-    >"$datadir.run.log" 2>&1 &
-  geth_pid=$!
-  if ! got=$(block_zero "$http"); then
-    tail -5 "$datadir.run.log" >&2
-    got=""
-  fi
-  kill "$geth_pid" 2>/dev/null || true
-  wait "$geth_pid" 2>/dev/null || true
-  geth_pid=""
-  [ -n "$got" ] && echo "$got"
-}
 
 fail=0
 for network in "${networks[@]}"; do
@@ -112,7 +59,7 @@ for network in "${networks[@]}"; do
   versions=$(printf '%s\n' v1.17.10 "$own" | grep . | sort -u)
   geth_args=()
   for v in $versions; do
-    if got=$(geth_block_zero "$v" "$out/export/genesis.json" "$out/geth-$v"); then
+    if got=$(scripts/geth-block0.sh "$v" "$out/export/genesis.json" "$out/geth-$v"); then
       read -r hash root <<<"$got"
       geth_args+=(--geth "$v" "$hash" "$root")
     else
