@@ -121,7 +121,9 @@ pub struct ProofOfStake {
     /// each validator's EIP-2334 withdrawal key.
     #[serde(default)]
     pub withdrawal: Option<Withdrawal>,
-    /// Execution address that receives priority fees of the blocks validators propose.
+    /// Execution address that receives priority fees of the blocks validators
+    /// propose. The default, the zero address, burns them (Prysm warns so): set an
+    /// address you own.
     #[serde(default = "default_fee_recipient")]
     #[schemars(regex(pattern = r"^0x[0-9a-fA-F]{40}$"))]
     pub fee_recipient: String,
