@@ -8,8 +8,9 @@ use serde_json::Value;
 use ruint::aliases::U256;
 
 use crate::config::{
-    Consensus, ConsensusClient, NetworkFile, NodeGroup, Preset, ProofOfStake, ResourceName, Role,
+    Consensus, ConsensusClient, NetworkFile, NodeGroup, ProofOfStake, ResourceName, Role,
 };
+use crate::consensus::preset::{MAX_EFFECTIVE_BALANCE_ELECTRA, MIN_ACTIVATION_BALANCE};
 use crate::diagnostics::{display_path, excerpt, sort, Diagnostic, Severity};
 use crate::execution::crypto::Address;
 use crate::execution::geth::{check_support, Engine, GethVersion};
@@ -737,7 +738,7 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
             if let Some(i) = role_at(Role::Signer) {
                 err(diags, &format!("/nodes/{i}/role"), "`role: signer` seals clique blocks; a proof-of-stake network has `role: validator` groups instead".into());
             }
-            proof_of_stake_rules(cfg, pos, doc, diags);
+            proof_of_stake_rules(cfg, pos, &err, &warn, diags);
         }
         Consensus::Clique(_) => {
             if let Some(i) = role_at(Role::Validator) {
@@ -815,31 +816,18 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
 
 /// The largest genesis registry compiled (about 100 MB of wallets at most).
 const MAX_VALIDATORS: u64 = 1 << 20;
-/// Fewer validators than slots per epoch leave slots without attesters (a warning).
-const MIN_VALIDATORS_MAINNET: u64 = 32;
-const MIN_VALIDATORS_MINIMAL: u64 = 8;
+
+/// Reports a problem at a JSON pointer of the network file (`semantic`'s `err`/`warn`).
+type Report<'a> = &'a dyn Fn(&mut Vec<Diagnostic>, &str, String);
 
 /// The rules of a proof-of-stake network that a schema cannot express.
 fn proof_of_stake_rules(
     cfg: &NetworkFile,
     pos: &ProofOfStake,
-    doc: &Document,
+    err: Report,
+    warn: Report,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let err = |diags: &mut Vec<Diagnostic>, pointer: &str, msg: String| {
-        diags.push(Diagnostic::error(
-            doc.position(pointer),
-            display_path(pointer),
-            msg,
-        ))
-    };
-    let warn = |diags: &mut Vec<Diagnostic>, pointer: &str, msg: String| {
-        diags.push(Diagnostic::warning(
-            doc.position(pointer),
-            display_path(pointer),
-            msg,
-        ))
-    };
     const AT: &str = "/network/consensus/proofOfStake";
 
     match cfg.network.genesis_timestamp {
@@ -898,20 +886,26 @@ fn proof_of_stake_rules(
     match parse_balance(&pos.validator_balance) {
         Err(e) => err(diags, &format!("{AT}/validatorBalance"), e),
         Ok(wei) => {
-            let gwei = U256::from(1_000_000_000u64);
+            // The consensus layer's own limits, in gwei.
+            let wei_per_gwei = U256::from(1_000_000_000u64);
+            let gwei = wei / wei_per_gwei;
             let compounding = pos.withdrawal.as_ref().is_some_and(|w| w.compounding);
-            let cap_ether = if compounding { 2048u64 } else { 32 };
-            if wei / gwei > U256::from(u64::MAX) {
+            let counted = if compounding {
+                MAX_EFFECTIVE_BALANCE_ELECTRA
+            } else {
+                MIN_ACTIVATION_BALANCE
+            };
+            if gwei > U256::from(u64::MAX) {
                 err(diags, &format!("{AT}/validatorBalance"), "a validator balance must fit the consensus layer's 64-bit gwei; use at most `2048 ether`, all that counts as stake".into());
-            } else if wei % gwei != U256::ZERO {
+            } else if wei % wei_per_gwei != U256::ZERO {
                 err(
                     diags,
                     &format!("{AT}/validatorBalance"),
                     "the consensus layer counts in gwei; give a whole number of gwei".into(),
                 );
-            } else if wei < U256::from(32u64) * U256::from(10u64).pow(U256::from(18u64)) {
+            } else if gwei < U256::from(MIN_ACTIVATION_BALANCE) {
                 err(diags, &format!("{AT}/validatorBalance"), "validators below 32 ether are not active at genesis and nothing would propose; use at least `32 ether`".into());
-            } else if wei > U256::from(cap_ether) * U256::from(10u64).pow(U256::from(18u64)) {
+            } else if gwei > U256::from(counted) {
                 let why = if compounding {
                     "compounding validators count at most 2048 ether"
                 } else {
@@ -960,10 +954,8 @@ fn proof_of_stake_rules(
             ));
         }
     }
-    let minimum = match pos.preset {
-        Preset::Mainnet => MIN_VALIDATORS_MAINNET,
-        Preset::Minimal => MIN_VALIDATORS_MINIMAL,
-    };
+    // Each slot of an epoch needs its own attesters.
+    let minimum = pos.preset.slots_per_epoch();
     if total > 0 && total < minimum {
         warn(diags, &format!("/nodes/{}/validatorsPerPod", validator_groups[0].0), format!(
             "{total} validators: an epoch has {minimum} slots and each needs its own attesters, so some slots get no votes and blocks gain weight slowly; use {minimum} or more"

@@ -10,7 +10,7 @@ use crate::config::{Consensus, Kdf, NetworkFile, NodeGroup, PullPolicy, Resource
 use crate::execution::crypto::{Address, PrivateKey};
 use crate::execution::genesis::{genesis_json, GenesisInput};
 use crate::execution::geth::{self, GethVersion, HttpInput, Release, TomlInput};
-use crate::execution::keystore::{self, KeystoreNonces, ScryptParams};
+use crate::execution::keystore::{self, ScryptParams};
 use crate::names;
 use crate::secrets::MasterSecret;
 use crate::units::parse_balance;
@@ -336,16 +336,11 @@ pub fn build(
     };
     let keystore_password = secret.derive_token(label::KEYSTORE_PASSWORD);
     let timestamp = config.network.genesis_timestamp.unwrap_or(0);
-    let nonces = |l: &str| KeystoreNonces {
-        salt: secret.derive_bytes(&format!("{l}/keystore-salt")),
-        iv: secret.derive_bytes(&format!("{l}/keystore-iv")),
-        uuid: secret.derive_bytes(&format!("{l}/keystore-uuid")),
-    };
     let seal = |l: &str, key: &PrivateKey, password: &str| -> Option<KeystoreFile> {
         if keystores == Keystores::Skip {
             return None;
         }
-        let json = keystore::encrypt(key, password, params, &nonces(l))
+        let json = keystore::encrypt(key, password, params, &secret.keystore_nonces(l))
             .expect("scrypt parameters are the fixed, valid presets");
         progress();
         Some(KeystoreFile {

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::execution::crypto::PrivateKey;
+use crate::execution::keystore::KeystoreNonces;
 use crate::input::{self, ReadError};
 use crate::output;
 
@@ -154,6 +155,16 @@ impl MasterSecret {
                 return k;
             }
             attempt += 1;
+        }
+    }
+
+    /// The salt, IV and UUID of the keystore sealed under `label` (V3 or EIP-2335):
+    /// derived, so a recompile writes the same bytes.
+    pub fn keystore_nonces(&self, label: &str) -> KeystoreNonces {
+        KeystoreNonces {
+            salt: self.derive_bytes(&format!("{label}/keystore-salt")),
+            iv: self.derive_bytes(&format!("{label}/keystore-iv")),
+            uuid: self.derive_bytes(&format!("{label}/keystore-uuid")),
         }
     }
 

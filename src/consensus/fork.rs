@@ -67,6 +67,7 @@ impl Fork {
 /// The network file's `fork` names the last fork a network starts in; later
 /// forks (Gloas, Heze) are not final and stay at `FAR_FUTURE_EPOCH`.
 pub use crate::config::ForkAtGenesis;
+use crate::execution::pos_genesis::{BPO1_BLOBS, BPO2_BLOBS};
 
 impl From<ForkAtGenesis> for Fork {
     fn from(fork: ForkAtGenesis) -> Self {
@@ -134,16 +135,17 @@ impl BlobSchedule {
         BlobSchedule(entries)
     }
 
-    /// Mainnet's BPO1 (15 blobs) and BPO2 (21 blobs) at the given epochs.
+    /// Mainnet's BPO1 (15 blobs) and BPO2 (21 blobs) at the given epochs: the
+    /// limits the execution genesis schedules, so both layers agree.
     pub fn mainnet_bpos(bpo1_epoch: u64, bpo2_epoch: u64) -> Self {
         Self::new([
             BlobParameters {
                 epoch: bpo1_epoch,
-                max_blobs_per_block: 15,
+                max_blobs_per_block: BPO1_BLOBS.max,
             },
             BlobParameters {
                 epoch: bpo2_epoch,
-                max_blobs_per_block: 21,
+                max_blobs_per_block: BPO2_BLOBS.max,
             },
         ])
     }

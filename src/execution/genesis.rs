@@ -18,21 +18,25 @@ pub struct GenesisInput<'a> {
     pub alloc: &'a [(Address, U256)],
 }
 
+/// geth's `genesis.json`, for either consensus: `C` is the chain config, and
+/// only proof of stake writes a base fee (clique's genesis keeps geth's default).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Genesis {
-    config: ChainConfig,
-    nonce: &'static str,
-    timestamp: String,
-    extra_data: String,
-    gas_limit: String,
-    difficulty: &'static str,
-    mix_hash: String,
-    coinbase: String,
-    alloc: serde_json::Map<String, serde_json::Value>,
-    number: &'static str,
-    gas_used: &'static str,
-    parent_hash: String,
+pub(crate) struct GenesisFile<C> {
+    pub config: C,
+    pub nonce: String,
+    pub timestamp: String,
+    pub extra_data: String,
+    pub gas_limit: String,
+    pub difficulty: &'static str,
+    pub mix_hash: String,
+    pub coinbase: String,
+    pub alloc: serde_json::Map<String, serde_json::Value>,
+    pub number: &'static str,
+    pub gas_used: &'static str,
+    pub parent_hash: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_fee_per_gas: Option<String>,
 }
 
 /// The block-numbered forks (Homestead through Gray Glacier), all at block 0:
@@ -96,7 +100,7 @@ pub fn genesis_json(input: &GenesisInput) -> String {
     for (addr, balance) in sorted {
         alloc.set(addr, Account::funded(balance));
     }
-    let g = Genesis {
+    let g = GenesisFile {
         config: ChainConfig {
             chain_id: input.chain_id,
             forks: BlockForksAtZero::default(),
@@ -105,7 +109,7 @@ pub fn genesis_json(input: &GenesisInput) -> String {
                 epoch: input.epoch,
             },
         },
-        nonce: "0x0",
+        nonce: "0x0".into(),
         timestamp: format!("{:#x}", input.timestamp),
         extra_data: format!("0x{}", hex::encode(clique_extra_data(input.signers))),
         gas_limit: format!("{:#x}", input.gas_limit),
@@ -116,6 +120,7 @@ pub fn genesis_json(input: &GenesisInput) -> String {
         number: "0x0",
         gas_used: "0x0",
         parent_hash: zero32,
+        base_fee_per_gas: None,
     };
     to_pretty_json(&g)
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::execution::alloc::{Account, Alloc, DuplicateAccount};
 use crate::execution::block::{GenesisBlock, GenesisHeader, HeaderFork};
 use crate::execution::crypto::Address;
-use crate::execution::genesis::{to_pretty_json, BlockForksAtZero};
+use crate::execution::genesis::{to_pretty_json, BlockForksAtZero, GenesisFile};
 use crate::execution::system_contracts::{
     deposit_contract, precompile_addresses, system_contracts, MAINNET_DEPOSIT_CONTRACT_ADDRESS,
 };
@@ -182,24 +182,6 @@ fn pos_alloc(input: &PosGenesisInput) -> Result<Alloc, DuplicateAccount> {
     Ok(alloc)
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Genesis {
-    config: ChainConfig,
-    nonce: String,
-    timestamp: String,
-    extra_data: String,
-    gas_limit: String,
-    difficulty: &'static str,
-    mix_hash: String,
-    coinbase: String,
-    alloc: serde_json::Map<String, serde_json::Value>,
-    number: &'static str,
-    gas_used: &'static str,
-    parent_hash: String,
-    base_fee_per_gas: String,
-}
-
 /// Every fork through Prague (or Osaka + BPO1 + BPO2) at block 0 / time 0, and
 /// the merge already done (terminal total difficulty 0).
 #[derive(Serialize)]
@@ -261,7 +243,7 @@ fn genesis_json(input: &PosGenesisInput, alloc: &Alloc) -> String {
             bpo2: osaka.then_some(BPO2_BLOBS),
         },
     };
-    let genesis = Genesis {
+    let genesis = GenesisFile {
         config,
         nonce: format!("{:#x}", input.nonce),
         timestamp: format!("{:#x}", input.timestamp),
@@ -274,7 +256,7 @@ fn genesis_json(input: &PosGenesisInput, alloc: &Alloc) -> String {
         number: "0x0",
         gas_used: "0x0",
         parent_hash: format!("0x{}", "00".repeat(32)),
-        base_fee_per_gas: format!("{:#x}", input.base_fee_per_gas),
+        base_fee_per_gas: Some(format!("{:#x}", input.base_fee_per_gas)),
     };
     to_pretty_json(&genesis)
 }

@@ -8,14 +8,16 @@ use std::io::Write as _;
 use rayon::prelude::*;
 use ruint::aliases::U256;
 
-use crate::config::{ConsensusClient, ForkAtGenesis, Kdf, NetworkFile, ProofOfStake, Role};
+use crate::config::{ForkAtGenesis, Kdf, NetworkFile, ProofOfStake, Role};
 use crate::consensus::bls::{
     BlsPublicKey, KeyPath, Seed, ValidatorSecretKey, WithdrawalCredentials,
 };
-use crate::consensus::chain_config::{ChainConfig, ConfigName, SlotSeconds};
+use crate::consensus::chain_config::{
+    ChainConfig, ConfigName, SlotSeconds, DEFAULT_ETH1_FOLLOW_DISTANCE,
+};
 use crate::consensus::fork::{BlobSchedule, Fork, ForkSchedule};
 use crate::consensus::identity::{BeaconIdentity, EnrFields, P2pPorts};
-use crate::consensus::keystore::{Kdf as KeystoreKdf, KeystoreNonces};
+use crate::consensus::keystore::Kdf as KeystoreKdf;
 use crate::consensus::prysm_wallet;
 use crate::consensus::state::{self, GenesisState, GenesisValidator};
 use crate::execution::crypto::{Address, PrivateKey};
@@ -32,9 +34,6 @@ pub const BEACON_UDP_PORT: u16 = 12000;
 pub const BEACON_QUIC_PORT: u16 = 13000;
 /// The beacon node's REST API (readiness, the validator client, users).
 pub const BEACON_API_PORT: u16 = 3500;
-/// `ETH1_FOLLOW_DISTANCE`: deposits arrive as execution requests from genesis on
-/// (EIP-6110), so the old eth1 bridge only needs a short distance.
-const ETH1_FOLLOW_DISTANCE: u64 = 12;
 
 /// Derivation labels of the consensus layer's secrets.
 mod label {
@@ -114,11 +113,6 @@ pub struct ProofOfStakePlan {
 impl ProofOfStakePlan {
     pub fn slots_per_epoch(&self) -> u64 {
         self.settings.preset.slots_per_epoch()
-    }
-
-    pub fn client_version(&self) -> &str {
-        let ConsensusClient::Prysm(p) = &self.settings.client;
-        &p.version
     }
 }
 
@@ -212,7 +206,7 @@ fn schedule(config: &NetworkFile, settings: &ProofOfStake) -> ForkSchedule {
             ForkAtGenesis::Fulu => BlobSchedule::mainnet_bpos(0, 0),
             ForkAtGenesis::Electra => BlobSchedule::default(),
         },
-        max_blobs_per_block_electra: 9,
+        max_blobs_per_block_electra: pos_genesis::PRAGUE_BLOBS.max,
     }
 }
 
@@ -312,7 +306,7 @@ pub fn build(
         slot: SlotSeconds::new(settings.seconds_per_slot).expect("checked slot range"),
         deposit_contract: Address::parse(&settings.deposit_contract_address)
             .expect("checked before planning"),
-        eth1_follow_distance: ETH1_FOLLOW_DISTANCE,
+        eth1_follow_distance: DEFAULT_ETH1_FOLLOW_DISTANCE,
     }
     .render()
     .expect("checked inputs render");
@@ -328,12 +322,7 @@ pub fn build(
         .map(|(pod, keys)| {
             let password = secret.derive_token(&label::wallet_password(&pod.group, pod.ordinal));
             let wallet_files = if keystores == Keystores::Derive {
-                let l = label::wallet(&pod.group, pod.ordinal);
-                let nonces = KeystoreNonces {
-                    salt: secret.derive_bytes(&format!("{l}/keystore-salt")),
-                    iv: secret.derive_bytes(&format!("{l}/keystore-iv")),
-                    uuid: secret.derive_bytes(&format!("{l}/keystore-uuid")),
-                };
+                let nonces = secret.keystore_nonces(&label::wallet(&pod.group, pod.ordinal));
                 let files =
                     prysm_wallet::wallet_files(&keys.secret_keys, &password, keystore_kdf, &nonces)
                         .expect("a derived token is a valid wallet password");
