@@ -5,9 +5,12 @@
 #     for Kubernetes 1.29 and 1.35 (CRD kinds ServiceMonitor, PrometheusRule skipped);
 #   - cargo test --test chart (assertions on the rendered objects, golden rendering);
 #   - tests/e2e-kind.sh checked with bash -n (and shellcheck when installed).
+#   - proof of stake: values without the beacon keys or the validator wallets are refused
+#     with the chart's `required` message naming what is missing.
 # Examples: every values/*.yaml and tests/chart/networks/*.yaml (test networks: a single
-# node; moved ports and a network id unlike the chain id) compiled by kuberneteth-values,
-# plus the hand-made pairs in tests/chart/fixtures/ (what the examples do not cover).
+# node; moved ports and a network id unlike the chain id; proof-of-stake shapes) compiled
+# by kuberneteth-values, clique and proof of stake alike, plus the hand-made pairs in
+# tests/chart/fixtures/ (what the examples do not cover).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -25,9 +28,9 @@ failed=0
 ok() { passed=$((passed + 1)); echo "ok: $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
-# --- examples: name|values|secrets (refused: proof-of-stake values the chart must refuse)
+# --- examples: name|values|secrets (pos: the proof-of-stake ones, also checked for refusals)
 examples=()
-refused=()
+pos=()
 compiler_ready() {
   [ -x "$bin" ] || return 1
   local help
@@ -43,16 +46,15 @@ if compiler_ready; then
     mkdir -p "$dir"
     if "$bin" compile -c "$cfg" --secrets "$dir/k.secrets.yaml" -o "$dir/out" > "$dir/compile.log" 2>&1; then
       ok "compile $cfg"
+      examples+=("$stem|$dir/out/values.yaml|$dir/out/secrets.values.yaml")
       if grep -q '^ *proofOfStake:' "$cfg"; then
-        # The chart has no beacon or validator pods yet: it must refuse, clearly.
-        refused+=("$stem|$dir/out/values.yaml|$dir/out/secrets.values.yaml")
-      else
-        examples+=("$stem|$dir/out/values.yaml|$dir/out/secrets.values.yaml")
+        pos+=("$stem|$dir/out/values.yaml|$dir/out/secrets.values.yaml")
       fi
     else
       bad "compile $cfg"; sed 's/^/  /' "$dir/compile.log"
     fi
   done
+  [ "${#pos[@]}" -gt 0 ] || bad "no proof-of-stake example among values/ and tests/chart/networks/"
 else
   bad "$bin has no 'compile --secrets' command (run make build)"
 fi
@@ -82,15 +84,27 @@ for major in 3 4; do
   else
     bad "[$hv] helm lint --strict chart (defaults)"; sed 's/^/  /' "$work/lint.log"
   fi
-  for ex in "${refused[@]}"; do
+  # Proof of stake: a secrets file without the beacon keys (or the validator wallets)
+  # must fail with the chart's message naming the missing key, not render pods that
+  # cannot start.
+  for ex in "${pos[@]}"; do
     IFS='|' read -r name values secrets <<< "$ex"
-    if "$helm" template devnet chart -f "$values" -f "$secrets" > /dev/null 2> "$work/template.log"; then
-      bad "[$hv] helm template $name rendered proof-of-stake values the chart cannot run"
-    elif grep -q "describe a proof-of-stake network" "$work/template.log"; then
-      ok "[$hv] helm template $name refused: the chart has no proof-of-stake pods yet"
-    else
-      bad "[$hv] helm template $name failed for another reason"; sed 's/^/  /' "$work/template.log"
-    fi
+    for missing in beacon validatorWallets; do
+      partial="$work/partial-${name//[:\/]/_}-$missing.yaml"
+      "$python" -c '
+import sys, yaml
+s = yaml.safe_load(open(sys.argv[1]))
+del s["secrets"][sys.argv[2]]
+yaml.safe_dump(s, open(sys.argv[3], "w"))
+' "$secrets" "$missing" "$partial"
+      if "$helm" template devnet chart -f "$values" -f "$partial" > /dev/null 2> "$work/template.log"; then
+        bad "[$hv] helm template $name rendered without secrets.$missing"
+      elif grep -q "secrets\.$missing has no .* for .*: pass the compiler's secrets.values.yaml" "$work/template.log"; then
+        ok "[$hv] helm template $name without secrets.$missing refused: $(grep -o "secrets\.$missing has no [^:]*" "$work/template.log" | head -1)"
+      else
+        bad "[$hv] helm template $name without secrets.$missing failed for another reason"; sed 's/^/  /' "$work/template.log"
+      fi
+    done
   done
   for ex in "${examples[@]}"; do
     IFS='|' read -r name values secrets <<< "$ex"

@@ -125,6 +125,8 @@ struct Example {
     secrets: PathBuf,
     /// Compiled from values/<name>.yaml (as opposed to a hand-made fixture).
     compiled: bool,
+    /// The network file it was compiled from, and the compiler's secrets file.
+    source: Option<(PathBuf, PathBuf)>,
 }
 
 impl Example {
@@ -221,13 +223,6 @@ fn examples() -> &'static [Example] {
                     let n = p.file_name().unwrap().to_string_lossy();
                     n.ends_with(".yaml") && !n.ends_with(".secrets.yaml")
                 })
-                // The chart refuses proof-of-stake values until it has beacon and
-                // validator pods (scripts/chart-test.sh checks the refusal).
-                .filter(|p| {
-                    !fs::read_to_string(p)
-                        .unwrap_or_default()
-                        .contains("proofOfStake:")
-                })
                 .collect();
             configs.sort();
             assert!(!configs.is_empty(), "no {folder}/*.yaml networks");
@@ -240,6 +235,7 @@ fn examples() -> &'static [Example] {
                     values,
                     secrets,
                     compiled: true,
+                    source: Some((c.clone(), dir.join("k.secrets.yaml"))),
                 });
             }
         }
@@ -256,10 +252,29 @@ fn examples() -> &'static [Example] {
                 secrets: fixtures.join(format!("{n}.secrets.fixture.yaml")),
                 name: format!("fixture:{n}"),
                 compiled: false,
+                source: None,
             });
         }
         all
     })
+}
+
+/// The proof-of-stake examples (values with `proofOfStake`); there is at least one.
+fn pos_examples() -> Vec<&'static Example> {
+    let pos: Vec<&Example> = examples()
+        .iter()
+        .filter(|e| e.public()["proofOfStake"].is_object())
+        .collect();
+    assert!(!pos.is_empty(), "no proof-of-stake example");
+    pos
+}
+
+/// The proof-of-stake example of the given name.
+fn pos_example(n: &str) -> &'static Example {
+    pos_examples()
+        .into_iter()
+        .find(|e| e.name == n)
+        .unwrap_or_else(|| panic!("no proof-of-stake example {n}"))
 }
 
 /// The default network: values/kuberneteth.yaml compiled.
@@ -380,6 +395,15 @@ fn rendered_toml(docs: &[Value], net: &str, group: &str) -> Value {
     let parsed: toml::Value =
         toml::from_str(text).unwrap_or_else(|e| panic!("{net}-{group} TOML: {e}\n{text}"));
     serde_json::to_value(parsed).unwrap()
+}
+
+/// `repository:tag` of an image block of the values.
+fn image_of(image: &Value) -> String {
+    format!(
+        "{}:{}",
+        image["repository"].as_str().unwrap(),
+        image["tag"].as_str().unwrap()
+    )
 }
 
 fn strings(v: &Value) -> Vec<String> {
@@ -599,9 +623,33 @@ fn statefulsets_follow_the_values() {
                 g["image"]["repository"].as_str().unwrap(),
                 g["image"]["tag"].as_str().unwrap()
             );
+            // geth's image runs every container but the Prysm ones (proof of stake),
+            // which run the compiled Prysm images with the compiled flags.
+            let pos = &public["proofOfStake"];
             for c in containers(spec) {
-                assert_eq!(c["image"], json!(image));
+                let (want_image, want_args) = match c["name"].as_str().unwrap() {
+                    "beacon" => (image_of(&pos["beaconImage"]), Some(&g["beaconArgs"])),
+                    "validator" => (image_of(&pos["validatorImage"]), Some(&g["validatorArgs"])),
+                    _ => (image.clone(), None),
+                };
+                assert_eq!(c["image"], json!(want_image), "{}: {}", ex.name, c["name"]);
+                if let Some(args) = want_args {
+                    assert_eq!(&c["args"], args, "{}: {gname} {} args", ex.name, c["name"]);
+                    assert!(c.get("command").is_none(), "{}: the image's entrypoint runs", ex.name);
+                }
             }
+            let names: Vec<&str> = spec["containers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap())
+                .collect();
+            let want: &[&str] = match (pos.is_object(), g["role"].as_str().unwrap()) {
+                (false, _) => &["geth"],
+                (true, "validator") => &["geth", "beacon", "validator"],
+                (true, _) => &["geth", "beacon"],
+            };
+            assert_eq!(names, want, "{}: containers of {gname}", ex.name);
             let wrapper = geth["command"][2].as_str().unwrap();
             assert_eq!(
                 wrapper.contains("--unlock="),
@@ -691,6 +739,26 @@ fn private_strings(private: &Value) -> Vec<(String, String, bool)> {
     for k in ["keystorePassword", "ethstatsSecret"] {
         out.push((k.to_string(), s[k].as_str().unwrap().to_string(), false));
     }
+    // Proof of stake: beacon P2P keys, engine-API JWTs, validator wallets (never in a
+    // ConfigMap, whatever keystore.secret says).
+    for (node, b) in s["beacon"].as_object().into_iter().flatten() {
+        for k in ["nodeKey", "jwtSecret"] {
+            let v = b[k].as_str().unwrap().to_string();
+            out.push((format!("beacon {k} of {node}"), v, false));
+        }
+    }
+    for (node, w) in s["validatorWallets"].as_object().into_iter().flatten() {
+        let password = w["password"].as_str().unwrap().to_string();
+        out.push((format!("wallet password of {node}"), password, false));
+        for (path, text) in w["files"].as_object().unwrap() {
+            let text = text.as_str().unwrap();
+            out.push((format!("wallet file {path} of {node}"), text.to_string(), false));
+            let parsed: Value = serde_json::from_str(text).unwrap();
+            if let Some(c) = parsed["crypto"]["cipher"]["message"].as_str() {
+                out.push((format!("wallet ciphertext of {node}"), c.to_string(), false));
+            }
+        }
+    }
     out
 }
 
@@ -775,6 +843,18 @@ fn no_private_key_material_outside_secrets() {
             s["ethstatsSecret"].as_str().unwrap(),
             true,
         ));
+        for (node, b) in s["beacon"].as_object().into_iter().flatten() {
+            for k in ["nodeKey", "jwtSecret"] {
+                whole.push((format!("beacon {k} of {node}"), b[k].as_str().unwrap(), true));
+            }
+        }
+        for (node, w) in s["validatorWallets"].as_object().into_iter().flatten() {
+            let password = w["password"].as_str().unwrap();
+            whole.push((format!("wallet password of {node}"), password, true));
+            for (path, text) in w["files"].as_object().unwrap() {
+                whole.push((format!("wallet file {path} of {node}"), text.as_str().unwrap(), true));
+            }
+        }
         for (what, text, secret) in whole {
             let holders = if secret { &in_secrets } else { &in_configmaps };
             assert!(
@@ -870,6 +950,8 @@ struct NodeState {
     attaches: bool,
     peers: u32,
     syncing: bool,
+    /// Peers of the pod's beacon node (proof of stake), as its Beacon API reports.
+    beacon_peers: u32,
 }
 
 /// A fake `geth` for probes: records its argv and answers `attach --exec EXPR` by
@@ -889,21 +971,43 @@ exec node -e '
 ' "$expr"
 "#;
 
+/// A fake busybox `wget` for probes: answers the beacon node's Beacon API on
+/// 127.0.0.1 at `$FAKE_BEACON_API` (`/eth/v1/node/peer_count`, as Prysm prints it)
+/// and records the URLs asked for; anything else fails, as a refused connection does.
+const FAKE_WGET: &str = r#"#!/bin/sh
+url=""
+for a in "$@"; do case "$a" in http://*) url=$a ;; esac; done
+echo "$url" >> "$FAKE_WGET_LOG"
+case "$url" in
+  "http://127.0.0.1:$FAKE_BEACON_API/eth/v1/node/peer_count")
+    printf '{"data":{"disconnected":"0","connecting":"0","connected":"%s","disconnecting":"0"}}\n' "$FAKE_BEACON_PEERS" ;;
+  *) echo "wget: can't connect to remote host: Connection refused" >&2; exit 1 ;;
+esac
+"#;
+
 /// What a probe run gave: whether it passed, and the argv of the `geth` it ran.
 type ProbeRun = (bool, Vec<String>);
 
 /// Runs a probe's exec command against the fake geth (each command and state once).
 fn run_probe(command: &[String], state: NodeState) -> ProbeRun {
-    type Runs = BTreeMap<(Vec<String>, NodeState), ProbeRun>;
+    run_probe_with_api(command, state, 0).0
+}
+
+/// Runs a probe as `run_probe` does, with the beacon node's Beacon API at `api`
+/// (port); also gives the URLs the probe fetched.
+fn run_probe_with_api(command: &[String], state: NodeState, api: i64) -> (ProbeRun, Vec<String>) {
+    type Runs = BTreeMap<(Vec<String>, NodeState, i64), (ProbeRun, Vec<String>)>;
     static CACHE: OnceLock<std::sync::Mutex<Runs>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let key = (command.to_vec(), state);
+    let key = (command.to_vec(), state, api);
     if let Some(hit) = cache.lock().unwrap().get(&key) {
         return hit.clone();
     }
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("bin");
     let fake = install_fake(&bin, "geth", FAKE_ATTACH);
+    install_fake(&bin, "wget", FAKE_WGET);
+    let wget_log = dir.path().join("wget.log");
     let argv_file = dir.path().join("argv");
     let program = if command[0] == "geth" {
         fake.to_string_lossy().into_owned()
@@ -920,6 +1024,9 @@ fn run_probe(command: &[String], state: NodeState) -> ProbeRun {
         .env("FAKE_ATTACHES", state.attaches.to_string())
         .env("FAKE_PEERS", state.peers.to_string())
         .env("FAKE_SYNCING", state.syncing.to_string())
+        .env("FAKE_BEACON_PEERS", state.beacon_peers.to_string())
+        .env("FAKE_BEACON_API", api.to_string())
+        .env("FAKE_WGET_LOG", &wget_log)
         .output()
         .expect("run the probe");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -932,7 +1039,12 @@ fn run_probe(command: &[String], state: NodeState) -> ProbeRun {
         .lines()
         .map(String::from)
         .collect();
-    let result = (out.status.success(), argv);
+    let urls = fs::read_to_string(&wget_log)
+        .unwrap_or_default()
+        .lines()
+        .map(String::from)
+        .collect();
+    let result = ((out.status.success(), argv), urls);
     cache.lock().unwrap().insert(key, result.clone());
     result
 }
@@ -962,6 +1074,9 @@ fn every_probe_answers_to_the_node_state_in_every_network_shape() {
                 toml["Node"]["IPCPath"].as_str().unwrap()
             );
             let geth = geth_container(&docs, net, group);
+            // Proof of stake: the beacon node's Beacon API port (0: no beacon node).
+            let pos = public["proofOfStake"].is_object();
+            let api = public["proofOfStake"]["ports"]["api"].as_i64().unwrap_or(0);
             for probe in ["startupProbe", "livenessProbe", "readinessProbe"] {
                 let ctx = format!("{}: {group} {probe}", ex.name);
                 let command = strings(&geth[probe]["exec"]["command"]);
@@ -969,6 +1084,7 @@ fn every_probe_answers_to_the_node_state_in_every_network_shape() {
                     attaches: false,
                     peers: 1,
                     syncing: false,
+                    beacon_peers: 1,
                 };
                 let (passed, argv) = run_probe(&command, down);
                 assert!(!passed, "{ctx} passes while geth does not answer");
@@ -977,18 +1093,33 @@ fn every_probe_answers_to_the_node_state_in_every_network_shape() {
                     argv.contains(&ipc),
                     "{ctx}: attaches to {argv:?}, geth serves {ipc}"
                 );
+                let beacon_peer_counts: &[u32] = if pos { &[0, 1, 12] } else { &[0] };
                 for peers in [0, 1] {
                     for syncing in [false, true] {
-                        let state = NodeState {
-                            attaches: true,
-                            peers,
-                            syncing,
-                        };
-                        // Started and alive: geth answers. Ready: in step with the chain,
-                        // and (when there are other nodes) connected to one.
-                        let want =
-                            probe != "readinessProbe" || (!syncing && (peers > 0 || nodes == 1));
-                        assert_eq!(run_probe(&command, state).0, want, "{ctx} in {state:?}");
+                        for &beacon_peers in beacon_peer_counts {
+                            let state = NodeState {
+                                attaches: true,
+                                peers,
+                                syncing,
+                                beacon_peers,
+                            };
+                            // Started and alive: geth answers. Ready: in step with the
+                            // chain, and (when there are other nodes) connected to one,
+                            // and so is its beacon node (proof of stake).
+                            let want = probe != "readinessProbe"
+                                || (!syncing
+                                    && (nodes == 1 || (peers > 0 && (!pos || beacon_peers > 0))));
+                            let ((passed, _), urls) = run_probe_with_api(&command, state, api);
+                            assert_eq!(passed, want, "{ctx} in {state:?}");
+                            let beacon_url =
+                                format!("http://127.0.0.1:{api}/eth/v1/node/peer_count");
+                            for u in &urls {
+                                assert_eq!(u, &beacon_url, "{ctx}: fetched {u}");
+                            }
+                            if !pos {
+                                assert!(urls.is_empty(), "{ctx}: asks a beacon node");
+                            }
+                        }
                     }
                 }
             }
@@ -1010,6 +1141,8 @@ fn pdbs_keep_a_clique_majority_and_never_block_a_drain_they_could_allow() {
         let pods = pods(&docs);
         let pdbs = of_kind(&docs, "PodDisruptionBudget");
         let (mut signers, mut disruptable, mut signer_groups) = (0i64, 0i64, Vec::new());
+        let mut validator_groups = Vec::new();
+        let stake = stake_per_pod(&ex.public());
         for sts in of_kind(&docs, "StatefulSet") {
             let labels = str_map(&sts["spec"]["template"]["metadata"]["labels"]);
             let replicas = sts["spec"]["replicas"].as_i64().unwrap();
@@ -1025,8 +1158,10 @@ fn pdbs_keep_a_clique_majority_and_never_block_a_drain_they_could_allow() {
                     assert_eq!(p.owner, format!("StatefulSet/{}", name(sts)));
                 }
                 let min = pdb["spec"]["minAvailable"].as_i64().unwrap();
+                // A validator group may go whole when the rest holds enough stake.
+                let least = i64::from(labels["app.kubernetes.io/component"] != "validator");
                 assert!(
-                    (1..=replicas).contains(&min),
+                    (least..=replicas).contains(&min),
                     "{}: PDB {} keeps {min} of {replicas}",
                     ex.name,
                     name(pdb)
@@ -1037,7 +1172,16 @@ fn pdbs_keep_a_clique_majority_and_never_block_a_drain_they_could_allow() {
                 - covering
                     .first()
                     .map_or(0, |p| p["spec"]["minAvailable"].as_i64().unwrap());
-            if labels["app.kubernetes.io/component"] == "signer" {
+            if labels["app.kubernetes.io/component"] == "validator" {
+                // Proof of stake: every validator group has its PDB, even of one pod.
+                assert_eq!(covering.len(), 1, "{}: no PDB for {}", ex.name, name(sts));
+                validator_groups.push(ValidatorGroupPdb {
+                    name: name(sts).to_string(),
+                    replicas,
+                    allowed,
+                    stake: stake[name(sts)],
+                });
+            } else if labels["app.kubernetes.io/component"] == "signer" {
                 signers += replicas;
                 disruptable += allowed;
                 signer_groups.push((name(sts), allowed));
@@ -1072,6 +1216,9 @@ fn pdbs_keep_a_clique_majority_and_never_block_a_drain_they_could_allow() {
                 signers - spare
             );
         }
+        if !validator_groups.is_empty() {
+            check_validator_pdbs(&ex.name, &validator_groups);
+        }
         // When the clique can spare a signer, a drain may take one.
         if spare > 0 {
             for (sts, allowed) in signer_groups {
@@ -1088,6 +1235,58 @@ fn pdbs_keep_a_clique_majority_and_never_block_a_drain_they_could_allow() {
         BTreeSet::from([1, 2, 3]),
         "the examples must have non-signer groups of 1, 2 and 3+ replicas"
     );
+}
+
+/// A validator group as its PDB sees it: pods, how many a drain may evict at once,
+/// and the stake (genesis validators) of each pod.
+#[derive(Debug)]
+struct ValidatorGroupPdb {
+    name: String,
+    replicas: i64,
+    allowed: i64,
+    stake: i64,
+}
+
+/// Validators per pod of each validator group (by StatefulSet name), from the
+/// compiled nodes' beacon identities (every pod of a group holds as many).
+fn stake_per_pod(public: &Value) -> BTreeMap<String, i64> {
+    let net = network_name(public);
+    node_groups(public)
+        .iter()
+        .filter(|g| g["role"] == "validator")
+        .map(|g| {
+            let counts: BTreeSet<i64> = g["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["beacon"]["validators"].as_i64().unwrap())
+                .collect();
+            assert_eq!(counts.len(), 1, "pods of {} hold unlike stakes", g["name"]);
+            let group = g["name"].as_str().unwrap();
+            (format!("{net}-{group}"), *counts.first().unwrap())
+        })
+        .collect()
+}
+
+/// Finality needs two thirds of the stake attesting. A drain may evict the allowed
+/// pods of every validator group together: what stays must hold more than two
+/// thirds, and the PDBs may not hold back a pod the stake could spare (one more pod
+/// of any group not already allowed whole would leave two thirds or less).
+fn check_validator_pdbs(ctx: &str, groups: &[ValidatorGroupPdb]) {
+    let total: i64 = groups.iter().map(|g| g.replicas * g.stake).sum();
+    let gone: i64 = groups.iter().map(|g| g.allowed * g.stake).sum();
+    assert!(total > 0, "{ctx}: no stake");
+    assert!(
+        3 * (total - gone) > 2 * total,
+        "{ctx}: the PDBs let {gone} of {total} validators go at once: {groups:?}"
+    );
+    for g in groups.iter().filter(|g| g.allowed < g.replicas) {
+        assert!(
+            3 * (total - gone - g.stake) <= 2 * total,
+            "{ctx}: the PDB of {} holds back a pod the stake could spare: {groups:?}",
+            g.name
+        );
+    }
 }
 
 /// Pod template annotations by StatefulSet name.
@@ -1357,6 +1556,19 @@ fn golden_rendering_of_the_default_network() {
     } else {
         "sample-fixture.yaml"
     };
+    check_golden(ex, file);
+}
+
+/// A small proof-of-stake network (tests/chart/networks/pos-tiny.yaml: 2 validator
+/// pods of 4 validators, 1 RPC node, minimal preset).
+#[test]
+fn golden_rendering_of_a_proof_of_stake_network() {
+    check_golden(pos_example("network:pos-tiny"), "proof-of-stake.yaml");
+}
+
+/// Compares the rendering of `ex` with tests/chart/golden/`file` (`UPDATE_GOLDEN=1`
+/// rewrites it).
+fn check_golden(ex: &Example, file: &str) {
     let golden = top().join("tests/chart/golden").join(file);
     let got = normalise(&render(&ex.files()));
     if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
@@ -1403,9 +1615,20 @@ fn network_policy_limits_p2p_and_discovery_to_the_release() {
                 .iter()
                 .find(|p| selects(&str_map(&p["spec"]["podSelector"]["matchLabels"]), &labels))
                 .unwrap_or_else(|| panic!("{}: no NetworkPolicy for {}", ex.name, name(sts)));
-            let ports = container_ports(&sts["spec"]["template"]["spec"]["containers"][0]);
-            // Peers connect over TCP and discover each other over UDP, both at the P2P port.
-            for port in ["p2p", "discovery"] {
+            let ports: BTreeMap<String, (i64, String)> = sts["spec"]["template"]["spec"]
+                ["containers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(container_ports)
+                .collect();
+            // Peers connect over TCP and discover each other over UDP, both at the P2P port;
+            // beacon nodes (proof of stake) connect over libp2p TCP and QUIC.
+            let mut peer_ports = vec!["p2p", "discovery"];
+            if ex.public()["proofOfStake"].is_object() {
+                peer_ports.extend(["beacon-p2p", "beacon-quic"]);
+            }
+            for port in peer_ports {
                 let (number, protocol) = &ports[port];
                 let ctx = format!("{}: {} {protocol} {number}", ex.name, name(sts));
                 let rules: Vec<&Value> = pol["spec"]["ingress"]
@@ -1456,6 +1679,8 @@ struct PrepareRun {
     status: std::process::ExitStatus,
     stderr: String,
     run: PathBuf,
+    /// Stands for /var/lib/kuberneteth (the unpacked genesis state, proof of stake).
+    var: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -1476,16 +1701,19 @@ fn run_prepare(ex: &Example, group: &str, pod: &str, unresolvable: &[&str]) -> P
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (run, etc, bin) = (d.join("run"), d.join("etc"), d.join("bin"));
+    let var = d.join("var");
     fs::create_dir_all(&run).unwrap();
     // The ConfigMaps and Secrets the step mounts, projected from the rendered objects
     // as the kubelet would: one file per key in the volume's mount path.
     let mut mounted = 0;
     for m in prepare["volumeMounts"].as_array().unwrap() {
-        let Some(under) = m["mountPath"]
-            .as_str()
-            .unwrap()
-            .strip_prefix("/etc/kuberneteth/")
-        else {
+        let path = m["mountPath"].as_str().unwrap();
+        if let Some(under) = path.strip_prefix("/var/lib/kuberneteth/") {
+            // An emptyDir (the genesis state's).
+            fs::create_dir_all(var.join(under)).unwrap();
+            continue;
+        }
+        let Some(under) = path.strip_prefix("/etc/kuberneteth/") else {
             continue;
         };
         let volume = spec["volumes"]
@@ -1515,6 +1743,10 @@ fn run_prepare(ex: &Example, group: &str, pod: &str, unresolvable: &[&str]) -> P
                 value.as_bytes().to_vec()
             };
             fs::write(dir.join(key), bytes).unwrap();
+            mounted += 1;
+        }
+        for (key, value) in source["binaryData"].as_object().into_iter().flatten() {
+            fs::write(dir.join(key), base64_decode(value.as_str().unwrap())).unwrap();
             mounted += 1;
         }
     }
@@ -1551,6 +1783,7 @@ fn run_prepare(ex: &Example, group: &str, pod: &str, unresolvable: &[&str]) -> P
         .unwrap()
         .replace("/etc/resolv.conf", &d.join("resolv.conf").to_string_lossy())
         .replace("/run/kuberneteth", &run.to_string_lossy())
+        .replace("/var/lib/kuberneteth", &var.to_string_lossy())
         .replace("/etc/kuberneteth", &etc.to_string_lossy());
     let mut cmd = Command::new(shell());
     if cmd.get_program() == "busybox" {
@@ -1577,6 +1810,7 @@ fn run_prepare(ex: &Example, group: &str, pod: &str, unresolvable: &[&str]) -> P
         status: out.status,
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         run,
+        var,
         _dir: dir,
     }
 }
@@ -1812,6 +2046,18 @@ fn ports_agree_across_enodes_geth_toml_containers_and_services() {
                 }
             }
 
+            // The pod's ports: geth's, and the Prysm containers' (proof of stake).
+            let mut pod_ports = BTreeMap::new();
+            let sts = object(&docs, "StatefulSet", &format!("{net}-{group}"));
+            for c in sts["spec"]["template"]["spec"]["containers"].as_array().unwrap() {
+                for (port, at) in container_ports(c) {
+                    assert!(
+                        pod_ports.insert(port.clone(), at).is_none(),
+                        "{ctx}: two containers name a port {port}"
+                    );
+                }
+            }
+
             // Every Service of the group's pods serves each port where the pods listen
             // (peers dial the per-node Service at the enode's port).
             for svc in services
@@ -1820,7 +2066,9 @@ fn ports_agree_across_enodes_geth_toml_containers_and_services() {
             {
                 for p in svc["spec"]["ports"].as_array().unwrap() {
                     let target = p["targetPort"].as_str().unwrap();
-                    let (port, protocol) = &cports[target];
+                    let (port, protocol) = pod_ports
+                        .get(target)
+                        .unwrap_or_else(|| panic!("{ctx}: {} targets {target}", name(svc)));
                     assert_eq!(p["port"].as_i64(), Some(*port), "{ctx}: {}", name(svc));
                     assert_eq!(p["protocol"].as_str(), Some(protocol.as_str()));
                 }
@@ -2007,4 +2255,767 @@ fn helm_test_checks_peers_only_where_the_group_serves_net() {
         without_net > 0,
         "no example has a tested group without `net`"
     );
+}
+
+// ---------------------------------------------------------------------------------
+// Proof of stake: a Prysm beacon node beside geth in every pod, a validator client in
+// validator pods.
+
+/// The value of `--flag=value` in `args` (the compiler writes every Prysm flag so).
+fn flag<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
+    let prefix = format!("{flag}=");
+    let found: Vec<&str> = args
+        .iter()
+        .filter_map(|a| a.strip_prefix(&prefix))
+        .collect();
+    assert!(found.len() <= 1, "{flag} given twice: {args:?}");
+    found.first().copied()
+}
+
+/// A container of a group's StatefulSet, by name.
+fn container<'a>(docs: &'a [Value], net: &str, group: &str, c: &str) -> &'a Value {
+    object(docs, "StatefulSet", &format!("{net}-{group}"))["spec"]["template"]["spec"]
+        ["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == c)
+        .unwrap_or_else(|| panic!("{net}-{group} has no container {c}"))
+}
+
+/// The stable nodes' beacon multiaddrs, the static peers every beacon node dials.
+fn beacon_peers(public: &Value) -> BTreeSet<String> {
+    let tcp = public["proofOfStake"]["ports"]["tcp"].as_i64().unwrap();
+    node_groups(public)
+        .iter()
+        .filter(|g| matches!(g["role"].as_str(), Some("validator" | "bootnode")))
+        .flat_map(|g| g["nodes"].as_array().unwrap())
+        .map(|n| {
+            let peer_id = n["beacon"]["peerId"].as_str().unwrap();
+            assert!(peer_id.starts_with("16Uiu2"), "peer id {peer_id}");
+            format!(
+                "/dns4/{}/tcp/{tcp}/p2p/{peer_id}",
+                n["name"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn pos_beacon_nodes_dial_exactly_the_stable_nodes_and_never_discover() {
+    for ex in pos_examples() {
+        let docs = ex.render();
+        let public = ex.public();
+        let net = network_name(&public);
+        let want = beacon_peers(&public);
+        assert!(!want.is_empty(), "{}: no stable beacon node", ex.name);
+        let tcp = public["proofOfStake"]["ports"]["tcp"].as_i64().unwrap();
+        for g in node_groups(&public) {
+            let group = g["name"].as_str().unwrap();
+            let ctx = format!("{}: {group}", ex.name);
+            let args = strings(&container(&docs, net, group, "beacon")["args"]);
+            assert_eq!(args, strings(&g["beaconArgs"]), "{ctx}: compiled beaconArgs");
+            assert!(args.iter().any(|a| a == "--no-discovery"), "{ctx}: discovery on");
+            let peers: BTreeSet<String> = args
+                .iter()
+                .filter_map(|a| a.strip_prefix("--peer="))
+                .map(String::from)
+                .collect();
+            assert_eq!(peers, want, "{ctx}: --peer flags");
+            for a in &args {
+                assert!(
+                    !a.starts_with("--bootstrap-node") && !a.contains("enr:"),
+                    "{ctx}: {a} (a public or discovery bootnode)"
+                );
+            }
+            // Each peer's host is its pod's own Service, serving libp2p at that port.
+            for p in &peers {
+                let host = p.split('/').nth(2).unwrap();
+                let svc = object(&docs, "Service", host);
+                let port = svc["spec"]["ports"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|x| x["name"] == "beacon-p2p")
+                    .unwrap_or_else(|| panic!("{ctx}: Service {host} has no beacon-p2p"));
+                assert_eq!(port["port"], json!(tcp), "{ctx}: {host}");
+                assert_eq!(port["protocol"], "TCP", "{ctx}: {host}");
+            }
+            assert_eq!(flag(&args, "--p2p-tcp-port"), Some(tcp.to_string().as_str()));
+        }
+    }
+}
+
+/// Per-pod Services carry the beacon node's libp2p ports beside geth's; the headless
+/// Services and the ServiceMonitor its metrics and the validator client's.
+#[test]
+fn pos_services_expose_beacon_p2p_and_metrics() {
+    let mut with_metrics = 0;
+    for ex in pos_examples() {
+        let docs = ex.render();
+        let public = ex.public();
+        let net = network_name(&public);
+        let ports = &public["proofOfStake"]["ports"];
+        let metrics = public["metrics"]["enabled"] == true;
+        for g in node_groups(&public) {
+            let group = g["name"].as_str().unwrap();
+            let validator = g["role"] == "validator";
+            let ctx = format!("{}: {group}", ex.name);
+            let svc_ports = |svc: &Value| -> BTreeMap<String, (i64, String)> {
+                svc["spec"]["ports"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| {
+                        (
+                            p["name"].as_str().unwrap().to_string(),
+                            (
+                                p["port"].as_i64().unwrap(),
+                                p["protocol"].as_str().unwrap().to_string(),
+                            ),
+                        )
+                    })
+                    .collect()
+            };
+            if g["nodeServices"] == true {
+                for n in g["nodes"].as_array().unwrap() {
+                    let sp = svc_ports(object(&docs, "Service", n["name"].as_str().unwrap()));
+                    assert_eq!(sp["beacon-p2p"], (ports["tcp"].as_i64().unwrap(), "TCP".into()), "{ctx}");
+                    assert_eq!(sp["beacon-quic"], (ports["quic"].as_i64().unwrap(), "UDP".into()), "{ctx}");
+                }
+            }
+            if metrics {
+                with_metrics += 1;
+                let headless = object(&docs, "Service", &format!("{net}-{group}-peers"));
+                let sp = svc_ports(headless);
+                assert_eq!(sp["beacon-metrics"].0, ports["beaconMetrics"].as_i64().unwrap(), "{ctx}");
+                assert_eq!(sp.contains_key("vc-metrics"), validator, "{ctx}: vc-metrics");
+                if validator {
+                    assert_eq!(sp["vc-metrics"].0, ports["validatorMetrics"].as_i64().unwrap());
+                }
+                // The Prysm flags serve metrics there.
+                let beacon = strings(&container(&docs, net, group, "beacon")["args"]);
+                assert_eq!(
+                    flag(&beacon, "--monitoring-port"),
+                    Some(ports["beaconMetrics"].to_string().as_str()),
+                    "{ctx}"
+                );
+                assert_eq!(flag(&beacon, "--monitoring-host"), Some("0.0.0.0"), "{ctx}");
+                if validator {
+                    let vc = strings(&container(&docs, net, group, "validator")["args"]);
+                    assert_eq!(
+                        flag(&vc, "--monitoring-port"),
+                        Some(ports["validatorMetrics"].to_string().as_str()),
+                        "{ctx}"
+                    );
+                }
+            }
+        }
+        if metrics && public["metrics"]["serviceMonitor"]["enabled"] == true {
+            let sm = of_kind(&docs, "ServiceMonitor");
+            let endpoints: BTreeSet<&str> = sm[0]["spec"]["endpoints"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["port"].as_str().unwrap())
+                .collect();
+            for p in ["beacon-metrics", "vc-metrics"] {
+                assert!(endpoints.contains(p), "{}: ServiceMonitor scrapes no {p}", ex.name);
+            }
+        }
+    }
+    assert!(with_metrics > 0, "no proof-of-stake example with metrics on");
+}
+
+/// The beacon node: started and alive while its Beacon API answers; ready once synced
+/// (`syncing_status=503`: a syncing node answers 503, never 206, which a kubelet
+/// would count as ready). The API listens on every address (the kubelet probes the
+/// pod IP); gRPC, which only the pod's validator client uses, on localhost only.
+#[test]
+fn pos_beacon_probes_ask_the_beacon_api() {
+    for ex in pos_examples() {
+        let docs = ex.render();
+        let public = ex.public();
+        let net = network_name(&public);
+        let api = public["proofOfStake"]["ports"]["api"].as_i64().unwrap();
+        for g in node_groups(&public) {
+            let group = g["name"].as_str().unwrap();
+            let ctx = format!("{}: {group}", ex.name);
+            let beacon = container(&docs, net, group, "beacon");
+            let ports = container_ports(beacon);
+            assert_eq!(ports["beacon-api"], (api, "TCP".to_string()), "{ctx}");
+            let ready = &beacon["readinessProbe"]["httpGet"];
+            assert_eq!(ready["path"], "/eth/v1/node/health?syncing_status=503", "{ctx}");
+            assert_eq!(ready["port"], "beacon-api", "{ctx}");
+            for probe in ["startupProbe", "livenessProbe"] {
+                assert_eq!(beacon[probe]["tcpSocket"]["port"], "beacon-api", "{ctx}: {probe}");
+            }
+            let args = strings(&beacon["args"]);
+            assert_eq!(flag(&args, "--http-port"), Some(api.to_string().as_str()), "{ctx}");
+            assert_eq!(flag(&args, "--http-host"), Some("0.0.0.0"), "{ctx}");
+            assert_eq!(flag(&args, "--rpc-host"), Some("127.0.0.1"), "{ctx}");
+            let grpc = flag(&args, "--rpc-port").unwrap();
+            if g["role"] == "validator" {
+                let vc = strings(&container(&docs, net, group, "validator")["args"]);
+                assert_eq!(
+                    flag(&vc, "--beacon-rpc-provider"),
+                    Some(format!("127.0.0.1:{grpc}").as_str()),
+                    "{ctx}: the validator client talks to its own pod's beacon node"
+                );
+            }
+        }
+    }
+}
+
+/// geth's engine API listens on the pod's localhost only, with the pod's JWT; the
+/// beacon node calls it there with the same JWT file.
+#[test]
+fn pos_engine_api_is_local_and_shares_the_jwt() {
+    for ex in pos_examples() {
+        let docs = ex.render();
+        let public = ex.public();
+        let net = network_name(&public);
+        let engine_port = public["proofOfStake"]["engineApiPort"].as_i64().unwrap();
+        for g in node_groups(&public) {
+            let group = g["name"].as_str().unwrap();
+            let ctx = format!("{}: {group}", ex.name);
+            let toml = rendered_toml(&docs, net, group);
+            let geth_args = strings(&geth_container(&docs, net, group)["args"]);
+            let addr = toml["Node"]["AuthAddr"]
+                .as_str()
+                .map(String::from)
+                .or_else(|| flag(&geth_args, "--authrpc.addr").map(String::from))
+                .unwrap_or_else(|| "localhost".into());
+            assert!(
+                addr == "localhost" || addr == "127.0.0.1",
+                "{ctx}: engine API on {addr}"
+            );
+            let port = toml["Node"]["AuthPort"]
+                .as_i64()
+                .or_else(|| flag(&geth_args, "--authrpc.port").map(|p| p.parse().unwrap()))
+                .unwrap_or(8551);
+            assert_eq!(port, engine_port, "{ctx}: engine API port");
+            let jwt = toml["Node"]["JWTSecret"]
+                .as_str()
+                .or_else(|| flag(&geth_args, "--authrpc.jwtsecret"))
+                .unwrap_or_else(|| panic!("{ctx}: geth has no JWT secret file"));
+            let beacon = strings(&container(&docs, net, group, "beacon")["args"]);
+            assert_eq!(flag(&beacon, "--jwt-secret"), Some(jwt), "{ctx}: JWT files");
+            assert_eq!(
+                flag(&beacon, "--execution-endpoint"),
+                Some(format!("http://127.0.0.1:{engine_port}").as_str()),
+                "{ctx}"
+            );
+            // Nothing outside the pod reaches the engine API: no container port, Service
+            // port or NetworkPolicy rule names it.
+            for o in &docs {
+                if matches!(kind(o), "Service" | "NetworkPolicy") {
+                    let text = serde_json::to_string(&o["spec"]).unwrap();
+                    assert!(
+                        !text.contains(&format!(":{engine_port},")) && !text.contains(&format!(":{engine_port}}}")),
+                        "{ctx}: {} {} names the engine API port",
+                        kind(o),
+                        name(o)
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Every file a Prysm flag names is under a volume mount of that container: the
+/// databases on the pod's volume (`data`, the PVC: a validator's slashing protection
+/// survives restarts and rescheduling), the consensus ConfigMap's config.yaml, and
+/// what the `prepare` step writes (JWT, P2P key, wallet, password, genesis state),
+/// which each pod gets for itself.
+#[test]
+fn pos_prysm_reads_only_mounted_files_that_prepare_wrote() {
+    for ex in pos_examples() {
+        let docs = ex.render();
+        let public = ex.public();
+        let private = ex.private();
+        let net = network_name(&public);
+        let genesis_ssz = exported_consensus(ex).1;
+        for g in node_groups(&public) {
+            let group = g["name"].as_str().unwrap();
+            let sts = object(&docs, "StatefulSet", &format!("{net}-{group}"));
+            let spec = &sts["spec"]["template"]["spec"];
+            assert_eq!(sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"], "data");
+            let prepare = spec["initContainers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == "prepare")
+                .unwrap();
+            let prepare_mounts: BTreeMap<String, String> = prepare["volumeMounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| (m["name"].as_str().unwrap().into(), m["mountPath"].as_str().unwrap().into()))
+                .collect();
+            let validator = g["role"] == "validator";
+            for pod_node in g["nodes"].as_array().unwrap() {
+                let pod = pod_node["name"].as_str().unwrap();
+                let ctx = format!("{}: {pod}", ex.name);
+                let r = run_prepare(ex, group, pod, &[]);
+                assert!(r.status.success(), "{ctx}: prepare failed:\n{}", r.stderr);
+                // Where a path of a pod is on this test's disk: (volume, file).
+                let locate = |c: &Value, path: &str| -> (String, Option<PathBuf>) {
+                    let m = c["volumeMounts"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter(|m| {
+                            let at = m["mountPath"].as_str().unwrap();
+                            path == at || path.starts_with(&format!("{at}/"))
+                        })
+                        .max_by_key(|m| m["mountPath"].as_str().unwrap().len())
+                        .unwrap_or_else(|| {
+                            panic!("{ctx}: {} reads {path}, on no volume it mounts", c["name"])
+                        });
+                    let volume = m["name"].as_str().unwrap().to_string();
+                    let rest = path[m["mountPath"].as_str().unwrap().len()..].trim_start_matches('/');
+                    let local = match volume.as_str() {
+                        "run" => Some(r.run.join(rest)),
+                        "genesis-state" => {
+                            // prepare writes it through its own mount of the same emptyDir.
+                            let at = &prepare_mounts["genesis-state"];
+                            let under = at.strip_prefix("/var/lib/kuberneteth/").unwrap();
+                            Some(r.var.join(under).join(rest))
+                        }
+                        _ => None,
+                    };
+                    (volume, local)
+                };
+                let mut seen = BTreeSet::new();
+                let mut prysm = vec!["beacon"];
+                if validator {
+                    prysm.push("validator");
+                }
+                let b = &private["secrets"]["beacon"][pod];
+                for c in prysm {
+                    let cont = container(&docs, net, group, c);
+                    let args = strings(&cont["args"]);
+                    for f in [
+                        "--datadir",
+                        "--jwt-secret",
+                        "--p2p-priv-key",
+                        "--genesis-state",
+                        "--chain-config-file",
+                        "--wallet-dir",
+                        "--wallet-password-file",
+                    ] {
+                        let Some(path) = flag(&args, f) else { continue };
+                        let (volume, local) = locate(cont, path);
+                        seen.insert(f);
+                        let ctx = format!("{ctx}: {c} {f}={path}");
+                        match f {
+                            "--datadir" => {
+                                assert_eq!(volume, "data", "{ctx}: not on the pod's volume")
+                            }
+                            "--chain-config-file" => {
+                                assert_eq!(volume, "consensus", "{ctx}");
+                                let file = path.rsplit('/').next().unwrap();
+                                let cm = object(&docs, "ConfigMap", &format!("{net}-consensus"));
+                                assert!(cm["data"][file].is_string(), "{ctx}: no {file} in the ConfigMap");
+                            }
+                            _ => {
+                                let local = local.unwrap_or_else(|| {
+                                    panic!("{ctx}: on volume {volume}, which prepare does not write")
+                                });
+                                assert!(local.exists(), "{ctx}: prepare did not write it");
+                                let read = |p: &Path| fs::read_to_string(p).unwrap();
+                                match f {
+                                    "--jwt-secret" => assert_eq!(read(&local), b["jwtSecret"].as_str().unwrap(), "{ctx}"),
+                                    "--p2p-priv-key" => assert_eq!(read(&local), b["nodeKey"].as_str().unwrap(), "{ctx}"),
+                                    "--genesis-state" => assert!(fs::read(&local).unwrap() == genesis_ssz, "{ctx}: not the compiled genesis state"),
+                                    "--wallet-password-file" => assert_eq!(
+                                        read(&local),
+                                        private["secrets"]["validatorWallets"][pod]["password"].as_str().unwrap(),
+                                        "{ctx}"
+                                    ),
+                                    "--wallet-dir" => {
+                                        // Exactly this pod's wallet files, byte for byte.
+                                        let wallet = &private["secrets"]["validatorWallets"][pod]["files"];
+                                        let mut got = BTreeMap::new();
+                                        collect_files(&local, &local, &mut got);
+                                        let want: BTreeMap<String, String> = str_map(wallet);
+                                        assert!(!want.is_empty(), "{ctx}: no wallet compiled");
+                                        assert_eq!(got, want, "{ctx}: wallet files");
+                                    }
+                                    _ => unreachable!(),
+                                }
+                            }
+                        }
+                    }
+                }
+                let mut want: BTreeSet<&str> = ["--datadir", "--jwt-secret", "--p2p-priv-key", "--genesis-state", "--chain-config-file"].into();
+                if validator {
+                    want.extend(["--wallet-dir", "--wallet-password-file"]);
+                } else {
+                    assert!(!r.run.join("validator-wallet").exists(), "{ctx}: a wallet in a non-validator pod");
+                }
+                assert_eq!(seen, want, "{ctx}: Prysm flags naming files");
+                // The validator client's database: on the volume, apart from the beacon node's.
+                if validator {
+                    let vc = strings(&container(&docs, net, group, "validator")["args"]);
+                    let bn = strings(&container(&docs, net, group, "beacon")["args"]);
+                    let (v, b) = (flag(&vc, "--datadir").unwrap(), flag(&bn, "--datadir").unwrap());
+                    assert!(v.starts_with("/data/") && b.starts_with("/data/") && v != b, "{ctx}: {v} {b}");
+                }
+                // geth's JWT file is the one prepare wrote (the beacon's).
+                let jwt = r.run.join("jwt.hex");
+                assert_eq!(fs::read_to_string(jwt).unwrap(), b["jwtSecret"].as_str().unwrap(), "{ctx}");
+            }
+        }
+    }
+}
+
+/// Files under `root`, by path relative to `base`, as text.
+fn collect_files(base: &Path, root: &Path, out: &mut BTreeMap<String, String>) {
+    for e in fs::read_dir(root).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            collect_files(base, &p, out);
+        } else {
+            let rel = p.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+            out.insert(rel, fs::read_to_string(&p).unwrap());
+        }
+    }
+}
+
+/// `kuberneteth-values export` of a compiled proof-of-stake example (same network
+/// file, same master secret): its consensus/config.yaml and consensus/genesis.ssz.
+fn exported_consensus(ex: &Example) -> (String, Vec<u8>) {
+    type Exports = BTreeMap<String, (String, Vec<u8>)>;
+    static CACHE: OnceLock<std::sync::Mutex<Exports>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(hit) = cache.lock().unwrap().get(&ex.name) {
+        return hit.clone();
+    }
+    let (config, secrets) = ex.source.as_ref().expect("a compiled example");
+    let dir = scratch().join("export").join(ex.name.replace(':', "_"));
+    let _ = fs::remove_dir_all(&dir);
+    let out = Command::new(compiler())
+        .arg("export")
+        .arg("-c")
+        .arg(config)
+        .arg("--secrets")
+        .arg(secrets)
+        .arg("-o")
+        .arg(&dir)
+        .output()
+        .expect("run kuberneteth-values export");
+    assert!(
+        out.status.success(),
+        "{}: export failed:\n{}",
+        ex.name,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = (
+        fs::read_to_string(dir.join("consensus/config.yaml")).unwrap(),
+        fs::read(dir.join("consensus/genesis.ssz")).unwrap(),
+    );
+    cache.lock().unwrap().insert(ex.name.clone(), got.clone());
+    got
+}
+
+fn gunzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = Command::new("gzip")
+        .arg("-dc")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run gzip");
+    child.stdin.take().unwrap().write_all(data).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "gzip -dc failed");
+    out.stdout
+}
+
+/// The consensus ConfigMap holds what `export` writes for the same network: the
+/// consensus clients' config.yaml verbatim and the genesis state, gzipped.
+#[test]
+fn pos_consensus_configmap_is_the_compiled_genesis_state_and_config() {
+    for ex in pos_examples() {
+        let docs = ex.render();
+        let public = ex.public();
+        let net = network_name(&public);
+        let (config, ssz) = exported_consensus(ex);
+        let cm = object(&docs, "ConfigMap", &format!("{net}-consensus"));
+        assert_eq!(cm["data"]["config.yaml"].as_str(), Some(config.as_str()), "{}", ex.name);
+        assert_eq!(cm["data"]["config.yaml"], public["proofOfStake"]["chainConfig"]);
+        let gz = base64_decode(cm["binaryData"]["genesis.ssz.gz"].as_str().unwrap());
+        let state = gunzip(&gz);
+        assert!(state == ssz, "{}: the ConfigMap's genesis state is not the compiled one ({} vs {} bytes)", ex.name, state.len(), ssz.len());
+        // A ConfigMap holds at most 1 MiB (data and binaryData together).
+        let size = serde_json::to_string(&cm).unwrap().len();
+        assert!(size < 1 << 20, "{}: consensus ConfigMap of {size} bytes", ex.name);
+        // The genesis validators root Prysm will compute is in the state: bytes 8..40
+        // of a BeaconState (after genesis_time).
+        let root = public["proofOfStake"]["genesisValidatorsRoot"].as_str().unwrap();
+        let in_state: String = ssz[8..40].iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(root.trim_start_matches("0x"), in_state, "{}: genesis validators root", ex.name);
+    }
+}
+
+/// Each group's Secret holds, for each of its pods, the beacon P2P key and JWT and,
+/// in validator groups, exactly that pod's wallet (and no other pod's).
+#[test]
+fn pos_secrets_hold_each_pods_beacon_key_jwt_and_own_wallet() {
+    for ex in pos_examples() {
+        let docs = ex.render();
+        let public = ex.public();
+        let private = ex.private();
+        let s = &private["secrets"];
+        let net = network_name(&public);
+        let mut pods_seen = BTreeSet::new();
+        for g in node_groups(&public) {
+            let group = g["name"].as_str().unwrap();
+            let validator = g["role"] == "validator";
+            let secret = object(&docs, "Secret", &format!("{net}-{group}-keys"));
+            let data: BTreeMap<String, Vec<u8>> = secret["data"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), base64_decode(v.as_str().unwrap())))
+                .collect();
+            let cm = object(&docs, "ConfigMap", &format!("{net}-{group}-config"));
+            let wallet_files = cm["data"]["wallet-files"].as_str();
+            assert_eq!(wallet_files.is_some(), validator, "{}: {group} wallet-files", ex.name);
+            let mut want_keys = BTreeSet::new();
+            for n in g["nodes"].as_array().unwrap() {
+                let pod = n["name"].as_str().unwrap();
+                pods_seen.insert(pod.to_string());
+                let ctx = format!("{}: {pod}", ex.name);
+                let b = &s["beacon"][pod];
+                assert_eq!(data[&format!("{pod}.beacon-p2p-key")], b["nodeKey"].as_str().unwrap().as_bytes(), "{ctx}");
+                assert_eq!(data[&format!("{pod}.jwt-secret")], b["jwtSecret"].as_str().unwrap().as_bytes(), "{ctx}");
+                want_keys.extend([format!("{pod}.nodekey"), format!("{pod}.beacon-p2p-key"), format!("{pod}.jwt-secret")]);
+                let w = &s["validatorWallets"][pod];
+                assert_eq!(w.is_object(), validator, "{ctx}: a wallet only for validator pods");
+                if !validator {
+                    continue;
+                }
+                assert_eq!(
+                    n["beacon"]["validators"].as_u64(),
+                    g["validatorsPerPod"].as_u64().or(n["beacon"]["validators"].as_u64()),
+                    "{ctx}"
+                );
+                want_keys.insert(format!("{pod}.wallet-password"));
+                assert_eq!(data[&format!("{pod}.wallet-password")], w["password"].as_str().unwrap().as_bytes(), "{ctx}");
+                // wallet-files maps the pod's Secret keys to paths under the wallet dir.
+                let mut files = BTreeMap::new();
+                for line in wallet_files.unwrap().lines().filter(|l| !l.starts_with('#')) {
+                    let f: Vec<&str> = line.split_whitespace().collect();
+                    assert_eq!(f.len(), 3, "{ctx}: wallet-files line {line:?}");
+                    if f[0] == pod {
+                        want_keys.insert(format!("{pod}.{}", f[1]));
+                        files.insert(f[2].to_string(), String::from_utf8(data[&format!("{pod}.{}", f[1])].clone()).unwrap());
+                    }
+                }
+                assert_eq!(files, str_map(&w["files"]), "{ctx}: wallet in the Secret");
+            }
+            let keys: BTreeSet<String> = data.keys().cloned().collect();
+            let extra: BTreeSet<&String> = keys
+                .difference(&want_keys)
+                .filter(|k| !matches!(k.as_str(), "password") && !k.ends_with(".keystore"))
+                .collect();
+            assert!(extra.is_empty(), "{}: {group} Secret also holds {extra:?}", ex.name);
+            for k in &want_keys {
+                assert!(keys.contains(k), "{}: {group} Secret lacks {k}", ex.name);
+            }
+            // No other pod's wallet in this group's Secret.
+            let mine: BTreeSet<String> = g["nodes"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap().to_string()).collect();
+            for (pod, w) in s["validatorWallets"].as_object().unwrap() {
+                if mine.contains(pod) {
+                    continue;
+                }
+                for text in str_map(&w["files"]).values() {
+                    assert!(!data.values().any(|v| v == text.as_bytes()), "{}: {group} Secret holds {pod}'s wallet", ex.name);
+                }
+            }
+        }
+        let with_beacon: BTreeSet<String> = s["beacon"].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(with_beacon, pods_seen, "{}: beacon secrets of exactly the pods", ex.name);
+        // Validator keys are never shared: each wallet file of one pod only.
+        let mut texts = BTreeSet::new();
+        for w in s["validatorWallets"].as_object().unwrap().values() {
+            for t in str_map(&w["files"]).into_values() {
+                assert!(texts.insert(t), "{}: two pods hold the same wallet file", ex.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn pos_prysm_containers_are_hardened_like_geth() {
+    for ex in pos_examples() {
+        let docs = ex.render();
+        for sts in of_kind(&docs, "StatefulSet") {
+            let cs = sts["spec"]["template"]["spec"]["containers"].as_array().unwrap();
+            let geth = &cs[0]["securityContext"];
+            for c in &cs[1..] {
+                assert_eq!(&c["securityContext"], geth, "{}: {} {}", ex.name, name(sts), c["name"]);
+                // Prysm writes nowhere but its mounts (root filesystem read-only).
+                assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+                assert_eq!(c["resources"], cs[0]["resources"], "{}: {}", ex.name, c["name"]);
+            }
+        }
+    }
+}
+
+/// checksum/config follows the consensus ConfigMap (genesis state, config.yaml): a
+/// new chain restarts every pod; a beacon key or wallet changes only its group's
+/// checksum/secret.
+#[test]
+fn pos_checksums_follow_the_genesis_state_config_and_beacon_secrets() {
+    let ex = pos_example("network:pos-groups");
+    let base = checksums(&ex.render());
+    let public = ex.public();
+    let net = network_name(&public).to_string();
+    let groups: Vec<String> = node_groups(&public)
+        .iter()
+        .map(|g| format!("{net}-{}", g["name"].as_str().unwrap()))
+        .collect();
+    let other_state = {
+        let mut state = exported_consensus(ex).1;
+        state[0] ^= 1;
+        let dir = scratch().join("modified");
+        fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("genesis.ssz");
+        fs::write(&f, &state).unwrap();
+        let out = Command::new("gzip").arg("-c").arg(&f).output().unwrap();
+        base64(&out.stdout)
+    };
+    for (tag, change) in [
+        ("genesis-state", Box::new(move |p: &mut Value| p["proofOfStake"]["genesisStateGz"] = json!(other_state)) as Box<dyn FnOnce(&mut Value)>),
+        ("chain-config", Box::new(|p: &mut Value| {
+            let c = p["proofOfStake"]["chainConfig"].as_str().unwrap().to_string();
+            p["proofOfStake"]["chainConfig"] = json!(c.replace("SECONDS_PER_SLOT: 4", "SECONDS_PER_SLOT: 5"));
+            assert_ne!(p["proofOfStake"]["chainConfig"].as_str().unwrap(), c, "config.yaml has SECONDS_PER_SLOT: 4");
+        })),
+    ] {
+        let after = checksums(&render_modified(ex, tag, |p, _| change(p)));
+        for g in &groups {
+            assert_ne!(after[g].0, base[g].0, "checksum/config of {g} after a {tag} change");
+            assert_eq!(after[g].1, base[g].1, "checksum/secret of {g} after a {tag} change");
+        }
+    }
+    // One pod's beacon key, then one validator pod's wallet password: that group only.
+    let first = |i: usize| public["nodeGroups"][i]["nodes"][0]["name"].as_str().unwrap().to_string();
+    let (p0, p1) = (first(0), first(1));
+    for (tag, at) in [("beacon-key", 0), ("wallet", 1)] {
+        let (p0, p1) = (p0.clone(), p1.clone());
+        let after = checksums(&render_modified(ex, tag, move |_, s| {
+            if at == 0 {
+                s["secrets"]["beacon"][&p0]["nodeKey"] = json!("22".repeat(32));
+            } else {
+                s["secrets"]["validatorWallets"][&p1]["password"] = json!("another-password");
+            }
+        }));
+        for (i, g) in groups.iter().enumerate() {
+            assert_eq!(after[g].1 != base[g].1, i == at, "checksum/secret of {g} after a {tag} change");
+            assert_eq!(after[g].0, base[g].0, "checksum/config of {g} after a {tag} change");
+        }
+    }
+}
+
+/// A Prysm release bump is a rolling upgrade: only the Prysm containers' image tags
+/// change; chain, keys, flags and identities stay.
+#[test]
+fn pos_a_prysm_version_bump_changes_only_prysm_image_tags() {
+    let ex = pos_example("network:pos-tiny");
+    let (config, _) = ex.source.as_ref().unwrap();
+    let text = fs::read_to_string(config).unwrap();
+    let render_with = |version: &str| {
+        let marker = "      preset: minimal\n";
+        assert!(text.contains(marker));
+        let cfg_text = text.replace(marker, &format!("{marker}      client:\n        prysm:\n          version: {version}\n"));
+        let dir = scratch().join("prysm-bump").join(version);
+        fs::create_dir_all(&dir).unwrap();
+        let cfg = dir.join("kuberneteth.yaml");
+        fs::write(&cfg, cfg_text).unwrap();
+        let (v, s) = compile(&cfg, &dir.join("compiled"));
+        (parse_docs(&render(&[&v, &s])), read_yaml(&s))
+    };
+    let (old, old_secrets) = render_with("v7.0.0");
+    let (new, new_secrets) = render_with("v7.1.2");
+    assert_eq!(old_secrets["secrets"]["beacon"], new_secrets["secrets"]["beacon"]);
+    assert_eq!(old_secrets["secrets"]["nodeKeys"], new_secrets["secrets"]["nodeKeys"]);
+    assert_eq!(old.len(), new.len(), "the Prysm bump changed the set of objects");
+    let mut changes = Vec::new();
+    for (a, b) in old.iter().zip(&new) {
+        assert_eq!((kind(a), name(a)), (kind(b), name(b)));
+        if kind(a) == "Secret" {
+            assert_eq!(a, b, "Secret {} changed", name(a));
+        }
+        diff(&format!("{}/{}", kind(a), name(a)), a, b, &mut changes);
+    }
+    assert!(!changes.is_empty(), "the Prysm bump changed nothing");
+    for (path, before, after) in &changes {
+        assert!(
+            path.starts_with("StatefulSet/") && path.contains("/spec/template/spec/containers/") && path.ends_with("/image"),
+            "a Prysm bump changed {path}: {before} -> {after}"
+        );
+        assert!(before.contains("prysm") && before.contains(":v7.0.0"), "{path}: {before}");
+        assert!(after.contains(":v7.1.2"), "{path}: {after}");
+    }
+    // Every Prysm container rolled: the beacon node in each StatefulSet, the validator
+    // client in the validator group.
+    let statefulsets = of_kind(&new, "StatefulSet").len();
+    let validator_groups = of_kind(&new, "StatefulSet")
+        .iter()
+        .filter(|s| s["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == "validator")
+        .count();
+    assert_eq!(changes.len(), statefulsets + validator_groups, "{changes:?}");
+}
+
+/// The validator groups' PDBs in other shapes than the examples': one pod, a few,
+/// two groups of unlike stake per pod (in both orders), a group too big to spare.
+#[test]
+fn pos_pdbs_keep_more_than_two_thirds_of_the_stake_in_every_shape() {
+    let shapes: &[&[(u32, u32)]] = &[
+        &[(1, 8)],
+        &[(2, 4)],
+        &[(4, 16)],
+        &[(7, 2)],
+        &[(3, 8), (2, 3)],
+        &[(2, 3), (3, 8)],
+        &[(1, 10), (5, 1)],
+        &[(1, 1), (4, 4)],
+    ];
+    for (i, shape) in shapes.iter().enumerate() {
+        let mut text = String::from(
+            "network:\n  name: shape\n  chainId: 434310\n  genesisTimestamp: 1798761600\n  consensus:\n    proofOfStake:\n      preset: minimal\nnodes:\n",
+        );
+        for (j, (replicas, per_pod)) in shape.iter().enumerate() {
+            text.push_str(&format!(
+                "  - name: v{j}\n    role: validator\n    replicas: {replicas}\n    validatorsPerPod: {per_pod}\n"
+            ));
+        }
+        text.push_str("  - name: rpc\n    role: rpc\n    rpc:\n      http: true\n");
+        let dir = scratch().join("pdb-shapes").join(i.to_string());
+        fs::create_dir_all(&dir).unwrap();
+        let cfg = dir.join("kuberneteth.yaml");
+        fs::write(&cfg, text).unwrap();
+        let (v, s) = compile(&cfg, &dir.join("compiled"));
+        let docs = parse_docs(&render(&[&v, &s]));
+        let stake = stake_per_pod(&read_yaml(&v));
+        let mut groups = Vec::new();
+        for (j, (replicas, per_pod)) in shape.iter().enumerate() {
+            let sts = format!("shape-v{j}");
+            let pdb = object(&docs, "PodDisruptionBudget", &sts);
+            let min = pdb["spec"]["minAvailable"].as_i64().unwrap();
+            assert_eq!(stake[&sts], i64::from(*per_pod), "{sts}");
+            groups.push(ValidatorGroupPdb {
+                name: sts,
+                replicas: i64::from(*replicas),
+                allowed: i64::from(*replicas) - min,
+                stake: i64::from(*per_pod),
+            });
+        }
+        check_validator_pdbs(&format!("shape {shape:?}"), &groups);
+    }
 }
