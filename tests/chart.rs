@@ -635,7 +635,11 @@ fn statefulsets_follow_the_values() {
                 assert_eq!(c["image"], json!(want_image), "{}: {}", ex.name, c["name"]);
                 if let Some(args) = want_args {
                     assert_eq!(&c["args"], args, "{}: {gname} {} args", ex.name, c["name"]);
-                    assert!(c.get("command").is_none(), "{}: the image's entrypoint runs", ex.name);
+                    assert!(
+                        c.get("command").is_none(),
+                        "{}: the image's entrypoint runs",
+                        ex.name
+                    );
                 }
             }
             let names: Vec<&str> = spec["containers"]
@@ -752,7 +756,11 @@ fn private_strings(private: &Value) -> Vec<(String, String, bool)> {
         out.push((format!("wallet password of {node}"), password, false));
         for (path, text) in w["files"].as_object().unwrap() {
             let text = text.as_str().unwrap();
-            out.push((format!("wallet file {path} of {node}"), text.to_string(), false));
+            out.push((
+                format!("wallet file {path} of {node}"),
+                text.to_string(),
+                false,
+            ));
             let parsed: Value = serde_json::from_str(text).unwrap();
             if let Some(c) = parsed["crypto"]["cipher"]["message"].as_str() {
                 out.push((format!("wallet ciphertext of {node}"), c.to_string(), false));
@@ -845,14 +853,22 @@ fn no_private_key_material_outside_secrets() {
         ));
         for (node, b) in s["beacon"].as_object().into_iter().flatten() {
             for k in ["nodeKey", "jwtSecret"] {
-                whole.push((format!("beacon {k} of {node}"), b[k].as_str().unwrap(), true));
+                whole.push((
+                    format!("beacon {k} of {node}"),
+                    b[k].as_str().unwrap(),
+                    true,
+                ));
             }
         }
         for (node, w) in s["validatorWallets"].as_object().into_iter().flatten() {
             let password = w["password"].as_str().unwrap();
             whole.push((format!("wallet password of {node}"), password, true));
             for (path, text) in w["files"].as_object().unwrap() {
-                whole.push((format!("wallet file {path} of {node}"), text.as_str().unwrap(), true));
+                whole.push((
+                    format!("wallet file {path} of {node}"),
+                    text.as_str().unwrap(),
+                    true,
+                ));
             }
         }
         for (what, text, secret) in whole {
@@ -2049,7 +2065,10 @@ fn ports_agree_across_enodes_geth_toml_containers_and_services() {
             // The pod's ports: geth's, and the Prysm containers' (proof of stake).
             let mut pod_ports = BTreeMap::new();
             let sts = object(&docs, "StatefulSet", &format!("{net}-{group}"));
-            for c in sts["spec"]["template"]["spec"]["containers"].as_array().unwrap() {
+            for c in sts["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .unwrap()
+            {
                 for (port, at) in container_ports(c) {
                     assert!(
                         pod_ports.insert(port.clone(), at).is_none(),
@@ -2274,8 +2293,7 @@ fn flag<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
 
 /// A container of a group's StatefulSet, by name.
 fn container<'a>(docs: &'a [Value], net: &str, group: &str, c: &str) -> &'a Value {
-    object(docs, "StatefulSet", &format!("{net}-{group}"))["spec"]["template"]["spec"]
-        ["containers"]
+    object(docs, "StatefulSet", &format!("{net}-{group}"))["spec"]["template"]["spec"]["containers"]
         .as_array()
         .unwrap()
         .iter()
@@ -2314,8 +2332,15 @@ fn pos_beacon_nodes_dial_exactly_the_stable_nodes_and_never_discover() {
             let group = g["name"].as_str().unwrap();
             let ctx = format!("{}: {group}", ex.name);
             let args = strings(&container(&docs, net, group, "beacon")["args"]);
-            assert_eq!(args, strings(&g["beaconArgs"]), "{ctx}: compiled beaconArgs");
-            assert!(args.iter().any(|a| a == "--no-discovery"), "{ctx}: discovery on");
+            assert_eq!(
+                args,
+                strings(&g["beaconArgs"]),
+                "{ctx}: compiled beaconArgs"
+            );
+            assert!(
+                args.iter().any(|a| a == "--no-discovery"),
+                "{ctx}: discovery on"
+            );
             let peers: BTreeSet<String> = args
                 .iter()
                 .filter_map(|a| a.strip_prefix("--peer="))
@@ -2341,7 +2366,10 @@ fn pos_beacon_nodes_dial_exactly_the_stable_nodes_and_never_discover() {
                 assert_eq!(port["port"], json!(tcp), "{ctx}: {host}");
                 assert_eq!(port["protocol"], "TCP", "{ctx}: {host}");
             }
-            assert_eq!(flag(&args, "--p2p-tcp-port"), Some(tcp.to_string().as_str()));
+            assert_eq!(
+                flag(&args, "--p2p-tcp-port"),
+                Some(tcp.to_string().as_str())
+            );
         }
     }
 }
@@ -2380,18 +2408,37 @@ fn pos_services_expose_beacon_p2p_and_metrics() {
             if g["nodeServices"] == true {
                 for n in g["nodes"].as_array().unwrap() {
                     let sp = svc_ports(object(&docs, "Service", n["name"].as_str().unwrap()));
-                    assert_eq!(sp["beacon-p2p"], (ports["tcp"].as_i64().unwrap(), "TCP".into()), "{ctx}");
-                    assert_eq!(sp["beacon-quic"], (ports["quic"].as_i64().unwrap(), "UDP".into()), "{ctx}");
+                    assert_eq!(
+                        sp["beacon-p2p"],
+                        (ports["tcp"].as_i64().unwrap(), "TCP".into()),
+                        "{ctx}"
+                    );
+                    assert_eq!(
+                        sp["beacon-quic"],
+                        (ports["quic"].as_i64().unwrap(), "UDP".into()),
+                        "{ctx}"
+                    );
                 }
             }
             if metrics {
                 with_metrics += 1;
                 let headless = object(&docs, "Service", &format!("{net}-{group}-peers"));
                 let sp = svc_ports(headless);
-                assert_eq!(sp["beacon-metrics"].0, ports["beaconMetrics"].as_i64().unwrap(), "{ctx}");
-                assert_eq!(sp.contains_key("vc-metrics"), validator, "{ctx}: vc-metrics");
+                assert_eq!(
+                    sp["beacon-metrics"].0,
+                    ports["beaconMetrics"].as_i64().unwrap(),
+                    "{ctx}"
+                );
+                assert_eq!(
+                    sp.contains_key("vc-metrics"),
+                    validator,
+                    "{ctx}: vc-metrics"
+                );
                 if validator {
-                    assert_eq!(sp["vc-metrics"].0, ports["validatorMetrics"].as_i64().unwrap());
+                    assert_eq!(
+                        sp["vc-metrics"].0,
+                        ports["validatorMetrics"].as_i64().unwrap()
+                    );
                 }
                 // The Prysm flags serve metrics there.
                 let beacon = strings(&container(&docs, net, group, "beacon")["args"]);
@@ -2420,11 +2467,18 @@ fn pos_services_expose_beacon_p2p_and_metrics() {
                 .map(|e| e["port"].as_str().unwrap())
                 .collect();
             for p in ["beacon-metrics", "vc-metrics"] {
-                assert!(endpoints.contains(p), "{}: ServiceMonitor scrapes no {p}", ex.name);
+                assert!(
+                    endpoints.contains(p),
+                    "{}: ServiceMonitor scrapes no {p}",
+                    ex.name
+                );
             }
         }
     }
-    assert!(with_metrics > 0, "no proof-of-stake example with metrics on");
+    assert!(
+        with_metrics > 0,
+        "no proof-of-stake example with metrics on"
+    );
 }
 
 /// The beacon node: started and alive while its Beacon API answers; ready once synced
@@ -2445,13 +2499,23 @@ fn pos_beacon_probes_ask_the_beacon_api() {
             let ports = container_ports(beacon);
             assert_eq!(ports["beacon-api"], (api, "TCP".to_string()), "{ctx}");
             let ready = &beacon["readinessProbe"]["httpGet"];
-            assert_eq!(ready["path"], "/eth/v1/node/health?syncing_status=503", "{ctx}");
+            assert_eq!(
+                ready["path"], "/eth/v1/node/health?syncing_status=503",
+                "{ctx}"
+            );
             assert_eq!(ready["port"], "beacon-api", "{ctx}");
             for probe in ["startupProbe", "livenessProbe"] {
-                assert_eq!(beacon[probe]["tcpSocket"]["port"], "beacon-api", "{ctx}: {probe}");
+                assert_eq!(
+                    beacon[probe]["tcpSocket"]["port"], "beacon-api",
+                    "{ctx}: {probe}"
+                );
             }
             let args = strings(&beacon["args"]);
-            assert_eq!(flag(&args, "--http-port"), Some(api.to_string().as_str()), "{ctx}");
+            assert_eq!(
+                flag(&args, "--http-port"),
+                Some(api.to_string().as_str()),
+                "{ctx}"
+            );
             assert_eq!(flag(&args, "--http-host"), Some("0.0.0.0"), "{ctx}");
             assert_eq!(flag(&args, "--rpc-host"), Some("127.0.0.1"), "{ctx}");
             let grpc = flag(&args, "--rpc-port").unwrap();
@@ -2512,7 +2576,8 @@ fn pos_engine_api_is_local_and_shares_the_jwt() {
                 if matches!(kind(o), "Service" | "NetworkPolicy") {
                     let text = serde_json::to_string(&o["spec"]).unwrap();
                     assert!(
-                        !text.contains(&format!(":{engine_port},")) && !text.contains(&format!(":{engine_port}}}")),
+                        !text.contains(&format!(":{engine_port},"))
+                            && !text.contains(&format!(":{engine_port}}}")),
                         "{ctx}: {} {} names the engine API port",
                         kind(o),
                         name(o)
@@ -2540,7 +2605,10 @@ fn pos_prysm_reads_only_mounted_files_that_prepare_wrote() {
             let group = g["name"].as_str().unwrap();
             let sts = object(&docs, "StatefulSet", &format!("{net}-{group}"));
             let spec = &sts["spec"]["template"]["spec"];
-            assert_eq!(sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"], "data");
+            assert_eq!(
+                sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"],
+                "data"
+            );
             let prepare = spec["initContainers"]
                 .as_array()
                 .unwrap()
@@ -2551,7 +2619,12 @@ fn pos_prysm_reads_only_mounted_files_that_prepare_wrote() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|m| (m["name"].as_str().unwrap().into(), m["mountPath"].as_str().unwrap().into()))
+                .map(|m| {
+                    (
+                        m["name"].as_str().unwrap().into(),
+                        m["mountPath"].as_str().unwrap().into(),
+                    )
+                })
                 .collect();
             let validator = g["role"] == "validator";
             for pod_node in g["nodes"].as_array().unwrap() {
@@ -2574,7 +2647,8 @@ fn pos_prysm_reads_only_mounted_files_that_prepare_wrote() {
                             panic!("{ctx}: {} reads {path}, on no volume it mounts", c["name"])
                         });
                     let volume = m["name"].as_str().unwrap().to_string();
-                    let rest = path[m["mountPath"].as_str().unwrap().len()..].trim_start_matches('/');
+                    let rest =
+                        path[m["mountPath"].as_str().unwrap().len()..].trim_start_matches('/');
                     let local = match volume.as_str() {
                         "run" => Some(r.run.join(rest)),
                         "genesis-state" => {
@@ -2617,26 +2691,45 @@ fn pos_prysm_reads_only_mounted_files_that_prepare_wrote() {
                                 assert_eq!(volume, "consensus", "{ctx}");
                                 let file = path.rsplit('/').next().unwrap();
                                 let cm = object(&docs, "ConfigMap", &format!("{net}-consensus"));
-                                assert!(cm["data"][file].is_string(), "{ctx}: no {file} in the ConfigMap");
+                                assert!(
+                                    cm["data"][file].is_string(),
+                                    "{ctx}: no {file} in the ConfigMap"
+                                );
                             }
                             _ => {
                                 let local = local.unwrap_or_else(|| {
-                                    panic!("{ctx}: on volume {volume}, which prepare does not write")
+                                    panic!(
+                                        "{ctx}: on volume {volume}, which prepare does not write"
+                                    )
                                 });
                                 assert!(local.exists(), "{ctx}: prepare did not write it");
                                 let read = |p: &Path| fs::read_to_string(p).unwrap();
                                 match f {
-                                    "--jwt-secret" => assert_eq!(read(&local), b["jwtSecret"].as_str().unwrap(), "{ctx}"),
-                                    "--p2p-priv-key" => assert_eq!(read(&local), b["nodeKey"].as_str().unwrap(), "{ctx}"),
-                                    "--genesis-state" => assert!(fs::read(&local).unwrap() == genesis_ssz, "{ctx}: not the compiled genesis state"),
+                                    "--jwt-secret" => assert_eq!(
+                                        read(&local),
+                                        b["jwtSecret"].as_str().unwrap(),
+                                        "{ctx}"
+                                    ),
+                                    "--p2p-priv-key" => assert_eq!(
+                                        read(&local),
+                                        b["nodeKey"].as_str().unwrap(),
+                                        "{ctx}"
+                                    ),
+                                    "--genesis-state" => assert!(
+                                        fs::read(&local).unwrap() == genesis_ssz,
+                                        "{ctx}: not the compiled genesis state"
+                                    ),
                                     "--wallet-password-file" => assert_eq!(
                                         read(&local),
-                                        private["secrets"]["validatorWallets"][pod]["password"].as_str().unwrap(),
+                                        private["secrets"]["validatorWallets"][pod]["password"]
+                                            .as_str()
+                                            .unwrap(),
                                         "{ctx}"
                                     ),
                                     "--wallet-dir" => {
                                         // Exactly this pod's wallet files, byte for byte.
-                                        let wallet = &private["secrets"]["validatorWallets"][pod]["files"];
+                                        let wallet =
+                                            &private["secrets"]["validatorWallets"][pod]["files"];
                                         let mut got = BTreeMap::new();
                                         collect_files(&local, &local, &mut got);
                                         let want: BTreeMap<String, String> = str_map(wallet);
@@ -2649,23 +2742,43 @@ fn pos_prysm_reads_only_mounted_files_that_prepare_wrote() {
                         }
                     }
                 }
-                let mut want: BTreeSet<&str> = ["--datadir", "--jwt-secret", "--p2p-priv-key", "--genesis-state", "--chain-config-file"].into();
+                let mut want: BTreeSet<&str> = [
+                    "--datadir",
+                    "--jwt-secret",
+                    "--p2p-priv-key",
+                    "--genesis-state",
+                    "--chain-config-file",
+                ]
+                .into();
                 if validator {
                     want.extend(["--wallet-dir", "--wallet-password-file"]);
                 } else {
-                    assert!(!r.run.join("validator-wallet").exists(), "{ctx}: a wallet in a non-validator pod");
+                    assert!(
+                        !r.run.join("validator-wallet").exists(),
+                        "{ctx}: a wallet in a non-validator pod"
+                    );
                 }
                 assert_eq!(seen, want, "{ctx}: Prysm flags naming files");
                 // The validator client's database: on the volume, apart from the beacon node's.
                 if validator {
                     let vc = strings(&container(&docs, net, group, "validator")["args"]);
                     let bn = strings(&container(&docs, net, group, "beacon")["args"]);
-                    let (v, b) = (flag(&vc, "--datadir").unwrap(), flag(&bn, "--datadir").unwrap());
-                    assert!(v.starts_with("/data/") && b.starts_with("/data/") && v != b, "{ctx}: {v} {b}");
+                    let (v, b) = (
+                        flag(&vc, "--datadir").unwrap(),
+                        flag(&bn, "--datadir").unwrap(),
+                    );
+                    assert!(
+                        v.starts_with("/data/") && b.starts_with("/data/") && v != b,
+                        "{ctx}: {v} {b}"
+                    );
                 }
                 // geth's JWT file is the one prepare wrote (the beacon's).
                 let jwt = r.run.join("jwt.hex");
-                assert_eq!(fs::read_to_string(jwt).unwrap(), b["jwtSecret"].as_str().unwrap(), "{ctx}");
+                assert_eq!(
+                    fs::read_to_string(jwt).unwrap(),
+                    b["jwtSecret"].as_str().unwrap(),
+                    "{ctx}"
+                );
             }
         }
     }
@@ -2744,19 +2857,44 @@ fn pos_consensus_configmap_is_the_compiled_genesis_state_and_config() {
         let net = network_name(&public);
         let (config, ssz) = exported_consensus(ex);
         let cm = object(&docs, "ConfigMap", &format!("{net}-consensus"));
-        assert_eq!(cm["data"]["config.yaml"].as_str(), Some(config.as_str()), "{}", ex.name);
-        assert_eq!(cm["data"]["config.yaml"], public["proofOfStake"]["chainConfig"]);
+        assert_eq!(
+            cm["data"]["config.yaml"].as_str(),
+            Some(config.as_str()),
+            "{}",
+            ex.name
+        );
+        assert_eq!(
+            cm["data"]["config.yaml"],
+            public["proofOfStake"]["chainConfig"]
+        );
         let gz = base64_decode(cm["binaryData"]["genesis.ssz.gz"].as_str().unwrap());
         let state = gunzip(&gz);
-        assert!(state == ssz, "{}: the ConfigMap's genesis state is not the compiled one ({} vs {} bytes)", ex.name, state.len(), ssz.len());
+        assert!(
+            state == ssz,
+            "{}: the ConfigMap's genesis state is not the compiled one ({} vs {} bytes)",
+            ex.name,
+            state.len(),
+            ssz.len()
+        );
         // A ConfigMap holds at most 1 MiB (data and binaryData together).
         let size = serde_json::to_string(&cm).unwrap().len();
-        assert!(size < 1 << 20, "{}: consensus ConfigMap of {size} bytes", ex.name);
+        assert!(
+            size < 1 << 20,
+            "{}: consensus ConfigMap of {size} bytes",
+            ex.name
+        );
         // The genesis validators root Prysm will compute is in the state: bytes 8..40
         // of a BeaconState (after genesis_time).
-        let root = public["proofOfStake"]["genesisValidatorsRoot"].as_str().unwrap();
+        let root = public["proofOfStake"]["genesisValidatorsRoot"]
+            .as_str()
+            .unwrap();
         let in_state: String = ssz[8..40].iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(root.trim_start_matches("0x"), in_state, "{}: genesis validators root", ex.name);
+        assert_eq!(
+            root.trim_start_matches("0x"),
+            in_state,
+            "{}: genesis validators root",
+            ex.name
+        );
     }
 }
 
@@ -2783,36 +2921,70 @@ fn pos_secrets_hold_each_pods_beacon_key_jwt_and_own_wallet() {
                 .collect();
             let cm = object(&docs, "ConfigMap", &format!("{net}-{group}-config"));
             let wallet_files = cm["data"]["wallet-files"].as_str();
-            assert_eq!(wallet_files.is_some(), validator, "{}: {group} wallet-files", ex.name);
+            assert_eq!(
+                wallet_files.is_some(),
+                validator,
+                "{}: {group} wallet-files",
+                ex.name
+            );
             let mut want_keys = BTreeSet::new();
             for n in g["nodes"].as_array().unwrap() {
                 let pod = n["name"].as_str().unwrap();
                 pods_seen.insert(pod.to_string());
                 let ctx = format!("{}: {pod}", ex.name);
                 let b = &s["beacon"][pod];
-                assert_eq!(data[&format!("{pod}.beacon-p2p-key")], b["nodeKey"].as_str().unwrap().as_bytes(), "{ctx}");
-                assert_eq!(data[&format!("{pod}.jwt-secret")], b["jwtSecret"].as_str().unwrap().as_bytes(), "{ctx}");
-                want_keys.extend([format!("{pod}.nodekey"), format!("{pod}.beacon-p2p-key"), format!("{pod}.jwt-secret")]);
+                assert_eq!(
+                    data[&format!("{pod}.beacon-p2p-key")],
+                    b["nodeKey"].as_str().unwrap().as_bytes(),
+                    "{ctx}"
+                );
+                assert_eq!(
+                    data[&format!("{pod}.jwt-secret")],
+                    b["jwtSecret"].as_str().unwrap().as_bytes(),
+                    "{ctx}"
+                );
+                want_keys.extend([
+                    format!("{pod}.nodekey"),
+                    format!("{pod}.beacon-p2p-key"),
+                    format!("{pod}.jwt-secret"),
+                ]);
                 let w = &s["validatorWallets"][pod];
-                assert_eq!(w.is_object(), validator, "{ctx}: a wallet only for validator pods");
+                assert_eq!(
+                    w.is_object(),
+                    validator,
+                    "{ctx}: a wallet only for validator pods"
+                );
                 if !validator {
                     continue;
                 }
                 assert_eq!(
                     n["beacon"]["validators"].as_u64(),
-                    g["validatorsPerPod"].as_u64().or(n["beacon"]["validators"].as_u64()),
+                    g["validatorsPerPod"]
+                        .as_u64()
+                        .or(n["beacon"]["validators"].as_u64()),
                     "{ctx}"
                 );
                 want_keys.insert(format!("{pod}.wallet-password"));
-                assert_eq!(data[&format!("{pod}.wallet-password")], w["password"].as_str().unwrap().as_bytes(), "{ctx}");
+                assert_eq!(
+                    data[&format!("{pod}.wallet-password")],
+                    w["password"].as_str().unwrap().as_bytes(),
+                    "{ctx}"
+                );
                 // wallet-files maps the pod's Secret keys to paths under the wallet dir.
                 let mut files = BTreeMap::new();
-                for line in wallet_files.unwrap().lines().filter(|l| !l.starts_with('#')) {
+                for line in wallet_files
+                    .unwrap()
+                    .lines()
+                    .filter(|l| !l.starts_with('#'))
+                {
                     let f: Vec<&str> = line.split_whitespace().collect();
                     assert_eq!(f.len(), 3, "{ctx}: wallet-files line {line:?}");
                     if f[0] == pod {
                         want_keys.insert(format!("{pod}.{}", f[1]));
-                        files.insert(f[2].to_string(), String::from_utf8(data[&format!("{pod}.{}", f[1])].clone()).unwrap());
+                        files.insert(
+                            f[2].to_string(),
+                            String::from_utf8(data[&format!("{pod}.{}", f[1])].clone()).unwrap(),
+                        );
                     }
                 }
                 assert_eq!(files, str_map(&w["files"]), "{ctx}: wallet in the Secret");
@@ -2822,28 +2994,50 @@ fn pos_secrets_hold_each_pods_beacon_key_jwt_and_own_wallet() {
                 .difference(&want_keys)
                 .filter(|k| !matches!(k.as_str(), "password") && !k.ends_with(".keystore"))
                 .collect();
-            assert!(extra.is_empty(), "{}: {group} Secret also holds {extra:?}", ex.name);
+            assert!(
+                extra.is_empty(),
+                "{}: {group} Secret also holds {extra:?}",
+                ex.name
+            );
             for k in &want_keys {
                 assert!(keys.contains(k), "{}: {group} Secret lacks {k}", ex.name);
             }
             // No other pod's wallet in this group's Secret.
-            let mine: BTreeSet<String> = g["nodes"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap().to_string()).collect();
+            let mine: BTreeSet<String> = g["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["name"].as_str().unwrap().to_string())
+                .collect();
             for (pod, w) in s["validatorWallets"].as_object().unwrap() {
                 if mine.contains(pod) {
                     continue;
                 }
                 for text in str_map(&w["files"]).values() {
-                    assert!(!data.values().any(|v| v == text.as_bytes()), "{}: {group} Secret holds {pod}'s wallet", ex.name);
+                    assert!(
+                        !data.values().any(|v| v == text.as_bytes()),
+                        "{}: {group} Secret holds {pod}'s wallet",
+                        ex.name
+                    );
                 }
             }
         }
-        let with_beacon: BTreeSet<String> = s["beacon"].as_object().unwrap().keys().cloned().collect();
-        assert_eq!(with_beacon, pods_seen, "{}: beacon secrets of exactly the pods", ex.name);
+        let with_beacon: BTreeSet<String> =
+            s["beacon"].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            with_beacon, pods_seen,
+            "{}: beacon secrets of exactly the pods",
+            ex.name
+        );
         // Validator keys are never shared: each wallet file of one pod only.
         let mut texts = BTreeSet::new();
         for w in s["validatorWallets"].as_object().unwrap().values() {
             for t in str_map(&w["files"]).into_values() {
-                assert!(texts.insert(t), "{}: two pods hold the same wallet file", ex.name);
+                assert!(
+                    texts.insert(t),
+                    "{}: two pods hold the same wallet file",
+                    ex.name
+                );
             }
         }
     }
@@ -2854,13 +3048,26 @@ fn pos_prysm_containers_are_hardened_like_geth() {
     for ex in pos_examples() {
         let docs = ex.render();
         for sts in of_kind(&docs, "StatefulSet") {
-            let cs = sts["spec"]["template"]["spec"]["containers"].as_array().unwrap();
+            let cs = sts["spec"]["template"]["spec"]["containers"]
+                .as_array()
+                .unwrap();
             let geth = &cs[0]["securityContext"];
             for c in &cs[1..] {
-                assert_eq!(&c["securityContext"], geth, "{}: {} {}", ex.name, name(sts), c["name"]);
+                assert_eq!(
+                    &c["securityContext"],
+                    geth,
+                    "{}: {} {}",
+                    ex.name,
+                    name(sts),
+                    c["name"]
+                );
                 // Prysm writes nowhere but its mounts (root filesystem read-only).
                 assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
-                assert_eq!(c["resources"], cs[0]["resources"], "{}: {}", ex.name, c["name"]);
+                assert_eq!(
+                    c["resources"], cs[0]["resources"],
+                    "{}: {}",
+                    ex.name, c["name"]
+                );
             }
         }
     }
@@ -2890,21 +3097,47 @@ fn pos_checksums_follow_the_genesis_state_config_and_beacon_secrets() {
         base64(&out.stdout)
     };
     for (tag, change) in [
-        ("genesis-state", Box::new(move |p: &mut Value| p["proofOfStake"]["genesisStateGz"] = json!(other_state)) as Box<dyn FnOnce(&mut Value)>),
-        ("chain-config", Box::new(|p: &mut Value| {
-            let c = p["proofOfStake"]["chainConfig"].as_str().unwrap().to_string();
-            p["proofOfStake"]["chainConfig"] = json!(c.replace("SECONDS_PER_SLOT: 4", "SECONDS_PER_SLOT: 5"));
-            assert_ne!(p["proofOfStake"]["chainConfig"].as_str().unwrap(), c, "config.yaml has SECONDS_PER_SLOT: 4");
-        })),
+        (
+            "genesis-state",
+            Box::new(move |p: &mut Value| p["proofOfStake"]["genesisStateGz"] = json!(other_state))
+                as Box<dyn FnOnce(&mut Value)>,
+        ),
+        (
+            "chain-config",
+            Box::new(|p: &mut Value| {
+                let c = p["proofOfStake"]["chainConfig"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                p["proofOfStake"]["chainConfig"] =
+                    json!(c.replace("SECONDS_PER_SLOT: 4", "SECONDS_PER_SLOT: 5"));
+                assert_ne!(
+                    p["proofOfStake"]["chainConfig"].as_str().unwrap(),
+                    c,
+                    "config.yaml has SECONDS_PER_SLOT: 4"
+                );
+            }),
+        ),
     ] {
         let after = checksums(&render_modified(ex, tag, |p, _| change(p)));
         for g in &groups {
-            assert_ne!(after[g].0, base[g].0, "checksum/config of {g} after a {tag} change");
-            assert_eq!(after[g].1, base[g].1, "checksum/secret of {g} after a {tag} change");
+            assert_ne!(
+                after[g].0, base[g].0,
+                "checksum/config of {g} after a {tag} change"
+            );
+            assert_eq!(
+                after[g].1, base[g].1,
+                "checksum/secret of {g} after a {tag} change"
+            );
         }
     }
     // One pod's beacon key, then one validator pod's wallet password: that group only.
-    let first = |i: usize| public["nodeGroups"][i]["nodes"][0]["name"].as_str().unwrap().to_string();
+    let first = |i: usize| {
+        public["nodeGroups"][i]["nodes"][0]["name"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
     let (p0, p1) = (first(0), first(1));
     for (tag, at) in [("beacon-key", 0), ("wallet", 1)] {
         let (p0, p1) = (p0.clone(), p1.clone());
@@ -2916,8 +3149,15 @@ fn pos_checksums_follow_the_genesis_state_config_and_beacon_secrets() {
             }
         }));
         for (i, g) in groups.iter().enumerate() {
-            assert_eq!(after[g].1 != base[g].1, i == at, "checksum/secret of {g} after a {tag} change");
-            assert_eq!(after[g].0, base[g].0, "checksum/config of {g} after a {tag} change");
+            assert_eq!(
+                after[g].1 != base[g].1,
+                i == at,
+                "checksum/secret of {g} after a {tag} change"
+            );
+            assert_eq!(
+                after[g].0, base[g].0,
+                "checksum/config of {g} after a {tag} change"
+            );
         }
     }
 }
@@ -2932,7 +3172,10 @@ fn pos_a_prysm_version_bump_changes_only_prysm_image_tags() {
     let render_with = |version: &str| {
         let marker = "      preset: minimal\n";
         assert!(text.contains(marker));
-        let cfg_text = text.replace(marker, &format!("{marker}      client:\n        prysm:\n          version: {version}\n"));
+        let cfg_text = text.replace(
+            marker,
+            &format!("{marker}      client:\n        prysm:\n          version: {version}\n"),
+        );
         let dir = scratch().join("prysm-bump").join(version);
         fs::create_dir_all(&dir).unwrap();
         let cfg = dir.join("kuberneteth.yaml");
@@ -2942,9 +3185,19 @@ fn pos_a_prysm_version_bump_changes_only_prysm_image_tags() {
     };
     let (old, old_secrets) = render_with("v7.0.0");
     let (new, new_secrets) = render_with("v7.1.2");
-    assert_eq!(old_secrets["secrets"]["beacon"], new_secrets["secrets"]["beacon"]);
-    assert_eq!(old_secrets["secrets"]["nodeKeys"], new_secrets["secrets"]["nodeKeys"]);
-    assert_eq!(old.len(), new.len(), "the Prysm bump changed the set of objects");
+    assert_eq!(
+        old_secrets["secrets"]["beacon"],
+        new_secrets["secrets"]["beacon"]
+    );
+    assert_eq!(
+        old_secrets["secrets"]["nodeKeys"],
+        new_secrets["secrets"]["nodeKeys"]
+    );
+    assert_eq!(
+        old.len(),
+        new.len(),
+        "the Prysm bump changed the set of objects"
+    );
     let mut changes = Vec::new();
     for (a, b) in old.iter().zip(&new) {
         assert_eq!((kind(a), name(a)), (kind(b), name(b)));
@@ -2956,10 +3209,15 @@ fn pos_a_prysm_version_bump_changes_only_prysm_image_tags() {
     assert!(!changes.is_empty(), "the Prysm bump changed nothing");
     for (path, before, after) in &changes {
         assert!(
-            path.starts_with("StatefulSet/") && path.contains("/spec/template/spec/containers/") && path.ends_with("/image"),
+            path.starts_with("StatefulSet/")
+                && path.contains("/spec/template/spec/containers/")
+                && path.ends_with("/image"),
             "a Prysm bump changed {path}: {before} -> {after}"
         );
-        assert!(before.contains("prysm") && before.contains(":v7.0.0"), "{path}: {before}");
+        assert!(
+            before.contains("prysm") && before.contains(":v7.0.0"),
+            "{path}: {before}"
+        );
         assert!(after.contains(":v7.1.2"), "{path}: {after}");
     }
     // Every Prysm container rolled: the beacon node in each StatefulSet, the validator
@@ -2967,9 +3225,16 @@ fn pos_a_prysm_version_bump_changes_only_prysm_image_tags() {
     let statefulsets = of_kind(&new, "StatefulSet").len();
     let validator_groups = of_kind(&new, "StatefulSet")
         .iter()
-        .filter(|s| s["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == "validator")
+        .filter(|s| {
+            s["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
+                == "validator"
+        })
         .count();
-    assert_eq!(changes.len(), statefulsets + validator_groups, "{changes:?}");
+    assert_eq!(
+        changes.len(),
+        statefulsets + validator_groups,
+        "{changes:?}"
+    );
 }
 
 /// The validator groups' PDBs in other shapes than the examples': one pod, a few,
@@ -2988,7 +3253,7 @@ fn pos_pdbs_keep_more_than_two_thirds_of_the_stake_in_every_shape() {
     ];
     for (i, shape) in shapes.iter().enumerate() {
         let mut text = String::from(
-            "network:\n  name: shape\n  chainId: 434310\n  genesisTimestamp: 1798761600\n  consensus:\n    proofOfStake:\n      preset: minimal\nnodes:\n",
+            "network:\n  name: shape\n  chainId: 434310\n  genesisTimestamp: 1798761600\n  consensus:\n    proofOfStake:\n      preset: minimal\ngeth:\n  version: v1.17.10\nnodes:\n",
         );
         for (j, (replicas, per_pod)) in shape.iter().enumerate() {
             text.push_str(&format!(
