@@ -939,6 +939,48 @@ mod tests {
     }
 
     #[test]
+    fn validator_pdbs_together_keep_more_than_two_thirds_of_the_stake() {
+        // (replicas, validators per pod) of each validator group.
+        for shape in [
+            vec![(2u32, 4u32)],
+            vec![(3, 4)],
+            vec![(4, 16)],
+            vec![(7, 1)],
+            vec![(3, 8), (2, 4)],
+            vec![(1, 32), (6, 2)],
+        ] {
+            let mut text = String::from(
+                "network: {name: n, chainId: 31337, genesisTimestamp: 1798761600, \
+                 consensus: {proofOfStake: {preset: minimal}}}\ngeth: {version: v1.17.10}\nnodes:\n",
+            );
+            for (i, (replicas, per_pod)) in shape.iter().enumerate() {
+                text += &format!(
+                    "  - {{name: v{i}, role: validator, replicas: {replicas}, validatorsPerPod: {per_pod}}}\n"
+                );
+            }
+            let v = build(&plan_of(&text, [7; 32], Keystores::Skip)).0;
+            let total: u32 = shape.iter().map(|(r, p)| r * p).sum();
+            let allowed: Vec<u32> = v
+                .node_groups
+                .iter()
+                .map(|g| disruptions_allowed(g).expect("validator groups always have a PDB"))
+                .collect();
+            let down: u32 = allowed.iter().zip(&shape).map(|(a, (_, p))| a * p).sum();
+            // What the drains may take together leaves more than two thirds up ...
+            assert!(3 * (total - down) > 2 * total, "{shape:?}: {allowed:?}");
+            // ... and one more pod of any group that still has one up would not.
+            for (a, (replicas, per_pod)) in allowed.iter().zip(&shape) {
+                if a < replicas {
+                    assert!(
+                        3 * (total - down - per_pod) <= 2 * total,
+                        "{shape:?}: {allowed:?} spares too little"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn image_split() {
         assert_eq!(split_image("a/b:c"), ("a/b".into(), "c".into()));
         assert_eq!(
