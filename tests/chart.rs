@@ -2,14 +2,16 @@
 //! Kubernetes objects it produces.
 //!
 //! Examples: every `values/*.yaml` and the test networks in `tests/chart/networks/`
-//! (a single node; every port moved and a network id unlike the chain id) compiled by
+//! (a single node; every port moved and a network id unlike the chain id; proof of
+//! stake with one and with two validator groups) compiled by
 //! `kuberneteth-values compile` into a scratch folder (with a fixed, test-only master
 //! secret so the outputs are stable), plus the hand-made value pairs in
 //! `tests/chart/fixtures/` (keystores in a ConfigMap, a bootnode, monitoring on, every
 //! RPC exposure and scheduling knob).
 //!
 //! Helm: `$KUBERNETETH_HELM` if set, else `scripts/helm.sh` (helm from PATH or a pinned
-//! one installed into .cache/helm/). Golden file: `UPDATE_GOLDEN=1` rewrites it.
+//! one installed into .cache/helm/). Golden files (the default network, and the small
+//! proof-of-stake network `pos-tiny`): `UPDATE_GOLDEN=1` rewrites them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -2378,7 +2380,7 @@ fn pos_beacon_nodes_dial_exactly_the_stable_nodes_and_never_discover() {
 /// Services and the ServiceMonitor its metrics and the validator client's.
 #[test]
 fn pos_services_expose_beacon_p2p_and_metrics() {
-    let mut with_metrics = 0;
+    let (mut with_metrics, mut with_service_monitor) = (0, 0);
     for ex in pos_examples() {
         let docs = ex.render();
         let public = ex.public();
@@ -2459,6 +2461,7 @@ fn pos_services_expose_beacon_p2p_and_metrics() {
             }
         }
         if metrics && public["metrics"]["serviceMonitor"]["enabled"] == true {
+            with_service_monitor += 1;
             let sm = of_kind(&docs, "ServiceMonitor");
             let endpoints: BTreeSet<&str> = sm[0]["spec"]["endpoints"]
                 .as_array()
@@ -2475,6 +2478,10 @@ fn pos_services_expose_beacon_p2p_and_metrics() {
             }
         }
     }
+    assert!(
+        with_service_monitor > 0,
+        "no proof-of-stake example with a ServiceMonitor"
+    );
     assert!(
         with_metrics > 0,
         "no proof-of-stake example with metrics on"
