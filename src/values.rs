@@ -504,8 +504,10 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
                 }
                 spare -= pods * per_pod;
             }
+            // A group whose every pod may go (a small share of a large stake)
+            // needs no budget: minAvailable 0 would only clutter the cluster.
             PdbValues {
-                enabled: true,
+                enabled: allowance < cfg.replicas,
                 min_available: cfg.replicas - allowance,
             }
         }
@@ -948,6 +950,7 @@ mod tests {
             vec![(7, 1)],
             vec![(3, 8), (2, 4)],
             vec![(1, 32), (6, 2)],
+            vec![(1, 1), (4, 4)],
         ] {
             let mut text = String::from(
                 "network: {name: n, chainId: 31337, genesisTimestamp: 1798761600, \
@@ -963,7 +966,7 @@ mod tests {
             let allowed: Vec<u32> = v
                 .node_groups
                 .iter()
-                .map(|g| disruptions_allowed(g).expect("validator groups always have a PDB"))
+                .map(|g| disruptions_allowed(g).unwrap_or(g.replicas))
                 .collect();
             let down: u32 = allowed.iter().zip(&shape).map(|(a, (_, p))| a * p).sum();
             // What the drains may take together leaves more than two thirds up ...
