@@ -80,13 +80,15 @@ class Image:
     """What a container image holds, as a folder on this machine.
 
     `files` maps paths inside the image to files here (e.g. /usr/local/bin/geth);
-    `entrypoint` is the image's ENTRYPOINT. Every image gets busybox as /bin/sh with
+    `links` maps paths inside the image to symbolic link targets (e.g.
+    /app/cmd/validator/validator -> /validator); `entrypoint` is the image's ENTRYPOINT. Every image gets busybox as /bin/sh with
     its applets, as Alpine-based images have. `host_command`, when set, replaces the
     image: the container runs that command on the host file system, in the pod's
     network namespace (for servers the test provides in place of an image).
     """
     name: str
     files: dict[str, str] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)
     entrypoint: list[str] = field(default_factory=list)
     host_command: list[str] | None = None
     root: str = ""
@@ -106,6 +108,9 @@ class Image:
             link = os.path.join(self.root, "bin", applet)
             if not os.path.exists(link):
                 os.symlink("busybox", link)
+        for inside, target in self.links.items():
+            os.makedirs(os.path.dirname(self.root + inside), exist_ok=True)
+            os.symlink(target, self.root + inside)
         os.makedirs(os.path.join(self.root, "etc"), exist_ok=True)
         with open(os.path.join(self.root, "etc", "passwd"), "w") as f:
             f.write("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n")
