@@ -168,9 +168,13 @@ class PosLive(Live):
         log(f"applied the rendering; genesis in {-self.since_genesis():.0f}s")
         wait_for("every pod to be Ready", self.all_ready, self.opts.genesis_delay + 600, 1)
         self.times["pods ready"] = time.monotonic() - t
-        self.times["pods ready to genesis"] = -self.since_genesis()
+        self.times["genesis to pods ready"] = self.since_genesis()
         log(f"all {len(self.pod_names)} pods Ready {self.times['pods ready']:.0f}s after apply, "
-            f"{self.times['pods ready to genesis']:.0f}s before genesis (negative: after)")
+            f"{self.times["genesis to pods ready"]:.0f}s after genesis (the beacon nodes are Ready from genesis on)")
+
+    def beacon_log(self, pod: str, container: str = "beacon") -> str:
+        with open(self.cluster.pod(pod).container(container).log_path, errors="replace") as f:
+            return f.read()
 
     def check_identity(self) -> None:
         root = self.pos["genesisValidatorsRoot"]
@@ -179,9 +183,11 @@ class PosLive(Live):
             want = self.nodes[name]["enode"]
             check(info["enode"].split("@")[0] == want.split("@")[0],
                   f"{name}: geth's enode {info['enode']} is not the compiled {want}")
-            peer_id = self.beacon(name, "/eth/v1/node/identity")["data"]["peer_id"]
-            check(peer_id == self.nodes[name]["beacon"]["peerId"],
-                  f"{name}: beacon peer id {peer_id}, compiled {self.nodes[name]['beacon']['peerId']}")
+            # Prysm's /eth/v1/node/identity needs an ENR, which it has only with
+            # discovery on; it logs its peer id at start, and its peers see it below.
+            peer_id = self.nodes[name]["beacon"]["peerId"]
+            check(f"Running node with peer id of {peer_id}" in self.beacon_log(name),
+                  f"{name}: the beacon node does not log the compiled peer id {peer_id}")
             g = self.beacon(name, "/eth/v1/beacon/genesis")["data"]
             check(g["genesis_validators_root"] == root, f"{name}: genesis validators root {g['genesis_validators_root']}, compiled {root}")
             check(int(g["genesis_time"]) == self.genesis_time, f"{name}: genesis time {g['genesis_time']}, compiled {self.genesis_time}")
@@ -191,14 +197,21 @@ class PosLive(Live):
         def meshed():
             for name in self.pod_names:
                 peers = self.beacon(name, "/eth/v1/node/peers?state=connected")["data"]
-                ids = {p["peer_id"] for p in peers}
-                others = {self.nodes[o]["beacon"]["peerId"] for o in self.validator_pods if o != name}
-                missing = others - ids if name in self.validator_pods else (set() if ids & others else others)
-                check(not missing, f"{name}'s beacon node is not connected to {sorted(missing)} (has {sorted(ids)})")
+                seen = {p["peer_id"]: p["last_seen_p2p_address"] for p in peers}
+                others = [o for o in self.pod_names if o != name and self.nodes[o]["beacon"]["peerId"] in seen]
+                missing = [o for o in self.validator_pods if o != name and o not in others]
+                check(others and (name not in self.validator_pods or not missing),
+                      f"{name}'s beacon node is not connected to {missing or 'any other pod'} (peers {seen})")
+                for o in others:  # the peer with that id is that pod (its address or its Service's)
+                    addr = seen[self.nodes[o]["beacon"]["peerId"]]
+                    ips = {self.cluster.pod(o).ip, self.cluster.cluster_ips.get(o)}
+                    check(any(f"/ip4/{ip}/" in addr for ip in ips if ip),
+                          f"{name}: peer {o} ({self.nodes[o]['beacon']['peerId']}) is at {addr}, not at {ips}")
             return True
         wait_for("the beacon nodes to peer", meshed, 120, 2)
         counts = {n: len(self.beacon(n, "/eth/v1/node/peers?state=connected")["data"]) for n in self.pod_names}
-        log(f"1. beacon peers: validator pods see each other, every beacon node has peers {counts}")
+        log(f"1. beacon peers: the validator pods' beacon nodes see each other, under the compiled peer ids at "
+            f"their pods' addresses; connected peers {counts}")
 
     def check_blocks(self) -> None:
         wait_for("genesis", lambda: self.since_genesis() >= 0, self.opts.genesis_delay + 600, 1)
