@@ -170,7 +170,7 @@ class PosLive(Live):
         self.times["pods ready"] = time.monotonic() - t
         self.times["genesis to pods ready"] = self.since_genesis()
         log(f"all {len(self.pod_names)} pods Ready {self.times['pods ready']:.0f}s after apply, "
-            f"{self.times["genesis to pods ready"]:.0f}s after genesis (the beacon nodes are Ready from genesis on)")
+            f"{self.times['genesis to pods ready']:.0f}s after genesis (the beacon nodes are Ready from genesis on)")
 
     def beacon_log(self, pod: str, container: str = "beacon") -> str:
         with open(self.cluster.pod(pod).container(container).log_path, errors="replace") as f:
