@@ -21,7 +21,9 @@ genesis time is set to a moment shortly after the pods start. Then, in order:
      volume; the validator client opens its slashing-protection database there
      again, its validators attest again, and nothing is slashed;
   6. metrics: the beacon node (8080) and validator client (8081) serve Prometheus
-     text whose counters advance.
+     text whose counters advance;
+  7. logs: no Prysm process panics or logs a fatal line, nor an error outside
+     EXPECTED_PRYSM_ERRORS (and check-prysm.sh's allowed errors and unknown config keys).
 Run it through scripts/live-pos.sh (`make live-pos`), which builds what is needed and
 runs this driver inside private network, mount and PID namespaces.
 """
@@ -48,6 +50,17 @@ from live import HERE, Failure, Live, check, log, wait_for
 # for 9 (a rollout lasts well under 100 slots); a restarting pod also competes for the
 # machine's CPU with the others. More than this is an outage, not bad luck.
 MAX_GAP_SLOTS = 10
+CHECK_PRYSM = os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "check-prysm.sh")
+# Error lines Prysm logs in this test, with the reason; every other error line, and
+# any fatal line or panic, fails check 7. (check-prysm.sh's ALLOWED_ERRORS and its
+# UNKNOWN config keys are read from that script.)
+EXPECTED_PRYSM_ERRORS = {
+    # The validator client starts beside its beacon node and asks before the beacon
+    # node's gRPC server is up (at start, after the upgrade and the crash).
+    "Failed to get health of node": "the beacon node is still starting",
+    # Peers restart in the upgrade and the crash check; Prysm redials its static peers.
+    "failed to reconnect to peer": "a static peer restarting",
+}
 
 
 class PosLive(Live):
@@ -215,9 +228,10 @@ class PosLive(Live):
 
     def check_blocks(self) -> None:
         wait_for("genesis", lambda: self.since_genesis() >= 0, self.opts.genesis_delay + 600, 1)
-        first = wait_for("the first beacon block", lambda: self.head_slot() > 0 and self.head_slot(), 40 * self.slot, 1)
-        self.times["genesis to first block"] = self.since_genesis()
-        log(f"2. first block at slot {first}, {self.times['genesis to first block']:.1f}s after genesis")
+        head = wait_for("the first beacon block", lambda: self.head_slot() > 0 and self.head_slot(), 40 * self.slot, 1)
+        first = min(self.blocks(1, head))  # the chain's own record: the slot of its first block
+        self.times["genesis to first block"] = first * self.slot
+        log(f"2. first block at slot {first}, {first * self.slot}s after genesis")
         state_head = self.head_slot()
         wait_for("the head slot to advance", lambda: self.head_slot() >= state_head + 3, 20 * self.slot, 1)
         # Execution: the head advances on every geth, and all have the same blocks.
@@ -374,6 +388,45 @@ class PosLive(Live):
             wait_for(f"{c[0]}:{c[1]} {c[2]} to advance", lambda: metric(*c) > first[c], 3 * self.slots_per_epoch * self.slot, 2)
         log(f"6. metrics: beacon_head_slot (8080) and validator_successful_attestations (8081) advance on every pod")
 
+    def check_logs(self) -> None:
+        text = open(CHECK_PRYSM).read()
+
+        def bash_array(name: str) -> list[str]:
+            body = re.search(rf"(?ms)^{name}=\((.*?)^\)", text)
+            check(body is not None, f"{CHECK_PRYSM} has no {name}=( ... ) list")
+            return [ln.strip().strip("'") for ln in body.group(1).splitlines() if ln.strip() and not ln.strip().startswith("#")]
+        unknown = set(bash_array("UNKNOWN"))
+        allowed = bash_array("ALLOWED_ERRORS") + list(EXPECTED_PRYSM_ERRORS)
+        counts: dict[str, int] = {}
+        for pod in self.cluster.pods:
+            for c in pod.containers:
+                if c.name not in ("beacon", "validator") or not os.path.exists(c.log_path):
+                    continue
+                where = f"{pod.name}/{c.name}"
+                lines = open(c.log_path, errors="replace").read().splitlines()
+                for i, line in enumerate(lines):
+                    check(not line.startswith(("panic:", "fatal error:")) and "level=fatal" not in line,
+                          f"{where}: {line}\n" + "\n".join(lines[i + 1:i + 8]))
+                    if "level=error" not in line:
+                        continue
+                    if "There were some issues parsing the config" in line:
+                        # The error's own lines follow: one per key Prysm does not know.
+                        keys = []
+                        for more in lines[i + 1:]:
+                            m = re.match(r"\s+line \d+: field (\w+) not found in type params.BeaconChainConfig", more)
+                            if not m:
+                                break
+                            keys.append(m.group(1))
+                        check(keys and set(keys) <= unknown,
+                              f"{where}: Prysm could not parse the compiled config.yaml: {line} {keys}")
+                        continue
+                    msg = re.search(r'msg="([^"]*)"', line)
+                    msg = msg.group(1) if msg else line
+                    if not any(a in line for a in allowed):
+                        raise Failure(f"{where}: Prysm logged an error: {line[:600]}")
+                    counts[msg] = counts.get(msg, 0) + 1
+        log(f"7. logs: no panic, no fatal line, no unexpected error from Prysm; expected errors {counts}")
+
     # ---- run
     def run(self) -> None:
         versions = self.opts.versions
@@ -394,6 +447,7 @@ class PosLive(Live):
         self.check_upgrade(versions[1])
         self.check_crash()
         self.check_metrics()
+        self.check_logs()
         self.cluster.shutdown()
         self.times["total"] = time.monotonic() - self.t_start
 
