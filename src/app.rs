@@ -396,9 +396,9 @@ pub fn compile(
         ),
         match plan.proof_of_stake {
             None => format!("next: {install}"),
-            Some(_) => format!(
-                "next: the chart does not deploy proof of stake yet; `kuberneteth-values export -c {} -o DIR` writes what each node needs to run outside Kubernetes",
-                source.display
+            Some(pos) => format!(
+                "next: {install} (genesis is at {}: install before then; validators start with it)",
+                crate::execution::keystore::utc_text(pos.genesis_time)
             ),
         },
     ])

@@ -701,7 +701,7 @@ pub struct Metrics {
     /// Create a prometheus-operator ServiceMonitor.
     #[serde(default)]
     pub service_monitor: bool,
-    /// Create a PrometheusRule with alerts: head not advancing, no peers.
+    /// Create a PrometheusRule with alerts: head not advancing, no peers; for proof of stake also finality stalled and a beacon node without peers.
     #[serde(default)]
     pub alerts: bool,
     /// Minutes without a new block before the head-stalled alert fires.

@@ -10,14 +10,40 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ConsensusClient, ForkAtGenesis, PullPolicy, Resources, Role, ServiceType};
+use crate::consensus::prysm::{self, PrysmPaths, PrysmPorts};
 use crate::plan::proof_of_stake::{
-    ProofOfStakePlan, BEACON_API_PORT, BEACON_QUIC_PORT, BEACON_TCP_PORT, BEACON_UDP_PORT,
+    ProofOfStakePlan, BEACON_API_PORT, BEACON_GRPC_PORT, BEACON_METRICS_PORT, BEACON_QUIC_PORT,
+    BEACON_TCP_PORT, BEACON_UDP_PORT, VALIDATOR_METRICS_PORT,
 };
 use crate::plan::{GroupPlan, Layout, Plan, ETHSTATS_PORT};
 
 /// The paths inside a pod that the chart's init step fills.
 pub const RUN_DIR: &str = "/run/kuberneteth";
 pub const DATA_DIR: &str = "/data";
+
+/// Where a pod's consensus files are: the databases on the pod's volume, the
+/// config from the consensus ConfigMap, the genesis state unpacked by the init
+/// step, the secrets in the in-memory run folder.
+pub const PRYSM_PATHS: PrysmPaths<'static> = PrysmPaths {
+    beacon_data_dir: "/data/beacon",
+    validator_data_dir: "/data/validator",
+    chain_config: "/etc/kuberneteth/consensus/config.yaml",
+    genesis_state: "/var/lib/kuberneteth/consensus/genesis.ssz",
+    jwt_secret: "/run/kuberneteth/jwt.hex",
+    p2p_key: "/run/kuberneteth/beacon-p2p-key",
+    wallet_dir: "/run/kuberneteth/validator-wallet",
+    wallet_password: "/run/kuberneteth/validator-wallet-password",
+};
+
+pub const PRYSM_PORTS: PrysmPorts = PrysmPorts {
+    tcp: BEACON_TCP_PORT,
+    udp: BEACON_UDP_PORT,
+    quic: BEACON_QUIC_PORT,
+    api: BEACON_API_PORT,
+    grpc: BEACON_GRPC_PORT,
+    beacon_metrics: BEACON_METRICS_PORT,
+    validator_metrics: VALIDATOR_METRICS_PORT,
+};
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -126,7 +152,8 @@ pub struct ProofOfStakeValues {
     pub genesis_validators_root: String,
     /// The execution genesis block hash (`0x`-hex), also the beacon state's eth1 block.
     pub execution_genesis_hash: String,
-    /// Beacon node ports: TCP (libp2p), UDP (discovery), QUIC, REST API.
+    /// Beacon node ports: TCP (libp2p), UDP (discovery), QUIC, REST API, gRPC (the
+    /// pod's localhost only), and the metrics of the beacon node and validator client.
     pub ports: BeaconPorts,
     /// The engine API port on each pod's localhost.
     pub engine_api_port: u16,
@@ -139,6 +166,9 @@ pub struct BeaconPorts {
     pub udp: u16,
     pub quic: u16,
     pub api: u16,
+    pub grpc: u16,
+    pub beacon_metrics: u16,
+    pub validator_metrics: u16,
 }
 
 /// A node's beacon identity, public part.
@@ -204,6 +234,12 @@ pub struct GroupValues {
     pub config: String,
     /// geth flags for this release and role.
     pub args: Vec<String>,
+    /// Proof of stake: the Prysm beacon node's flags (empty for clique).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub beacon_args: Vec<String>,
+    /// Proof of stake, validator groups: the Prysm validator client's flags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validator_args: Vec<String>,
     /// Append `--miner.etherbase` and `--unlock` with the pod's signer address.
     pub unlock_signer: bool,
     /// Host names in `config` the init step resolves to Service IPs.
@@ -443,6 +479,36 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
                 min_available: cfg.replicas - allowance,
             }
         }
+        // Keep more than two thirds of the stake: finality needs two thirds of
+        // it attesting. The stake that may be spared at once is shared out among
+        // the validator groups in plan order, as for signers.
+        Role::Validator => {
+            let stake = |g: &GroupPlan| u64::from(g.config.validators_per_pod.unwrap_or(0));
+            let validator_groups = || {
+                plan.groups
+                    .iter()
+                    .filter(|g| g.config.role == Role::Validator)
+            };
+            let total: u64 = validator_groups()
+                .map(|g| stake(g) * u64::from(g.config.replicas))
+                .sum();
+            // The largest stake whose absence leaves 3 * (total - spare) > 2 * total.
+            let mut spare = total.saturating_sub(1) / 3;
+            let mut allowance = 0;
+            for other in validator_groups() {
+                let per_pod = stake(other).max(1);
+                let pods = (spare / per_pod).min(u64::from(other.config.replicas));
+                if other.config.name == cfg.name {
+                    allowance = pods as u32;
+                    break;
+                }
+                spare -= pods * per_pod;
+            }
+            PdbValues {
+                enabled: true,
+                min_available: cfg.replicas - allowance,
+            }
+        }
         _ => PdbValues {
             enabled: cfg.replicas > 1,
             min_available: cfg.replicas.saturating_sub(1).max(1),
@@ -467,6 +533,24 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
         },
         config: plan.toml(g, &layout, &Plan::service_endpoint),
         args: plan.flags(g, &layout),
+        beacon_args: plan
+            .proof_of_stake
+            .as_ref()
+            .map(|pos| beacon_args(plan, g, pos))
+            .unwrap_or_default(),
+        validator_args: match &plan.proof_of_stake {
+            Some(pos) if cfg.role == Role::Validator => {
+                prysm::validator_flags(&prysm::ValidatorInput {
+                    paths: PRYSM_PATHS,
+                    ports: PRYSM_PORTS,
+                    bind_host: "0.0.0.0",
+                    fee_recipient: fee_recipient(pos),
+                    metrics: plan.config.monitoring.metrics.enabled,
+                    verbosity: prysm::verbosity(g.verbosity),
+                })
+            }
+            _ => Vec::new(),
+        },
         unlock_signer: cfg.role == Role::Signer
             && crate::execution::geth::Release { version: g.version }.clique_sealing_flags(),
         peer_hosts,
@@ -547,6 +631,44 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
     }
 }
 
+/// The EIP-55 fee recipient (the network file may spell it in any case).
+fn fee_recipient(pos: &ProofOfStakePlan) -> String {
+    crate::execution::crypto::Address::parse(&pos.settings.fee_recipient)
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| pos.settings.fee_recipient.clone())
+}
+
+/// The beacon node of every pod of a group keeps connected to the stable nodes
+/// (validators, bootnodes) through their Services, as geth does.
+fn beacon_args(plan: &Plan, g: &GroupPlan, pos: &ProofOfStakePlan) -> Vec<String> {
+    let peers = plan
+        .all_nodes()
+        .filter(|(pg, _)| pg.config.role.has_stable_identity())
+        .filter_map(|(_, n)| {
+            let b = pos.beacon_nodes.get(&n.name)?;
+            Some(prysm::peer_multiaddr(
+                &n.name,
+                BEACON_TCP_PORT,
+                &b.identity.peer_id(),
+            ))
+        })
+        .collect();
+    let total_nodes: usize = plan.groups.iter().map(|g| g.nodes.len()).sum();
+    prysm::beacon_flags(&prysm::BeaconInput {
+        paths: PRYSM_PATHS,
+        ports: PRYSM_PORTS,
+        execution_endpoint: format!("http://127.0.0.1:{}", crate::plan::ENGINE_API_PORT),
+        bind_host: "0.0.0.0",
+        peers,
+        // A restarted node syncs as soon as one peer is there; a lone node never waits.
+        min_sync_peers: usize::from(total_nodes > 1),
+        fee_recipient: fee_recipient(pos),
+        metrics: plan.config.monitoring.metrics.enabled,
+        supernode: pos.settings.fork == ForkAtGenesis::Fulu,
+        verbosity: prysm::verbosity(g.verbosity),
+    })
+}
+
 fn proof_of_stake_values(pos: &ProofOfStakePlan) -> ProofOfStakeValues {
     use base64::Engine as _;
     let ConsensusClient::Prysm(prysm) = &pos.settings.client;
@@ -567,9 +689,7 @@ fn proof_of_stake_values(pos: &ProofOfStakePlan) -> ProofOfStakeValues {
         genesis_time: pos.genesis_time,
         seconds_per_slot: pos.settings.seconds_per_slot,
         slots_per_epoch: pos.slots_per_epoch(),
-        fee_recipient: crate::execution::crypto::Address::parse(&pos.settings.fee_recipient)
-            .map(|a| a.to_string())
-            .unwrap_or_else(|_| pos.settings.fee_recipient.clone()),
+        fee_recipient: fee_recipient(pos),
         chain_config: pos.chain_config.clone(),
         genesis_state_gz: base64::engine::general_purpose::STANDARD.encode(&pos.genesis_state_gz),
         genesis_validators_root: format!(
@@ -578,10 +698,13 @@ fn proof_of_stake_values(pos: &ProofOfStakePlan) -> ProofOfStakeValues {
         ),
         execution_genesis_hash: format!("0x{}", hex::encode(pos.execution.block.block_hash)),
         ports: BeaconPorts {
-            tcp: BEACON_TCP_PORT,
-            udp: BEACON_UDP_PORT,
-            quic: BEACON_QUIC_PORT,
-            api: BEACON_API_PORT,
+            tcp: PRYSM_PORTS.tcp,
+            udp: PRYSM_PORTS.udp,
+            quic: PRYSM_PORTS.quic,
+            api: PRYSM_PORTS.api,
+            grpc: PRYSM_PORTS.grpc,
+            beacon_metrics: PRYSM_PORTS.beacon_metrics,
+            validator_metrics: PRYSM_PORTS.validator_metrics,
         },
         engine_api_port: crate::plan::ENGINE_API_PORT,
     }
@@ -812,6 +935,48 @@ mod tests {
                 .sum();
             // Never more than a majority allows, and no drain blocked that it would allow.
             assert_eq!(allowed, spare, "signer groups {shape:?}");
+        }
+    }
+
+    #[test]
+    fn validator_pdbs_together_keep_more_than_two_thirds_of_the_stake() {
+        // (replicas, validators per pod) of each validator group.
+        for shape in [
+            vec![(2u32, 4u32)],
+            vec![(3, 4)],
+            vec![(4, 16)],
+            vec![(7, 1)],
+            vec![(3, 8), (2, 4)],
+            vec![(1, 32), (6, 2)],
+        ] {
+            let mut text = String::from(
+                "network: {name: n, chainId: 31337, genesisTimestamp: 1798761600, \
+                 consensus: {proofOfStake: {preset: minimal}}}\ngeth: {version: v1.17.10}\nnodes:\n",
+            );
+            for (i, (replicas, per_pod)) in shape.iter().enumerate() {
+                text += &format!(
+                    "  - {{name: v{i}, role: validator, replicas: {replicas}, validatorsPerPod: {per_pod}}}\n"
+                );
+            }
+            let v = build(&plan_of(&text, [7; 32], Keystores::Skip)).0;
+            let total: u32 = shape.iter().map(|(r, p)| r * p).sum();
+            let allowed: Vec<u32> = v
+                .node_groups
+                .iter()
+                .map(|g| disruptions_allowed(g).expect("validator groups always have a PDB"))
+                .collect();
+            let down: u32 = allowed.iter().zip(&shape).map(|(a, (_, p))| a * p).sum();
+            // What the drains may take together leaves more than two thirds up ...
+            assert!(3 * (total - down) > 2 * total, "{shape:?}: {allowed:?}");
+            // ... and one more pod of any group that still has one up would not.
+            for (a, (replicas, per_pod)) in allowed.iter().zip(&shape) {
+                if a < replicas {
+                    assert!(
+                        3 * (total - down - per_pod) <= 2 * total,
+                        "{shape:?}: {allowed:?} spares too little"
+                    );
+                }
+            }
         }
     }
 

@@ -9,6 +9,7 @@ Names, labels and shared fragments. Object names for peers come from the compile
   <network>-<group>-keys           Secret (node keys, keystores, keystore password)
   <network>-<group>-keystores      ConfigMap (keystores, only with keystore.secret=false)
   <network>-genesis                ConfigMap (genesis.json)
+  <network>-consensus              ConfigMap (proof of stake: config.yaml, genesis.ssz.gz)
   <network>-ethstats               Secret (ethstats secret), Deployment, Service, NetworkPolicy
   <network>-dashboard              ConfigMap (Grafana dashboard)
   <network>                        ServiceMonitor, PrometheusRule
@@ -136,7 +137,24 @@ are filled here; the per-pod placeholders are filled by the init step. ctx: dict
 {{- $nodes = append $nodes (printf "%s %s %s" .name (.signerAddress | default "-") $file) -}}
 {{- end -}}
 {{- $toml := .group.config | replace "__NAMESPACE__" $root.Release.Namespace | replace "__CLUSTER_DOMAIN__" $root.Values.clusterDomain }}
-{{ dict "config.toml" $toml "nodes" (printf "%s\n" (join "\n" $nodes)) | toYaml }}
+{{- $data := dict "config.toml" $toml "nodes" (printf "%s\n" (join "\n" $nodes)) }}
+{{- if eq .group.role "validator" }}
+{{- $files := list "# node secretKey pathUnderWalletDir" }}
+{{- range $node := .group.nodes }}
+{{- range $i, $path := include "kuberneteth.walletPaths" (dict "root" $root "node" $node) | splitList " " | compact }}
+{{- $files = append $files (printf "%s wallet-%d %s" $node.name $i $path) }}
+{{- end }}
+{{- end }}
+{{- $_ := set $data "wallet-files" (printf "%s\n" (join "\n" $files)) }}
+{{- end }}
+{{ toYaml $data }}
+{{- end -}}
+
+{{/* The files of a validator pod's wallet, by path under the wallet dir, sorted, space-separated. ctx: dict root node */}}
+{{- define "kuberneteth.walletPaths" -}}
+{{- $wallets := (.root.Values.secrets | default dict).validatorWallets | default dict -}}
+{{- $wallet := required (printf "secrets.validatorWallets has no wallet for %s: pass the compiler's secrets.values.yaml with -f" .node.name) (index $wallets .node.name) -}}
+{{- keys $wallet.files | sortAlpha | join " " -}}
 {{- end -}}
 
 {{/* Whether a group holds signer keys (its nodes have signer addresses). ctx: group */}}
@@ -151,6 +169,19 @@ are filled here; the per-pod placeholders are filled by the init step. ctx: dict
 {{ .name }}.nodekey: {{ required (printf "secrets.nodeKeys has no key for %s: pass the compiler's secrets.values.yaml with -f" .name) (index $root.Values.secrets.nodeKeys .name) | b64enc | quote }}
 {{- if and .signerAddress $root.Values.keystore.secret }}
 {{ .name }}.keystore: {{ required (printf "secrets.signerKeystores has no keystore for %s" .name) (index $root.Values.secrets.signerKeystores .name | default dict).json | b64enc | quote }}
+{{- end }}
+{{- if $root.Values.proofOfStake }}
+{{- $beacon := required (printf "secrets.beacon has no beacon node key and JWT for %s: pass the compiler's secrets.values.yaml with -f" .name) (index ($root.Values.secrets.beacon | default dict) .name) }}
+{{ .name }}.beacon-p2p-key: {{ $beacon.nodeKey | b64enc | quote }}
+{{ .name }}.jwt-secret: {{ $beacon.jwtSecret | b64enc | quote }}
+{{- end }}
+{{- if and $root.Values.proofOfStake (eq $.group.role "validator") }}
+{{- $node := . }}
+{{- $wallet := index $root.Values.secrets.validatorWallets .name }}
+{{- range $i, $path := include "kuberneteth.walletPaths" (dict "root" $root "node" $node) | splitList " " | compact }}
+{{ $node.name }}.wallet-{{ $i }}: {{ index $wallet.files $path | b64enc | quote }}
+{{- end }}
+{{ .name }}.wallet-password: {{ $wallet.password | b64enc | quote }}
 {{- end }}
 {{- end }}
 {{- if include "kuberneteth.group.hasSigners" .group }}
@@ -176,9 +207,24 @@ password: {{ required "secrets.keystorePassword is empty: pass the compiler's se
 secret: {{ .Values.secrets.ethstatsSecret | b64enc | quote }}
 {{- end -}}
 
+{{/*
+Data of the consensus ConfigMap (proof of stake): the consensus clients' config.yaml, and
+the genesis state gzipped (binaryData: a mainnet-preset state is larger than a ConfigMap
+holds; the init step unpacks it). ctx: root
+*/}}
+{{- define "kuberneteth.consensus.data" -}}
+data:
+  {{- dict "config.yaml" .Values.proofOfStake.chainConfig | toYaml | nindent 2 }}
+binaryData:
+  genesis.ssz.gz: {{ .Values.proofOfStake.genesisStateGz | quote }}
+{{- end -}}
+
 {{/* checksum/config of a group's pods: everything non-secret they read. ctx: dict root group */}}
 {{- define "kuberneteth.group.checksumConfig" -}}
 {{- $parts := list (include "kuberneteth.genesis.data" .root) (include "kuberneteth.group.configData" .) -}}
+{{- if .root.Values.proofOfStake -}}
+{{- $parts = append $parts (include "kuberneteth.consensus.data" .root) -}}
+{{- end -}}
 {{- if not .root.Values.keystore.secret -}}
 {{- $parts = append $parts (include "kuberneteth.group.keystoreData" .) -}}
 {{- end -}}
@@ -205,8 +251,5 @@ secret: {{ .Values.secrets.ethstatsSecret | b64enc | quote }}
 {{- $private := (.Values.secrets | default dict).generation | default "" -}}
 {{- if and $public (ne $public $private) -}}
 {{- fail (printf "values.yaml (generation %s) and secrets.values.yaml (generation %s) come from different compiles; pass the pair one compile wrote, or compile again" (trunc 12 $public) (trunc 12 (default "none" $private))) -}}
-{{- end -}}
-{{- if .Values.proofOfStake -}}
-{{- fail "these values describe a proof-of-stake network, and this chart deploys clique networks only so far: it has no beacon node or validator client pods yet. `kuberneteth-values export` runs the network outside Kubernetes" -}}
 {{- end -}}
 {{- end -}}

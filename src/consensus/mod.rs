@@ -9,6 +9,7 @@ pub mod fork;
 pub mod identity;
 pub mod keystore;
 pub mod preset;
+pub mod prysm;
 pub mod prysm_wallet;
 pub mod roots;
 pub mod selection;

@@ -239,15 +239,25 @@ pub(crate) fn uuid_v4(mut b: [u8; 16]) -> String {
 
 /// geth's keystore file name: `UTC--<time>--<address>`; the time is a fixed input.
 pub fn file_name(unix_seconds: u64, address: &Address) -> String {
-    let days = (unix_seconds / 86_400) as i64;
-    let secs = unix_seconds % 86_400;
-    let (y, m, d) = civil_from_days(days);
+    let ((y, m, d), (hh, mm, ss)) = utc(unix_seconds);
     format!(
-        "UTC--{y:04}-{m:02}-{d:02}T{:02}-{:02}-{:02}.000000000Z--{}",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60,
+        "UTC--{y:04}-{m:02}-{d:02}T{hh:02}-{mm:02}-{ss:02}.000000000Z--{}",
         address.to_lower_hex()
+    )
+}
+
+/// A moment as people read it: `2027-01-01 00:00:00 UTC`.
+pub fn utc_text(unix_seconds: u64) -> String {
+    let ((y, m, d), (hh, mm, ss)) = utc(unix_seconds);
+    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02}:{ss:02} UTC")
+}
+
+/// Date and time of day (UTC) of a Unix time.
+fn utc(unix_seconds: u64) -> ((i64, u32, u32), (u64, u64, u64)) {
+    let secs = unix_seconds % 86_400;
+    (
+        civil_from_days((unix_seconds / 86_400) as i64),
+        (secs / 3600, (secs / 60) % 60, secs % 60),
     )
 }
 

@@ -32,8 +32,13 @@ use super::{Keystores, Progress};
 pub const BEACON_TCP_PORT: u16 = 13000;
 pub const BEACON_UDP_PORT: u16 = 12000;
 pub const BEACON_QUIC_PORT: u16 = 13000;
-/// The beacon node's REST API (readiness, the validator client, users).
+/// The beacon node's REST API (readiness, users, tools).
 pub const BEACON_API_PORT: u16 = 3500;
+/// The beacon node's gRPC API, on the pod's localhost for its validator client.
+pub const BEACON_GRPC_PORT: u16 = 4000;
+/// Prometheus metrics of the beacon node and of the validator client (Prysm's defaults).
+pub const BEACON_METRICS_PORT: u16 = 8080;
+pub const VALIDATOR_METRICS_PORT: u16 = 8081;
 
 /// Derivation labels of the consensus layer's secrets.
 mod label {

@@ -1,0 +1,235 @@
+//! Prysm's command lines: the beacon node beside each geth, and the validator
+//! client of validator pods. Like geth's flags, they come from the compiler, so
+//! the chart and `export` run one checked command line per release.
+
+/// Where a pod's consensus files are.
+#[derive(Clone, Copy, Debug)]
+pub struct PrysmPaths<'a> {
+    /// The beacon node's database (on the pod's volume).
+    pub beacon_data_dir: &'a str,
+    /// The validator client's database, with its slashing-protection history
+    /// (on the pod's volume, so a restarted or rescheduled pod never signs twice).
+    pub validator_data_dir: &'a str,
+    pub chain_config: &'a str,
+    pub genesis_state: &'a str,
+    /// The engine API's JWT secret, shared with geth.
+    pub jwt_secret: &'a str,
+    /// The beacon node's P2P key file (64 hex).
+    pub p2p_key: &'a str,
+    pub wallet_dir: &'a str,
+    pub wallet_password: &'a str,
+}
+
+/// Ports of one pod's beacon node and validator client.
+#[derive(Clone, Copy, Debug)]
+pub struct PrysmPorts {
+    pub tcp: u16,
+    pub udp: u16,
+    pub quic: u16,
+    /// REST API (Beacon API): readiness, users, tools.
+    pub api: u16,
+    /// gRPC, for the pod's own validator client only.
+    pub grpc: u16,
+    pub beacon_metrics: u16,
+    pub validator_metrics: u16,
+}
+
+pub struct BeaconInput<'a> {
+    pub paths: PrysmPaths<'a>,
+    pub ports: PrysmPorts,
+    /// Where geth's engine API listens (`http://127.0.0.1:8551`).
+    pub execution_endpoint: String,
+    /// The address the REST API and metrics bind to.
+    pub bind_host: &'a str,
+    /// Multiaddrs of the beacon nodes every node keeps connected to.
+    pub peers: Vec<String>,
+    /// Peers a starting node waits for before it syncs: the network's other
+    /// stable nodes, at most Prysm's default of 3 (0 for a one-node network, which
+    /// would otherwise wait forever).
+    pub min_sync_peers: usize,
+    pub fee_recipient: String,
+    pub metrics: bool,
+    /// Custody every data column (Fulu): with a handful of nodes, no column may
+    /// be left to nobody, or a restarted node could not sample blobs.
+    pub supernode: bool,
+    pub verbosity: &'static str,
+}
+
+pub struct ValidatorInput<'a> {
+    pub paths: PrysmPaths<'a>,
+    pub ports: PrysmPorts,
+    pub bind_host: &'a str,
+    pub fee_recipient: String,
+    pub metrics: bool,
+    pub verbosity: &'static str,
+}
+
+/// Prysm's level for geth's verbosity number (0 silent … 5 detail).
+pub fn verbosity(geth_verbosity: u8) -> &'static str {
+    match geth_verbosity {
+        0 | 1 => "error",
+        2 => "warn",
+        3 => "info",
+        4 => "debug",
+        _ => "trace",
+    }
+}
+
+/// A beacon node's multiaddr, reached by host name (a Service in the cluster).
+pub fn peer_multiaddr(host: &str, tcp_port: u16, peer_id: &str) -> String {
+    format!("/dns4/{host}/tcp/{tcp_port}/p2p/{peer_id}")
+}
+
+pub fn beacon_flags(input: &BeaconInput) -> Vec<String> {
+    let p = &input.paths;
+    let ports = &input.ports;
+    let mut args = vec![
+        "--accept-terms-of-use".to_string(),
+        format!("--datadir={}", p.beacon_data_dir),
+        format!("--chain-config-file={}", p.chain_config),
+        format!("--genesis-state={}", p.genesis_state),
+        format!("--execution-endpoint={}", input.execution_endpoint),
+        format!("--jwt-secret={}", p.jwt_secret),
+        // Deposits arrive as execution requests (EIP-6110); the deposit contract
+        // is in the genesis block.
+        "--contract-deployment-block=0".to_string(),
+        format!("--p2p-priv-key={}", p.p2p_key),
+        format!("--p2p-tcp-port={}", ports.tcp),
+        format!("--p2p-udp-port={}", ports.udp),
+        format!("--p2p-quic-port={}", ports.quic),
+        // Never the public bootnodes, never discovery: peers are known in advance.
+        "--no-discovery".to_string(),
+        format!("--min-sync-peers={}", input.min_sync_peers),
+        // Few nodes: every node hears every attestation and sync subnet.
+        "--subscribe-all-subnets".to_string(),
+        format!("--http-host={}", input.bind_host),
+        format!("--http-port={}", ports.api),
+        "--rpc-host=127.0.0.1".to_string(),
+        format!("--rpc-port={}", ports.grpc),
+        format!("--suggested-fee-recipient={}", input.fee_recipient),
+        format!("--verbosity={}", input.verbosity),
+    ];
+    if input.supernode {
+        args.push("--supernode".into());
+    }
+    args.extend(input.peers.iter().map(|peer| format!("--peer={peer}")));
+    args.extend(monitoring(
+        input.metrics,
+        input.bind_host,
+        ports.beacon_metrics,
+    ));
+    args
+}
+
+pub fn validator_flags(input: &ValidatorInput) -> Vec<String> {
+    let p = &input.paths;
+    let mut args = vec![
+        "--accept-terms-of-use".to_string(),
+        format!("--datadir={}", p.validator_data_dir),
+        format!("--chain-config-file={}", p.chain_config),
+        format!("--wallet-dir={}", p.wallet_dir),
+        format!("--wallet-password-file={}", p.wallet_password),
+        format!("--beacon-rpc-provider=127.0.0.1:{}", input.ports.grpc),
+        format!("--suggested-fee-recipient={}", input.fee_recipient),
+        format!("--verbosity={}", input.verbosity),
+    ];
+    args.extend(monitoring(
+        input.metrics,
+        input.bind_host,
+        input.ports.validator_metrics,
+    ));
+    args
+}
+
+fn monitoring(enabled: bool, host: &str, port: u16) -> Vec<String> {
+    if enabled {
+        vec![
+            format!("--monitoring-host={host}"),
+            format!("--monitoring-port={port}"),
+        ]
+    } else {
+        vec!["--disable-monitoring".to_string()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PATHS: PrysmPaths = PrysmPaths {
+        beacon_data_dir: "/data/beacon",
+        validator_data_dir: "/data/validator",
+        chain_config: "/c/config.yaml",
+        genesis_state: "/g/genesis.ssz",
+        jwt_secret: "/r/jwt.hex",
+        p2p_key: "/r/beacon-p2p-key",
+        wallet_dir: "/r/wallet",
+        wallet_password: "/r/wallet-password",
+    };
+    const PORTS: PrysmPorts = PrysmPorts {
+        tcp: 13000,
+        udp: 12000,
+        quic: 13000,
+        api: 3500,
+        grpc: 4000,
+        beacon_metrics: 8080,
+        validator_metrics: 8081,
+    };
+
+    fn beacon(metrics: bool, supernode: bool) -> Vec<String> {
+        beacon_flags(&BeaconInput {
+            paths: PATHS,
+            ports: PORTS,
+            execution_endpoint: "http://127.0.0.1:8551".into(),
+            bind_host: "0.0.0.0",
+            peers: vec![peer_multiaddr("n-v-0", 13000, "16Uiu2X")],
+            min_sync_peers: 1,
+            fee_recipient: "0x00000000000000000000000000000000000000aa".into(),
+            metrics,
+            supernode,
+            verbosity: verbosity(3),
+        })
+    }
+
+    #[test]
+    fn beacon_node_has_no_discovery_and_its_peers() {
+        let args = beacon(true, true);
+        for want in [
+            "--no-discovery",
+            "--peer=/dns4/n-v-0/tcp/13000/p2p/16Uiu2X",
+            "--p2p-priv-key=/r/beacon-p2p-key",
+            "--jwt-secret=/r/jwt.hex",
+            "--execution-endpoint=http://127.0.0.1:8551",
+            "--rpc-host=127.0.0.1",
+            "--monitoring-port=8080",
+            "--supernode",
+            "--verbosity=info",
+        ] {
+            assert!(args.iter().any(|a| a == want), "{want} missing: {args:?}");
+        }
+        let quiet = beacon(false, false);
+        assert!(quiet.iter().any(|a| a == "--disable-monitoring"));
+        assert!(!quiet.iter().any(|a| a == "--supernode"));
+    }
+
+    #[test]
+    fn validator_client_keeps_its_database_on_the_volume() {
+        let args = validator_flags(&ValidatorInput {
+            paths: PATHS,
+            ports: PORTS,
+            bind_host: "0.0.0.0",
+            fee_recipient: "0x00000000000000000000000000000000000000aa".into(),
+            metrics: true,
+            verbosity: verbosity(5),
+        });
+        for want in [
+            "--datadir=/data/validator",
+            "--wallet-dir=/r/wallet",
+            "--beacon-rpc-provider=127.0.0.1:4000",
+            "--monitoring-port=8081",
+            "--verbosity=trace",
+        ] {
+            assert!(args.iter().any(|a| a == want), "{want} missing: {args:?}");
+        }
+    }
+}
