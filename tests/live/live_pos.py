@@ -177,6 +177,16 @@ class PosLive(Live):
             out[s] = int(h["data"]["header"]["message"]["proposer_index"])
         return out
 
+    def beacon_status(self) -> dict:
+        out = {}
+        for name in self.pod_names:
+            try:
+                out[name] = (self.head_slot(name), self.finality(name)[1],
+                             self.beacon(name, "/eth/v1/node/peer_count")["data"]["connected"])
+            except (Failure, KeyError) as e:
+                out[name] = str(e)[:120]
+        return out
+
     def since_genesis(self) -> float:
         return time.time() - self.genesis_time
 
@@ -300,8 +310,11 @@ class PosLive(Live):
         t = time.monotonic()
         self.cluster.apply(self.renders[version])
         self.current = version
-        wait_for(f"the rollout to {version}", lambda: all(self.cluster.statefulsets[s].rolled_out()
-                                                          for s in self.statefulsets), 900, 1)
+        try:
+            wait_for(f"the rollout to {version}", lambda: all(self.cluster.statefulsets[s].rolled_out()
+                                                              for s in self.statefulsets), 600, 1)
+        except Failure as e:
+            raise Failure(f"{e}\nbeacon nodes (head slot, finalized epoch, connected peers): {self.beacon_status()}")
         duration = time.monotonic() - t
         self.times["upgrade duration"] = duration
         events = [e for _, e in self.cluster.events[first_event:]]
