@@ -375,14 +375,21 @@ class PosLive(Live):
         check(after.st_ino == before.st_ino and after.st_size >= before.st_size,
               f"{victim}: the slashing-protection database was replaced (inode {before.st_ino} -> {after.st_ino}, "
               f"size {before.st_size} -> {after.st_size})")
-        # Its validators attest again: live in an epoch that starts after the restart.
+        # Its validators attest again: live in the first epoch that starts after the
+        # restart. Their attestations may be included until the end of the next epoch,
+        # while the Beacon API still answers liveness for it (the previous epoch).
         epoch = int(self.since_genesis() // self.slot) // self.slots_per_epoch + 1
-        wait_for(f"epoch {epoch + 1}", lambda: self.since_genesis() >= (epoch + 1) * self.slots_per_epoch * self.slot + self.slot,
-                 3 * self.slots_per_epoch * self.slot, 2)
+        epoch_seconds = self.slots_per_epoch * self.slot
+        wait_for(f"epoch {epoch + 1}", lambda: self.since_genesis() >= (epoch + 1) * epoch_seconds + self.slot,
+                 3 * epoch_seconds, 2)
         ids = self.indices[victim]
-        live = self.beacon(self.pod_names[-1], f"/eth/v1/validator/liveness/{epoch}", [str(i) for i in ids])["data"]
-        idle = [int(v["index"]) for v in live if not v["is_live"]]
-        check(len(live) == len(ids) and not idle, f"{victim}'s validators {idle} did not attest in epoch {epoch}")
+
+        def attested():
+            live = self.beacon(self.pod_names[-1], f"/eth/v1/validator/liveness/{epoch}", [str(i) for i in ids])["data"]
+            idle = [int(v["index"]) for v in live if not v["is_live"]]
+            check(len(live) == len(ids) and not idle, f"{victim}'s validators {idle} have no attestation of epoch {epoch} included")
+            return True
+        wait_for(f"{victim}'s validators to attest in epoch {epoch}", attested, epoch_seconds - 3 * self.slot, 3)
         for pool in ("attester_slashings", "proposer_slashings"):
             got = self.beacon(self.pod_names[-1], f"/eth/v1/beacon/pool/{pool}")["data"]
             check(not got, f"the beacon pool has {pool}: {json.dumps(got)[:500]}")
