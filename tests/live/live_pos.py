@@ -67,6 +67,13 @@ EXPECTED_PRYSM_ERRORS = {
     "dial to self attempted": "the group's peer list includes the pod itself",
     # Pods start in parallel: a static peer's Service has no listener yet.
     "failed to reconnect to peer": "a static peer still starting",
+    # A block that arrives at the very start of slot 0 (genesis).
+    "could not check if block arrived early": "a block at genesis",
+    # KNOWN DEFECT, counted in check 7's output: a beacon node publishes an
+    # attestation to its subnet's topic and no peer is subscribed to it (Prysm
+    # v7.1.2 joins only its aggregators' subnets here, --subscribe-all-subnets
+    # notwithstanding); the attestation may never be included.
+    "Failed to broadcast attestation": "no peer on the attestation subnet (known defect)",
 }
 
 
