@@ -5,7 +5,7 @@ CARGO ?= cargo
 # cargo puts the binary under CARGO_TARGET_DIR when that is set.
 BIN := $(or $(CARGO_TARGET_DIR),target)/release/kuberneteth-values
 
-.PHONY: build values test test-rust test-oracle test-chart live bench schema e2e-kind lint
+.PHONY: build values test test-rust test-oracle test-chart live live-pos bench schema e2e-kind lint
 
 build:
 	$(CARGO) build --release --locked
@@ -49,6 +49,10 @@ test-chart: build
 
 live: build
 	scripts/live.sh
+
+## Proof of stake, live: geth and Prysm run the chart's pods (not part of `test` yet).
+live-pos: build
+	scripts/live-pos.sh
 
 bench: build
 	scripts/bench.sh

@@ -28,6 +28,13 @@
 # cgo is required (blst, herumi BLS, c-kzg); -D__BLST_PORTABLE__ keeps blst off
 # CPU-specific instructions.
 #
+# Go is pinned (GOTOOLCHAIN, fetched through the module proxy like any module) to the
+# minor release Prysm v7.1.2 declares (go.mod: go 1.25.1): its quic-go fork
+# (v0.49.1-0.20250925085836-275c172fec2b) panics with "crypto/tls bug: where's my
+# session ticket?" when built with Go 1.26 (quic-go #5462), as soon as a restarted
+# beacon node accepts a QUIC connection from a peer. The toolchain is recorded in
+# the cache entry (.toolchain); a build by another one is rebuilt.
+#
 # The minimal preset is a compile-time choice of Prysm (`-tags minimal`), hence a
 # separate cache entry. At v7.1.2 it does not compile from Go modules: the
 # generated protobuf and SSZ code committed upstream is mainnet-sized, while
@@ -56,10 +63,12 @@ if [ "$preset" = minimal ]; then
 fi
 dir="$top/.cache/prysm/$name"
 commands=(beacon-chain validator prysmctl)
+toolchain=${PRYSM_GOTOOLCHAIN:-go1.25.5}
 built=1
 for cmd in "${commands[@]}"; do
   [ -x "$dir/$cmd" ] || built=0
 done
+[ "$(cat "$dir/.toolchain" 2>/dev/null)" = "$toolchain" ] || built=0
 if [ "$built" = 1 ]; then
   echo "$dir"
   exit 0
@@ -108,7 +117,7 @@ fi
 mkdir -p "$top/.cache/prysm"
 tmp=$(mktemp -d "$top/.cache/prysm/.build-$name.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-echo "prysm.sh: building Prysm $version ($preset preset) from its Go module (first time only)" >&2
+echo "prysm.sh: building Prysm $version ($preset preset) with $toolchain from its Go module (first time only)" >&2
 start=$(date +%s)
 packages=()
 for cmd in "${commands[@]}"; do
@@ -116,7 +125,7 @@ for cmd in "${commands[@]}"; do
 done
 if ! (
   cd "$wrapper"
-  CGO_ENABLED=1 CGO_CFLAGS="-O2 -D__BLST_PORTABLE__" GOFLAGS="-buildvcs=false -mod=readonly" \
+  GOTOOLCHAIN="$toolchain" CGO_ENABLED=1 CGO_CFLAGS="-O2 -D__BLST_PORTABLE__" GOFLAGS="-buildvcs=false -mod=readonly" \
     go build -trimpath ${tags:+-tags="$tags"} -o "$tmp/" "${packages[@]}" >&2
 ); then
   if [ "$preset" = minimal ]; then
@@ -128,6 +137,7 @@ fi
 for cmd in "${commands[@]}"; do
   "$tmp/$cmd" --help >/dev/null
 done
+echo "$toolchain" >"$tmp/.toolchain"
 rm -rf "$dir"
 chmod 755 "$tmp"
 mv "$tmp" "$dir"

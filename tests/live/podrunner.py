@@ -80,13 +80,15 @@ class Image:
     """What a container image holds, as a folder on this machine.
 
     `files` maps paths inside the image to files here (e.g. /usr/local/bin/geth);
-    `entrypoint` is the image's ENTRYPOINT. Every image gets busybox as /bin/sh with
+    `links` maps paths inside the image to symbolic link targets (e.g.
+    /app/cmd/validator/validator -> /validator); `entrypoint` is the image's ENTRYPOINT. Every image gets busybox as /bin/sh with
     its applets, as Alpine-based images have. `host_command`, when set, replaces the
     image: the container runs that command on the host file system, in the pod's
     network namespace (for servers the test provides in place of an image).
     """
     name: str
     files: dict[str, str] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)
     entrypoint: list[str] = field(default_factory=list)
     host_command: list[str] | None = None
     root: str = ""
@@ -106,6 +108,17 @@ class Image:
             link = os.path.join(self.root, "bin", applet)
             if not os.path.exists(link):
                 os.symlink("busybox", link)
+        if _busybox_lacks_wget_timeout():
+            # Debian's busybox before 1.36.1-5 is built without `wget -T` and crashes
+            # on it; Alpine's (the images') has it. The same, with busybox's timeout.
+            wget = os.path.join(self.root, "bin", "wget")
+            os.unlink(wget)
+            with open(wget, "w") as f:
+                f.write(WGET_WITH_TIMEOUT)
+            os.chmod(wget, 0o755)
+        for inside, target in self.links.items():
+            os.makedirs(os.path.dirname(self.root + inside), exist_ok=True)
+            os.symlink(target, self.root + inside)
         os.makedirs(os.path.join(self.root, "etc"), exist_ok=True)
         with open(os.path.join(self.root, "etc", "passwd"), "w") as f:
             f.write("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n")
@@ -119,6 +132,28 @@ class Image:
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copy2(os.path.realpath(outside), target)
         os.chmod(target, 0o755)
+
+
+WGET_WITH_TIMEOUT = """#!/bin/sh
+# busybox wget with -T SECONDS (see Image.build)
+t=""
+set -- "$@" --
+while [ "$1" != -- ]; do
+  case "$1" in
+    -T) t=$2; shift 2 ;;
+    -T*) t=${1#-T}; shift ;;
+    *) set -- "$@" "$1"; shift ;;
+  esac
+done
+shift
+exec ${t:+timeout "$t"} busybox wget "$@"
+"""
+
+
+def _busybox_lacks_wget_timeout() -> bool:
+    r = subprocess.run(["busybox", "wget", "-q", "-T", "1", "-O", "/dev/null", "http://127.0.0.1:9/"],
+                       capture_output=True)
+    return r.returncode < 0 or r.returncode == 139
 
 
 def _shared_libraries(binary: str) -> list[str]:

@@ -1,0 +1,569 @@
+#!/usr/bin/env python3
+"""Live test of a proof-of-stake network: geth and Prysm run the pods the chart renders.
+
+Compiles tests/live/pos-network.yaml twice (the same network, secrets and genesis
+time, two geth v1.17 releases), renders each with `helm template`, and runs the
+first rendering with the pod runner (podrunner.py), geth and Prysm (beacon node and
+validator client) built from their Go modules in place of their images. The
+genesis time is set to a moment shortly after the pods start. Then, in order:
+  1. identity: every geth's enode and every beacon node's peer id are the compiled
+     ones; every beacon node has the compiled genesis time and validators root, and
+     peers; the validator pods' beacon nodes see each other;
+  2. blocks: blocks come from the compiled validators, of every validator pod; the
+     execution head advances and every geth has the same blocks; justified and
+     finalized epochs advance until epoch 2 is finalized;
+  3. a transaction signed with the compiled account keystore and password, sent to
+     the rpc Service, is mined with status 1;
+  4. rolling geth upgrade: pods replaced one at a time, highest ordinal first, each
+     Ready before the next; blocks keep coming (no gap over MAX_GAP_SLOTS slots) and
+     finality advances after it; every geth then runs the new release;
+  5. crash: every container of a validator pod killed with SIGKILL restarts on its
+     volume; the validator client opens its slashing-protection database there
+     again and signs attestations for all its validators, the chain includes some,
+     and nothing is slashed;
+  6. metrics: the beacon node (8080) and validator client (8081) serve Prometheus
+     text whose counters advance;
+  7. logs: no Prysm process panics or logs a fatal line; until the upgrade, none logs
+     an error outside EXPECTED_PRYSM_ERRORS (and check-prysm.sh's allowed errors and
+     unknown config keys).
+Run it through scripts/live-pos.sh (`make live-pos`), which builds what is needed and
+runs this driver inside private network, mount and PID namespaces.
+"""
+from __future__ import annotations
+
+import argparse
+import calendar
+import json
+import os
+import re
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import yaml
+
+import podrunner
+from live import HERE, Failure, Live, check, log, wait_for
+
+# The largest gap between two blocks allowed during the rolling upgrade, in slots.
+# While one of the three validator pods restarts, a third of the proposers are away:
+# k empty slots in a row then happen with probability 3^-k per slot, under 1 in 10^4
+# for 9 (a rollout lasts well under 100 slots); a restarting pod also competes for the
+# machine's CPU with the others. More than this is an outage, not bad luck.
+MAX_GAP_SLOTS = 10
+CHECK_PRYSM = os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "check-prysm.sh")
+# Error lines Prysm logs while the network runs undisturbed (from the start to the
+# upgrade), with the reason; any other error line then, and a panic or fatal line at
+# any time, fails check 7. (check-prysm.sh's ALLOWED_ERRORS and UNKNOWN config keys
+# are read from that script.) Errors while pods restart (checks 4 and 5) are counted.
+EXPECTED_PRYSM_ERRORS = {
+    # The validator client starts beside its beacon node and asks before the beacon
+    # node's gRPC server is up.
+    "Failed to get health of node": "the beacon node is still starting",
+    # Every beacon node gets a --peer for each validator pod, its own included (one
+    # argument list per group); Prysm refuses to dial itself and says so.
+    "dial to self attempted": "the group's peer list includes the pod itself",
+    # Pods start in parallel: a static peer's Service has no listener yet.
+    "failed to reconnect to peer": "a static peer still starting",
+    # A block that arrives at the very start of slot 0 (genesis).
+    "could not check if block arrived early": "a block at genesis",
+    # KNOWN DEFECT, counted in check 7's output: a beacon node publishes an
+    # attestation to its subnet's topic and no peer is subscribed to it (Prysm
+    # v7.1.2 joins only its aggregators' subnets here, --subscribe-all-subnets
+    # notwithstanding); the attestation may never be included.
+    "Failed to broadcast attestation": "no peer on the attestation subnet (known defect)",
+}
+
+
+class PosLive(Live):
+    def __init__(self, opts):
+        super().__init__(opts)
+        # One genesis time for both compiles: an upgrade may not change the genesis.
+        self.genesis_time = int(time.time()) + opts.genesis_delay
+
+    # ---- compile and render
+    def network_file(self, version: str) -> str:
+        path = super().network_file(version)
+        with open(path) as f:
+            text = f.read()
+        text, n = re.subn(r"(?m)^(\s*genesisTimestamp:\s*)\d+", rf"\g<1>{self.genesis_time}", text)
+        check(n == 1, f"{self.opts.network}: no `genesisTimestamp:` line to set the genesis time in")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def load(self, out: str, rendering: str) -> None:
+        with open(os.path.join(out, "values.yaml")) as f:
+            self.values = yaml.safe_load(f)
+        self.pos = self.values["proofOfStake"]
+        check(int(self.pos["genesisTime"]) == self.genesis_time,
+              f"compiled genesis time {self.pos['genesisTime']}, the driver asked for {self.genesis_time}")
+        self.genesis = json.loads(self.values["genesis"]["json"])
+        self.chain_id = int(self.genesis["config"]["chainId"])
+        self.period = self.slot = int(self.pos["secondsPerSlot"])
+        self.slots_per_epoch = int(self.pos["slotsPerEpoch"])
+        self.nodes = {n["name"]: dict(n, group=g) for g in self.values["nodeGroups"] for n in g["nodes"]}
+        self.docs = [d for d in yaml.safe_load_all(rendering) if d]
+        self.statefulsets = [d["metadata"]["name"] for d in self.docs if d["kind"] == "StatefulSet"]
+        self.pod_names = [f"{s['metadata']['name']}-{i}" for s in self.docs if s["kind"] == "StatefulSet"
+                          for i in range(int(s["spec"]["replicas"]))]
+        self.validator_pods = [p for p in self.pod_names if self.nodes[p]["group"]["role"] == "validator"]
+        with open(os.path.join(self.export, "consensus", "validators.json")) as f:
+            self.indices, self.pubkeys = {}, {}
+            for v in json.load(f):
+                self.indices.setdefault(v["node"], []).append(int(v["index"]))
+                self.pubkeys[int(v["index"])] = v["pubkey"]
+        self.total_validators = sum(len(v) for v in self.indices.values())
+        for p in self.validator_pods:
+            check(len(self.indices.get(p, [])) == int(self.nodes[p]["beacon"]["validators"]),
+                  f"{p}: {len(self.indices.get(p, []))} validators exported, values say {self.nodes[p]['beacon']['validators']}")
+        check(len(self.validator_pods) >= 3 and len(self.pod_names) > len(self.validator_pods),
+              "the PoS live network needs at least 3 validator pods and a non-validator pod")
+        rpc_group = next(g for g in self.values["nodeGroups"] if g["rpc"]["http"])
+        self.rpc_service = f"{self.values['network']['name']}-{rpc_group['name']}-rpc"
+        self.rpc_port = int(rpc_group["ports"]["http"])
+        check(any(d["kind"] == "Service" and d["metadata"]["name"] == self.rpc_service for d in self.docs),
+              f"the rendering has no Service {self.rpc_service}")
+        for name in self.pod_names:
+            got = self.containers_of(name)
+            want = ["geth", "beacon"] + (["validator"] if name in self.validator_pods else [])
+            check(sorted(got) == sorted(want), f"{name}: the rendering has containers {got}, not {want}")
+
+    def containers_of(self, pod: str) -> list[str]:
+        sts = next(d for d in self.docs if d["kind"] == "StatefulSet" and pod.startswith(d["metadata"]["name"] + "-"))
+        return [c["name"] for c in sts["spec"]["template"]["spec"]["containers"]]
+
+    def images(self) -> dict[str, podrunner.Image]:
+        images = super().images()
+        prysm = {"beacon-chain": "/beacon-chain", "validator": "/validator"}
+        for d in self.docs + [d for r in self.renders.values() for d in yaml.safe_load_all(r) if d]:
+            pod = ((d.get("spec") or {}).get("template") or {}).get("spec") or {}
+            for c in (pod.get("initContainers") or []) + (pod.get("containers") or []):
+                m = re.search(r"/prysm/(beacon-chain|validator):(v[0-9.]+)$", c["image"])
+                if m:
+                    cmd, version = m.groups()
+                    check(version == self.opts.prysm_version, f"image {c['image']}: Prysm {self.opts.prysm_version} is built")
+                    # The official images: the binary at /<cmd>, linked from /app/cmd/<cmd>/<cmd>.
+                    images[c["image"]] = podrunner.Image(
+                        c["image"], {prysm[cmd]: os.path.join(self.opts.prysm, cmd)},
+                        links={f"/app/cmd/{cmd}/{cmd}": prysm[cmd]}, entrypoint=[prysm[cmd]])
+        return images
+
+    # ---- access
+    def beacon(self, pod: str, path: str, body=None, timeout: float = 5):
+        """The pod's Beacon API (port 3500), as a client in the cluster reaches it."""
+        p = self.cluster.pod(pod)
+        port = int(self.pos["ports"]["api"])
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"http://{p.ip}:{port}{path}", data, {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as e:
+            raise Failure(f"{pod}: {path}: HTTP {e.code} {e.read()[:200]!r}")
+        except (urllib.error.URLError, OSError) as e:
+            raise Failure(f"{pod}: {path}: {e}")
+
+    def head_slot(self, pod: str | None = None) -> int:
+        return int(self.beacon(pod or self.pod_names[-1], "/eth/v1/beacon/headers/head")["data"]["header"]["message"]["slot"])
+
+    def finality(self, pod: str | None = None) -> tuple[int, int]:
+        d = self.beacon(pod or self.pod_names[-1], "/eth/v1/beacon/states/head/finality_checkpoints")["data"]
+        return int(d["current_justified"]["epoch"]), int(d["finalized"]["epoch"])
+
+    def blocks(self, first: int, last: int, pod: str | None = None) -> dict[int, int]:
+        """slot -> proposer index of every block in [first, last] (empty slots answer 404)."""
+        out = {}
+        for s in range(first, last + 1):
+            try:
+                h = self.beacon(pod or self.pod_names[-1], f"/eth/v1/beacon/headers/{s}")
+            except Failure as e:
+                if "HTTP 404" in str(e):
+                    continue
+                raise
+            out[s] = int(h["data"]["header"]["message"]["proposer_index"])
+        return out
+
+    def beacon_status(self) -> dict:
+        out = {}
+        for name in self.pod_names:
+            try:
+                out[name] = (self.head_slot(name), self.finality(name)[1],
+                             self.beacon(name, "/eth/v1/node/peer_count")["data"]["connected"])
+            except (Failure, KeyError) as e:
+                out[name] = str(e)[:120]
+        return out
+
+    def since_genesis(self) -> float:
+        return time.time() - self.genesis_time
+
+    # ---- the checks
+    def start(self) -> None:
+        t = time.monotonic()
+        self.cluster.apply(self.renders[self.opts.versions[0]])
+        log(f"applied the rendering; genesis in {-self.since_genesis():.0f}s")
+        wait_for("every pod to be Ready", self.all_ready, self.opts.genesis_delay + 600, 1)
+        self.times["pods ready"] = time.monotonic() - t
+        self.times["genesis to pods ready"] = self.since_genesis()
+        log(f"all {len(self.pod_names)} pods Ready {self.times['pods ready']:.0f}s after apply, "
+            f"{self.times['genesis to pods ready']:.0f}s after genesis (the beacon nodes are Ready from genesis on)")
+
+    def beacon_log(self, pod: str, container: str = "beacon") -> str:
+        with open(self.cluster.pod(pod).container(container).log_path, errors="replace") as f:
+            return f.read()
+
+    def check_identity(self) -> None:
+        root = self.pos["genesisValidatorsRoot"]
+        for name in self.pod_names:
+            info = self.attach_json(name, "admin.nodeInfo")
+            want = self.nodes[name]["enode"]
+            check(info["enode"].split("@")[0] == want.split("@")[0],
+                  f"{name}: geth's enode {info['enode']} is not the compiled {want}")
+            # Prysm's /eth/v1/node/identity needs an ENR, which it has only with
+            # discovery on; it logs its peer id at start, and its peers see it below.
+            peer_id = self.nodes[name]["beacon"]["peerId"]
+            check(f"Running node with peer id of {peer_id}" in self.beacon_log(name),
+                  f"{name}: the beacon node does not log the compiled peer id {peer_id}")
+            g = self.beacon(name, "/eth/v1/beacon/genesis")["data"]
+            check(g["genesis_validators_root"] == root, f"{name}: genesis validators root {g['genesis_validators_root']}, compiled {root}")
+            check(int(g["genesis_time"]) == self.genesis_time, f"{name}: genesis time {g['genesis_time']}, compiled {self.genesis_time}")
+        log(f"1. identity: every enode and beacon peer id is the compiled one; genesis time {self.genesis_time} "
+            f"and validators root {root[:18]}… on all {len(self.pod_names)} beacon nodes")
+
+        def meshed():
+            for name in self.pod_names:
+                peers = self.beacon(name, "/eth/v1/node/peers?state=connected")["data"]
+                seen = {p["peer_id"]: p["last_seen_p2p_address"] for p in peers}
+                others = [o for o in self.pod_names if o != name and self.nodes[o]["beacon"]["peerId"] in seen]
+                missing = [o for o in self.validator_pods if o != name and o not in others]
+                check(others and (name not in self.validator_pods or not missing),
+                      f"{name}'s beacon node is not connected to {missing or 'any other pod'} (peers {seen})")
+                for o in others:  # the peer with that id is that pod (its address or its Service's)
+                    addr = seen[self.nodes[o]["beacon"]["peerId"]]
+                    ips = {self.cluster.pod(o).ip, self.cluster.cluster_ips.get(o)}
+                    check(any(f"/ip4/{ip}/" in addr for ip in ips if ip),
+                          f"{name}: peer {o} ({self.nodes[o]['beacon']['peerId']}) is at {addr}, not at {ips}")
+            return True
+        wait_for("the beacon nodes to peer", meshed, 120, 2)
+        counts = {n: len(self.beacon(n, "/eth/v1/node/peers?state=connected")["data"]) for n in self.pod_names}
+        log(f"1. beacon peers: the validator pods' beacon nodes see each other, under the compiled peer ids at "
+            f"their pods' addresses; connected peers {counts}")
+
+    def check_blocks(self) -> None:
+        wait_for("genesis", lambda: self.since_genesis() >= 0, self.opts.genesis_delay + 600, 1)
+        head = wait_for("the first beacon block", lambda: self.head_slot() > 0 and self.head_slot(), 40 * self.slot, 1)
+        first = min(self.blocks(1, head))  # the chain's own record: the slot of its first block
+        self.times["genesis to first block"] = first * self.slot
+        log(f"2. first block at slot {first}, {first * self.slot}s after genesis")
+        state_head = self.head_slot()
+        wait_for("the head slot to advance", lambda: self.head_slot() >= state_head + 3, 20 * self.slot, 1)
+        # Execution: the head advances on every geth, and all have the same blocks.
+        el = {n: int(self.attach(n, "eth.blockNumber")) for n in self.pod_names}
+        target = max(el.values()) + 2
+        ref = None
+        for name in self.pod_names:
+            wait_for(f"{name}'s geth to reach block {target}", lambda: int(self.attach(name, "eth.blockNumber")) >= target,
+                     20 * self.slot, 1)
+            got = self.attach_json(name, f"eth.getBlock({target}).hash")
+            ref = ref or got
+            check(got == ref, f"{name}: block {target} is {got}, others have {ref}")
+        log(f"2. execution heads {el} advance; block {target} = {ref[:18]}… on every geth")
+        # Finality: justified and finalized epochs advance until epoch 2 is final.
+        t = time.monotonic()
+        seen = []
+
+        def final():
+            j, f = self.finality()
+            if not seen or seen[-1] != (j, f):
+                seen.append((j, f))
+                log(f"2. justified epoch {j}, finalized epoch {f} (slot {self.head_slot()}, {self.since_genesis():.0f}s after genesis)")
+            return f >= 2
+        wait_for("finalized epoch 2", final, 8 * self.slots_per_epoch * self.slot, 2)
+        self.times["genesis to finalized epoch 2"] = self.since_genesis()
+        check(len(seen) > 2, f"finality jumped straight to {seen[-1]}")
+        for name in self.pod_names:
+            j, f = self.finality(name)
+            check(f >= 2, f"{name}'s beacon node has finalized epoch {f} only")
+        # The proposers: compiled validators, from every validator pod.
+        head = self.head_slot()
+        proposers = self.blocks(1, head)
+        owner = {i: p for p, ids in self.indices.items() for i in ids}
+        bad = {s: i for s, i in proposers.items() if i >= self.total_validators}
+        check(not bad, f"blocks proposed by validators outside the compiled {self.total_validators}: {bad}")
+        by_pod = {p: sum(1 for i in proposers.values() if owner[i] == p) for p in self.validator_pods}
+        check(all(by_pod.values()), f"a validator pod proposed no block in slots 1..{head}: {by_pod}")
+        log(f"2. finalized epoch 2 after {self.times['genesis to finalized epoch 2']:.0f}s from genesis "
+            f"({time.monotonic() - t:.0f}s of waiting); {len(proposers)} blocks in {head} slots, proposers "
+            f"all compiled validators, blocks per pod {by_pod}")
+
+    def check_transaction(self) -> None:
+        sender, key = self.account_key()
+        recipient = "0x" + "42" * 20
+        check(int(self.rpc("eth_getBalance", [sender, "latest"]), 16) > 0, f"{sender} has no genesis balance")
+        t = time.monotonic()
+        receipt = self.send(key, {"to": recipient, "value": 10**18, "gas": 21000})
+        mined = int(receipt["blockNumber"], 16)
+        for name in self.pod_names:
+            wait_for(f"{name} to see the recipient's balance",
+                     lambda: self.attach_json(name, f"eth.getBalance('{recipient}', {mined}).toString(10)") == str(10**18),
+                     10 * self.slot)
+        log(f"3. transfer from the compiled keystore's {sender} via {self.rpc_service} mined in block {mined} "
+            f"with status 1 after {time.monotonic() - t:.1f}s; every geth sees the balance")
+
+    def check_upgrade(self, version: str) -> None:
+        first_slot = self.head_slot()
+        first_event = len(self.cluster.events)
+        self.disturbed_from = min(self.disturbed_from, int(time.time()))
+        t = time.monotonic()
+        self.cluster.apply(self.renders[version])
+        self.current = version
+        try:
+            wait_for(f"the rollout to {version}", lambda: all(self.cluster.statefulsets[s].rolled_out()
+                                                              for s in self.statefulsets), 600, 1)
+        except Failure as e:
+            raise Failure(f"{e}\nbeacon nodes (head slot, finalized epoch, connected peers): {self.beacon_status()}")
+        duration = time.monotonic() - t
+        self.times["upgrade duration"] = duration
+        events = [e for _, e in self.cluster.events[first_event:]]
+        for sts in self.statefulsets:
+            replaced = [e.split(": replacing ")[1].split()[0] for e in events
+                        if e.startswith(f"statefulset {sts}: replacing ")]
+            replicas = sum(1 for p in self.pod_names if p.rsplit("-", 1)[0] == sts)
+            check(replaced == [f"{sts}-{i}" for i in reversed(range(replicas))],
+                  f"{sts}: pods replaced in the order {replaced}")
+            for victim, nxt in zip(replaced, replaced[1:]):
+                ready_at = next((i for i, e in enumerate(events) if e == f"pod {victim} ready"), None)
+                next_at = next(i for i, e in enumerate(events) if e.startswith(f"statefulset {sts}: replacing {nxt} "))
+                check(ready_at is not None and ready_at < next_at,
+                      f"{sts}: {nxt} was replaced before the new {victim} was Ready")
+        for name in self.pod_names:
+            got = self.attach_json(name, "web3.version.node")
+            check(f"/{version}" in got, f"{name} runs {got}, not {version}")
+        # Liveness from the beacon chain: the slots between the blocks of the rollout.
+        last_slot = wait_for("a block after the rollout", lambda: self.head_slot() > first_slot and self.head_slot(),
+                             MAX_GAP_SLOTS * self.slot)
+        now_slot = int(self.since_genesis() // self.slot)
+        slots = sorted(self.blocks(first_slot, last_slot)) + [now_slot]
+        gaps = [b - a for a, b in zip(slots, slots[1:])]
+        largest = max(gaps)
+        self.times["upgrade largest gap (slots)"] = largest
+        check(largest <= MAX_GAP_SLOTS, f"no block for {largest} slots during the upgrade (bound {MAX_GAP_SLOTS}); "
+                                        f"block slots {slots}")
+        _, finalized = self.finality()
+        wait_for("finality to advance after the upgrade", lambda: self.finality()[1] > finalized,
+                 4 * self.slots_per_epoch * self.slot, 2)
+        log(f"4. upgrade: every pod replaced highest ordinal first, each Ready before the next; {version} "
+            f"everywhere after {duration:.0f}s; slots {first_slot}..{now_slot}: {len(slots) - 1} blocks, largest gap "
+            f"{largest} slots; finalized epoch {finalized} -> {self.finality()[1]}")
+
+    def check_crash(self) -> None:
+        victim = self.validator_pods[1]
+        pod = self.cluster.pod(victim)
+        dbs = [os.path.join(self.cluster.work, "pvc", f"{claim}-{victim}", "validator", "validator.db")
+               for claim in self.cluster.claims_for(pod)]
+        db = next((d for d in dbs if os.path.exists(d)), None)
+        check(db is not None, f"{victim}: no slashing-protection database validator/validator.db on its volumes {dbs}")
+        before = os.stat(db)
+        restarts = {c.name: c.restarts for c in pod.containers}
+        self.disturbed_from = min(self.disturbed_from, int(time.time()))
+        log_start = {c.name: os.path.getsize(c.log_path) for c in pod.containers}
+        log(f"5. crash: SIGKILL to every container of {victim} ({', '.join(f'{c.name} {c.pid}' for c in pod.containers)})")
+        for c in pod.containers:
+            c.signal(signal.SIGKILL)
+        t = time.monotonic()
+        wait_for(f"{victim}'s containers to restart", lambda: all(c.restarts > restarts[c.name] for c in pod.containers)
+                 and pod.ready, 300, 1)
+        self.times["crash to Ready"] = time.monotonic() - t
+        with open(pod.container("validator").log_path, errors="replace") as f:
+            f.seek(log_start["validator"])
+            vlog = f.read()
+        opened = [ln for ln in vlog.splitlines() if "Checking DB" in ln and "/data/validator" in ln]
+        check(opened, f"{victim}: the restarted validator client did not log `Checking DB` at /data/validator:\n{vlog[-1500:]}")
+        after = os.stat(db)
+        check(after.st_ino == before.st_ino and after.st_size >= before.st_size,
+              f"{victim}: the slashing-protection database was replaced (inode {before.st_ino} -> {after.st_ino}, "
+              f"size {before.st_size} -> {after.st_size})")
+        # Its validators attest again, in the first epoch that starts after the restart:
+        # the validator client signs an attestation for each of them (it logs their
+        # public keys, shortened), and the chain includes some; their attestations
+        # may be included until the end of the next epoch, while the Beacon API
+        # still answers liveness for it (the previous epoch). Not all need be
+        # included: a beacon node without a peer on an attestation subnet cannot
+        # publish there (check 7 counts "Failed to broadcast attestation").
+        epoch = int(self.since_genesis() // self.slot) // self.slots_per_epoch + 1
+        epoch_seconds = self.slots_per_epoch * self.slot
+        wait_for(f"the end of epoch {epoch + 1}", lambda: self.since_genesis() >= (epoch + 2) * epoch_seconds - 2 * self.slot,
+                 4 * epoch_seconds, 2)
+        ids = self.indices[victim]
+        with open(pod.container("validator").log_path, errors="replace") as f:
+            f.seek(log_start["validator"])
+            vlog = f.read()
+        first, last = epoch * self.slots_per_epoch, (epoch + 1) * self.slots_per_epoch - 1
+        signed = set()
+        for m in re.finditer(r'msg="Submitted new attestations".*?pubkeys=\[([^\]]*)\].*? slot=(\d+)', vlog):
+            if first <= int(m.group(2)) <= last:
+                signed.update(m.group(1).split())
+        keys = {i: k for i, k in self.pubkeys.items() if i in ids}
+        unsigned = [i for i, k in keys.items() if k[:14] not in signed]
+        check(not unsigned, f"{victim}: the validator client signed no attestation in epoch {epoch} for {unsigned}")
+        live = self.beacon(self.pod_names[-1], f"/eth/v1/validator/liveness/{epoch}", [str(i) for i in ids])["data"]
+        included = [int(v["index"]) for v in live if v["is_live"]]
+        check(included, f"{victim}: none of its validators {ids} has an attestation of epoch {epoch} on chain")
+        # Attester slashings are served by v2 since Electra.
+        for pool in ("v2/beacon/pool/attester_slashings", "v1/beacon/pool/proposer_slashings"):
+            got = self.beacon(self.pod_names[-1], f"/eth/{pool}")["data"]
+            check(not got, f"the beacon pool has {pool}: {json.dumps(got)[:500]}")
+        vals = self.beacon(self.pod_names[-1], "/eth/v1/beacon/states/head/validators")["data"]
+        slashed = [v["index"] for v in vals if v["validator"]["slashed"]]
+        check(len(vals) == self.total_validators and not slashed, f"slashed validators {slashed} (of {len(vals)})")
+        log(f"5. crash: {victim} Ready again {self.times['crash to Ready']:.0f}s after the SIGKILL, its validator "
+            f"client opened the slashing-protection database on its volume ({opened[-1].strip()[:160]}); it "
+            f"signed attestations for all {len(ids)} validators in epoch {epoch}, {len(included)} of them on chain; "
+            f"no slashing in the pools or the state")
+
+    def check_metrics(self) -> None:
+        def metric(pod: str, port: int, name: str) -> float:
+            with urllib.request.urlopen(f"http://{self.cluster.pod(pod).ip}:{port}/metrics", timeout=5) as r:
+                text = r.read().decode()
+            values = [float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M)]
+            check(values, f"{pod}:{port}: no {name} in the metrics")
+            return sum(values)
+        checks = [(p, int(self.pos["ports"]["beaconMetrics"]), "beacon_head_slot") for p in self.pod_names]
+        checks += [(p, int(self.pos["ports"]["validatorMetrics"]), "validator_successful_attestations")
+                   for p in self.validator_pods]
+        first = {c: metric(*c) for c in checks}
+        for c in checks:
+            wait_for(f"{c[0]}:{c[1]} {c[2]} to advance", lambda: metric(*c) > first[c], 3 * self.slots_per_epoch * self.slot, 2)
+        log(f"6. metrics: beacon_head_slot (8080) and validator_successful_attestations (8081) advance on every pod")
+
+    def check_logs(self) -> None:
+        text = open(CHECK_PRYSM).read()
+
+        def bash_array(name: str) -> list[str]:
+            body = re.search(rf"(?ms)^{name}=\((.*?)^\)", text)
+            check(body is not None, f"{CHECK_PRYSM} has no {name}=( ... ) list")
+            return [ln.strip().strip("'") for ln in body.group(1).splitlines() if ln.strip() and not ln.strip().startswith("#")]
+        unknown = set(bash_array("UNKNOWN"))
+        allowed = bash_array("ALLOWED_ERRORS") + list(EXPECTED_PRYSM_ERRORS)
+        calm, restarts = {}, {}
+        for pod in self.cluster.pods:
+            for c in pod.containers:
+                if c.name not in ("beacon", "validator") or not os.path.exists(c.log_path):
+                    continue
+                where = f"{pod.name}/{c.name}"
+                lines = open(c.log_path, errors="replace").read().splitlines()
+                for i, line in enumerate(lines):
+                    check(not line.startswith(("panic:", "fatal error:")) and "level=fatal" not in line,
+                          f"{where}: {line}\n" + "\n".join(lines[i + 1:i + 8]))
+                    if "level=error" not in line:
+                        continue
+                    if "There were some issues parsing the config" in line:
+                        # The error's own lines follow: one per key Prysm does not know.
+                        keys = []
+                        for more in lines[i + 1:]:
+                            m = re.match(r"\s+line \d+: field (\w+) not found in type params.BeaconChainConfig", more)
+                            if not m:
+                                break
+                            keys.append(m.group(1))
+                        check(keys and set(keys) <= unknown,
+                              f"{where}: Prysm could not parse the compiled config.yaml: {line} {keys}")
+                        continue
+                    msg = re.search(r'msg="([^"]*)"', line)
+                    msg = msg.group(1) if msg else line
+                    stamp = re.match(r'time="([^"]+)"', line)
+                    when = calendar.timegm(time.strptime(stamp.group(1).split(".")[0], "%Y-%m-%d %H:%M:%S")) if stamp else 0
+                    if when < self.disturbed_from:
+                        check(any(a in line for a in allowed), f"{where}: Prysm logged an error: {line[:600]}")
+                        calm[msg] = calm.get(msg, 0) + 1
+                    else:
+                        restarts[msg] = restarts.get(msg, 0) + 1
+        log(f"7. logs: no panic or fatal line from Prysm; undisturbed, only the expected errors {calm}")
+        log(f"7. errors while pods restarted (checks 4, 5): {restarts}")
+
+    # ---- run
+    def run(self) -> None:
+        versions = self.opts.versions
+        self.renders = {}
+        outs = {}
+        for v in versions:
+            outs[v], self.renders[v] = self.compile(v)
+        self.load(outs[versions[0]], self.renders[versions[0]])
+        check(outs and int(yaml.safe_load(open(os.path.join(outs[versions[1]], "values.yaml")))["proofOfStake"]
+                           ["genesisTime"]) == self.genesis_time, "the second compile has another genesis time")
+        self.current = versions[0]
+        self.cluster = podrunner.Cluster(os.path.join(self.work, "cluster"), self.images())
+        self.t_start, self.t_start_wall = time.monotonic(), time.time()
+        self.start()
+        self.disturbed_from = float("inf")  # when the first pod restarts (checks 4, 5)
+        checks = {1: self.check_identity, 2: self.check_blocks, 3: self.check_transaction,
+                  4: lambda: self.check_upgrade(versions[1]), 5: self.check_crash, 6: self.check_metrics,
+                  7: self.check_logs}
+        for n, run_check in checks.items():
+            if n in self.opts.checks:
+                run_check()
+        self.cluster.shutdown()
+        self.times["total"] = time.monotonic() - self.t_start
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", required=True, help="the kuberneteth-values binary")
+    ap.add_argument("--helm", required=True)
+    ap.add_argument("--chart", default=os.path.join(os.path.dirname(os.path.dirname(HERE)), "chart"))
+    ap.add_argument("--release", default="live")
+    ap.add_argument("--network", default=os.path.join(HERE, "pos-network.yaml"))
+    ap.add_argument("--geth", action="append", default=[], help="VERSION=PATH of a built geth (two: install, upgrade)")
+    ap.add_argument("--prysm", required=True, help="the folder holding Prysm's beacon-chain and validator")
+    ap.add_argument("--prysm-version", default="v7.1.2")
+    ap.add_argument("--genesis-delay", type=int, default=int(os.environ.get("LIVE_GENESIS_DELAY", "90")),
+                    help="seconds from the start of the driver to genesis (time to compile and start the pods)")
+    ap.add_argument("--checks", default="1,2,3,4,5,6,7", help="the checks to run (e.g. 1,5,6,7 for a quick run)")
+    ap.add_argument("--keep", action="store_true", default=os.environ.get("LIVE_KEEP") == "1")
+    ap.add_argument("--log-lines", type=int, default=60)
+    opts = ap.parse_args()
+    opts.checks = {int(c) for c in opts.checks.split(",")}
+    opts.geth = dict(g.split("=", 1) for g in opts.geth)
+    opts.versions = list(opts.geth)
+    if len(opts.versions) != 2:
+        ap.error("give --geth for the version to install and the version to upgrade to")
+    return run(PosLive(opts))
+
+
+def run(live: Live) -> int:
+    """Runs a driver as PID 1 of its namespaces: signals stop it cleanly, logs on failure."""
+    def stop(signum, _frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, stop)
+    ok = False
+    try:
+        live.run()
+        ok = True
+    except Failure as e:
+        print(f"\nlive: FAILED: {e}", file=sys.stderr)
+    except KeyboardInterrupt as e:
+        print(f"\nlive: interrupted ({e})", file=sys.stderr)
+    except Exception as e:  # the driver's own error: still clean up and show logs
+        import traceback
+        traceback.print_exc()
+        print(f"\nlive: ERROR: {e}", file=sys.stderr)
+    finally:
+        if not ok:
+            live.dump_logs(live.opts.log_lines)
+        if live.cluster:
+            live.cluster.shutdown()
+        if ok and not live.opts.keep:
+            import shutil
+            shutil.rmtree(live.work, ignore_errors=True)
+        else:
+            print(f"live: work directory kept: {live.work}", file=sys.stderr)
+    if ok:
+        print("live: times: " + ", ".join(f"{k} {v:.1f}" + ("" if "slots" in k else "s") for k, v in live.times.items()))
+        print("live: OK")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
