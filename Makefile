@@ -25,7 +25,7 @@ lint:
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 
 ## Everything CI runs.
-test: lint build test-rust test-oracle test-chart live
+test: lint build test-rust test-oracle test-chart live live-pos
 
 test-rust:
 	$(CARGO) test --release --locked --lib --bins --test cli --test fuzz --test proof_of_stake \
