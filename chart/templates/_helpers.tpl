@@ -81,6 +81,18 @@ app.kubernetes.io/component: ethstats
 {{- if gt (int64 $total) 1 -}}true{{- end -}}
 {{- end -}}
 
+{{/*
+Proof of stake: beacon peers a pod needs to be Ready. Validator and bootnode pods (those
+with their own Service) need every other such pod, so that a rolling update, which
+replaces the next pod only when this one is Ready, never leaves a node cut off from the
+rest; other pods need one. ctx: dict root group
+*/}}
+{{- define "kuberneteth.group.beaconPeersWhenReady" -}}
+{{- $stable := 0 -}}
+{{- range .root.Values.nodeGroups -}}{{- if .nodeServices -}}{{- $stable = add $stable (len .nodes) -}}{{- end -}}{{- end -}}
+{{- if and .group.nodeServices (gt (int64 $stable) 2) -}}{{- sub $stable 1 -}}{{- else -}}1{{- end -}}
+{{- end -}}
+
 {{/* Image reference. ctx: an image map {repository, tag} */}}
 {{- define "kuberneteth.image" -}}
 {{- printf "%s:%s" .repository .tag -}}
