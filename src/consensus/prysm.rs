@@ -97,10 +97,17 @@ pub fn beacon_flags(input: &BeaconInput) -> Vec<String> {
         format!("--p2p-tcp-port={}", ports.tcp),
         format!("--p2p-udp-port={}", ports.udp),
         format!("--p2p-quic-port={}", ports.quic),
+        // TCP only: a killed peer's TCP connections close at once, while a QUIC
+        // connection lingers until its idle timeout and the restarted peer's new
+        // connection is not taken up meanwhile.
+        "--disable-quic".to_string(),
         // Never the public bootnodes, never discovery: peers are known in advance.
         "--no-discovery".to_string(),
         format!("--min-sync-peers={}", input.min_sync_peers),
-        // Few nodes: every node hears every attestation and sync subnet.
+        // Few nodes: every node should hear every attestation and sync subnet.
+        // Prysm v7.1.2 fills its persistent attestation subnets only in its
+        // discovery refresh, so with discovery off this covers the sync subnets
+        // and the attestation subnets stay those of the pod's aggregation duties.
         "--subscribe-all-subnets".to_string(),
         format!("--http-host={}", input.bind_host),
         format!("--http-port={}", ports.api),
