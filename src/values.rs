@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::{ConsensusClient, ForkAtGenesis, PullPolicy, Resources, Role, ServiceType};
 use crate::consensus::prysm::{self, PrysmPaths, PrysmPorts};
 use crate::plan::proof_of_stake::{
-    ProofOfStakePlan, BEACON_API_PORT, BEACON_GRPC_PORT, BEACON_METRICS_PORT, BEACON_QUIC_PORT,
-    BEACON_TCP_PORT, BEACON_UDP_PORT, VALIDATOR_METRICS_PORT,
+    ProofOfStakePlan, BEACON_API_PORT, BEACON_GRPC_PORT, BEACON_METRICS_PORT, BEACON_TCP_PORT,
+    BEACON_UDP_PORT, VALIDATOR_METRICS_PORT,
 };
 use crate::plan::{GroupPlan, Layout, Plan, ETHSTATS_PORT};
 
@@ -38,7 +38,6 @@ pub const PRYSM_PATHS: PrysmPaths<'static> = PrysmPaths {
 pub const PRYSM_PORTS: PrysmPorts = PrysmPorts {
     tcp: BEACON_TCP_PORT,
     udp: BEACON_UDP_PORT,
-    quic: BEACON_QUIC_PORT,
     api: BEACON_API_PORT,
     grpc: BEACON_GRPC_PORT,
     beacon_metrics: BEACON_METRICS_PORT,
@@ -152,8 +151,9 @@ pub struct ProofOfStakeValues {
     pub genesis_validators_root: String,
     /// The execution genesis block hash (`0x`-hex), also the beacon state's eth1 block.
     pub execution_genesis_hash: String,
-    /// Beacon node ports: TCP (libp2p), UDP (discovery), QUIC, REST API, gRPC (the
+    /// Beacon node ports: TCP (libp2p), UDP (discovery v5), REST API, gRPC (the
     /// pod's localhost only), and the metrics of the beacon node and validator client.
+    /// libp2p runs over TCP only (no QUIC).
     pub ports: BeaconPorts,
     /// The engine API port on each pod's localhost.
     pub engine_api_port: u16,
@@ -164,7 +164,6 @@ pub struct ProofOfStakeValues {
 pub struct BeaconPorts {
     pub tcp: u16,
     pub udp: u16,
-    pub quic: u16,
     pub api: u16,
     pub grpc: u16,
     pub beacon_metrics: u16,
@@ -702,7 +701,6 @@ fn proof_of_stake_values(pos: &ProofOfStakePlan) -> ProofOfStakeValues {
         ports: BeaconPorts {
             tcp: PRYSM_PORTS.tcp,
             udp: PRYSM_PORTS.udp,
-            quic: PRYSM_PORTS.quic,
             api: PRYSM_PORTS.api,
             grpc: PRYSM_PORTS.grpc,
             beacon_metrics: PRYSM_PORTS.beacon_metrics,

@@ -1657,10 +1657,10 @@ fn network_policy_limits_p2p_and_discovery_to_the_release() {
                 .flat_map(container_ports)
                 .collect();
             // Peers connect over TCP and discover each other over UDP, both at the P2P port;
-            // beacon nodes (proof of stake) connect over libp2p TCP and QUIC.
+            // beacon nodes (proof of stake) connect over libp2p TCP, discovery v5 over UDP.
             let mut peer_ports = vec!["p2p", "discovery"];
             if ex.public()["proofOfStake"].is_object() {
-                peer_ports.extend(["beacon-p2p", "beacon-quic"]);
+                peer_ports.extend(["beacon-p2p", "beacon-discv5"]);
             }
             for port in peer_ports {
                 let (number, protocol) = &ports[port];
@@ -2355,9 +2355,11 @@ fn pos_beacon_nodes_dial_exactly_the_stable_nodes_and_never_discover() {
                 strings(&g["beaconArgs"]),
                 "{ctx}: compiled beaconArgs"
             );
+            // Discovery runs without a bootstrap node: it never asks outside the network.
             assert!(
-                args.iter().any(|a| a == "--no-discovery"),
-                "{ctx}: discovery on"
+                args.iter().any(|a| a == "--disable-quic")
+                    && !args.iter().any(|a| a == "--no-discovery"),
+                "{ctx}: libp2p over TCP, discovery v5 listening"
             );
             let peers: BTreeSet<String> = args
                 .iter()
@@ -2432,8 +2434,8 @@ fn pos_services_expose_beacon_p2p_and_metrics() {
                         "{ctx}"
                     );
                     assert_eq!(
-                        sp["beacon-quic"],
-                        (ports["quic"].as_i64().unwrap(), "UDP".into()),
+                        sp["beacon-discv5"],
+                        (ports["udp"].as_i64().unwrap(), "UDP".into()),
                         "{ctx}"
                     );
                 }

@@ -25,7 +25,6 @@ pub struct PrysmPaths<'a> {
 pub struct PrysmPorts {
     pub tcp: u16,
     pub udp: u16,
-    pub quic: u16,
     /// REST API (Beacon API): readiness, users, tools.
     pub api: u16,
     /// gRPC, for the pod's own validator client only.
@@ -96,18 +95,19 @@ pub fn beacon_flags(input: &BeaconInput) -> Vec<String> {
         format!("--p2p-priv-key={}", p.p2p_key),
         format!("--p2p-tcp-port={}", ports.tcp),
         format!("--p2p-udp-port={}", ports.udp),
-        format!("--p2p-quic-port={}", ports.quic),
         // TCP only: a killed peer's TCP connections close at once, while a QUIC
         // connection lingers until its idle timeout and the restarted peer's new
         // connection is not taken up meanwhile.
         "--disable-quic".to_string(),
-        // Never the public bootnodes, never discovery: peers are known in advance.
-        "--no-discovery".to_string(),
+        // Peers are the static --peer list below. Discovery v5 still runs, with no
+        // bootstrap node (a --chain-config-file network has none, Prysm's
+        // UseCustomNetworkConfig), so it never asks a node outside the network: Prysm
+        // v7.1.2 keeps its record (ENR, `/eth/v1/node/identity`) and fills its
+        // persistent attestation subnets only when its discovery listener exists
+        // (RefreshPersistentSubnets), and without them --subscribe-all-subnets
+        // leaves attestation subnets no peer listens on.
         format!("--min-sync-peers={}", input.min_sync_peers),
-        // Few nodes: every node should hear every attestation and sync subnet.
-        // Prysm v7.1.2 fills its persistent attestation subnets only in its
-        // discovery refresh, so with discovery off this covers the sync subnets
-        // and the attestation subnets stay those of the pod's aggregation duties.
+        // Few nodes: every node hears every attestation and sync committee subnet.
         "--subscribe-all-subnets".to_string(),
         format!("--http-host={}", input.bind_host),
         format!("--http-port={}", ports.api),
@@ -176,7 +176,6 @@ mod tests {
     const PORTS: PrysmPorts = PrysmPorts {
         tcp: 13000,
         udp: 12000,
-        quic: 13000,
         api: 3500,
         grpc: 4000,
         beacon_metrics: 8080,
@@ -199,10 +198,11 @@ mod tests {
     }
 
     #[test]
-    fn beacon_node_has_no_discovery_and_its_peers() {
+    fn beacon_node_has_its_peers_tcp_only_and_no_bootstrap_node() {
         let args = beacon(true, true);
         for want in [
-            "--no-discovery",
+            "--disable-quic",
+            "--subscribe-all-subnets",
             "--peer=/dns4/n-v-0/tcp/13000/p2p/16Uiu2X",
             "--p2p-priv-key=/r/beacon-p2p-key",
             "--jwt-secret=/r/jwt.hex",
@@ -213,6 +213,13 @@ mod tests {
             "--verbosity=info",
         ] {
             assert!(args.iter().any(|a| a == want), "{want} missing: {args:?}");
+        }
+        // Discovery stays on (see beacon_flags), with no bootstrap node to ask.
+        for unwanted in ["--no-discovery", "--bootstrap-node", "--p2p-quic-port"] {
+            assert!(
+                !args.iter().any(|a| a.starts_with(unwanted)),
+                "{unwanted}: {args:?}"
+            );
         }
         let quiet = beacon(false, false);
         assert!(quiet.iter().any(|a| a == "--disable-monitoring"));

@@ -28,10 +28,10 @@ use crate::units::parse_balance;
 
 use super::{Keystores, Progress};
 
-/// Prysm's default P2P ports: TCP (libp2p), UDP (discovery v5), QUIC.
+/// Prysm's default P2P ports: TCP (libp2p), UDP (discovery v5). The beacon nodes
+/// run libp2p over TCP only (`--disable-quic`), so their records carry no QUIC port.
 pub const BEACON_TCP_PORT: u16 = 13000;
 pub const BEACON_UDP_PORT: u16 = 12000;
-pub const BEACON_QUIC_PORT: u16 = 13000;
 /// The beacon node's REST API (readiness, users, tools).
 pub const BEACON_API_PORT: u16 = 3500;
 /// The beacon node's gRPC API, on the pod's localhost for its validator client.
@@ -360,7 +360,7 @@ pub fn build(
                     ports: P2pPorts {
                         tcp: BEACON_TCP_PORT,
                         udp: BEACON_UDP_PORT,
-                        quic: Some(BEACON_QUIC_PORT),
+                        quic: None,
                     },
                     ip: None,
                     fork_id: schedule.enr_fork_id(&gvr, 0),

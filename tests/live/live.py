@@ -457,23 +457,21 @@ class Live:
             check(phase == "Succeeded", f"helm test {obj['metadata']['name']}: {phase}\n{logs}")
         log(f"8. helm test: {', '.join(t['metadata']['name'] for t in tests)} passed")
 
-    def roll(self, version: str, label: str) -> None:
-        """Applies another rendering and checks Kubernetes' rolling order and the chain's liveness."""
-        first_block = self.head()
+    def rollout(self, version: str, timeout: float, context=lambda: "") -> float:
+        """Applies the rendering for `version`, waits until every StatefulSet has rolled
+        out, and checks Kubernetes' rolling order: pods replaced highest ordinal first,
+        each Ready before the next; then every geth runs `version`. Returns the seconds
+        it took; `context()` adds to the error if it times out."""
         first_event = len(self.cluster.events)
         t = time.monotonic()
         self.cluster.apply(self.renders[version])
         self.current = version
-        wait_for(f"the rollout to {version}", lambda: all(self.cluster.statefulsets[s].rolled_out()
-                                                          for s in self.statefulsets), 900, 1)
+        try:
+            wait_for(f"the rollout to {version}", lambda: all(self.cluster.statefulsets[s].rolled_out()
+                                                              for s in self.statefulsets), timeout, 1)
+        except Failure as e:
+            raise Failure(f"{e}\n{context()}") from None
         duration = time.monotonic() - t
-        # Liveness from the chain itself: the gaps between the timestamps of the
-        # blocks sealed during the rollout, and since the last one.
-        last_block = wait_for("a block after the rollout", lambda: self.head() > first_block and self.head(),
-                              4 * self.period)
-        stamps = [int(self.rpc("eth_getBlockByNumber", [hex(n), False])["timestamp"], 16)
-                  for n in range(first_block, last_block + 1)]
-        gaps = [b - a for a, b in zip(stamps, stamps[1:])] + [time.time() - stamps[-1]]
         events = [e for _, e in self.cluster.events[first_event:]]
         for sts in self.statefulsets:
             replaced = [e.split(": replacing ")[1].split()[0] for e in events
@@ -489,6 +487,19 @@ class Live:
         for name in self.pod_names:
             got = self.attach_json(name, "web3.version.node")
             check(f"/{version}" in got, f"{name} runs {got}, not {version}")
+        return duration
+
+    def roll(self, version: str, label: str) -> None:
+        """Rolls to another rendering (rollout) and checks the chain's liveness meanwhile."""
+        first_block = self.head()
+        duration = self.rollout(version, 900)
+        # Liveness from the chain itself: the gaps between the timestamps of the
+        # blocks sealed during the rollout, and since the last one.
+        last_block = wait_for("a block after the rollout", lambda: self.head() > first_block and self.head(),
+                              4 * self.period)
+        stamps = [int(self.rpc("eth_getBlockByNumber", [hex(n), False])["timestamp"], 16)
+                  for n in range(first_block, last_block + 1)]
+        gaps = [b - a for a, b in zip(stamps, stamps[1:])] + [time.time() - stamps[-1]]
         largest = max(gaps)
         self.times[f"{label} duration"] = duration
         self.times[f"{label} largest gap"] = largest
