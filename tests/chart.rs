@@ -974,8 +974,9 @@ struct NodeState {
 
 /// A fake `geth` for probes: records its argv and answers `attach --exec EXPR` by
 /// evaluating EXPR (JavaScript, as geth's console does) over `net.peerCount`,
-/// `eth.syncing` and `eth.blockNumber`, printing the value and exiting 0 whatever it
-/// is, as geth does. Node.js evaluates the expression.
+/// `eth.syncing` (block `$FAKE_CURRENT_BLOCK`, default 7, of 9) and `eth.blockNumber`,
+/// printing the value (a string quoted, as geth's console prints it) and exiting 0
+/// whatever it is, as geth does. Node.js evaluates the expression.
 const FAKE_ATTACH: &str = r#"#!/bin/sh
 printf '%s\n' "$@" > "$FAKE_ARGV"
 [ "$FAKE_ATTACHES" = true ] || { echo "Fatal: Unable to attach to remote geth" >&2; exit 1; }
@@ -984,8 +985,10 @@ while [ $# -gt 0 ]; do [ "$1" = --exec ] && expr=$2; shift; done
 [ -n "$expr" ] || { echo "fake geth: no --exec (a console would wait forever)" >&2; exit 2; }
 exec node -e '
   const net = { peerCount: Number(process.env.FAKE_PEERS) };
-  const eth = { blockNumber: 7, syncing: process.env.FAKE_SYNCING === "true" && { currentBlock: 7, highestBlock: 9 } };
-  console.log(String(eval(process.argv[1])));
+  const current = Number(process.env.FAKE_CURRENT_BLOCK || 7);
+  const eth = { blockNumber: current, syncing: process.env.FAKE_SYNCING === "true" && { currentBlock: current, highestBlock: 9, healedTrienodes: 0 } };
+  const value = eval(process.argv[1]);
+  console.log(typeof value === "string" ? JSON.stringify(value) : String(value));
 ' "$expr"
 "#;
 
@@ -1022,11 +1025,25 @@ fn run_probe_with_api(command: &[String], state: NodeState, api: i64) -> (ProbeR
         return hit.clone();
     }
     let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("bin");
+    let result = run_probe_in(dir.path(), command, state, api, 7);
+    cache.lock().unwrap().insert(key, result.clone());
+    result
+}
+
+/// Runs a probe once in `dir` (its TMPDIR, as the pod's /tmp keeps what a probe
+/// wrote for the next one), geth syncing at block `current_block`.
+fn run_probe_in(
+    dir: &Path,
+    command: &[String],
+    state: NodeState,
+    api: i64,
+    current_block: u64,
+) -> (ProbeRun, Vec<String>) {
+    let bin = dir.join("bin");
     let fake = install_fake(&bin, "geth", FAKE_ATTACH);
     install_fake(&bin, "wget", FAKE_WGET);
-    let wget_log = dir.path().join("wget.log");
-    let argv_file = dir.path().join("argv");
+    let wget_log = dir.join("wget.log");
+    let argv_file = dir.join("argv");
     let program = if command[0] == "geth" {
         fake.to_string_lossy().into_owned()
     } else {
@@ -1045,6 +1062,8 @@ fn run_probe_with_api(command: &[String], state: NodeState, api: i64) -> (ProbeR
         .env("FAKE_BEACON_PEERS", state.beacon_peers.to_string())
         .env("FAKE_BEACON_API", api.to_string())
         .env("FAKE_WGET_LOG", &wget_log)
+        .env("FAKE_CURRENT_BLOCK", current_block.to_string())
+        .env("TMPDIR", dir)
         .output()
         .expect("run the probe");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -1062,9 +1081,9 @@ fn run_probe_with_api(command: &[String], state: NodeState, api: i64) -> (ProbeR
         .lines()
         .map(String::from)
         .collect();
-    let result = ((out.status.success(), argv), urls);
-    cache.lock().unwrap().insert(key, result.clone());
-    result
+    fs::remove_file(&argv_file).ok();
+    fs::remove_file(&wget_log).ok();
+    ((out.status.success(), argv), urls)
 }
 
 #[test]
@@ -2504,6 +2523,98 @@ fn pos_services_expose_beacon_p2p_and_metrics() {
         with_metrics > 0,
         "no proof-of-stake example with metrics on"
     );
+}
+
+/// Proof of stake: geth's liveness probe restarts a block sync that stopped making
+/// progress (the same progress twice in a row, with peers, while behind), and never a
+/// node that is in step, only indexing, without peers, or progressing.
+#[test]
+fn pos_geth_liveness_restarts_only_a_stalled_sync() {
+    let ex = pos_example("network:pos-groups");
+    let docs = ex.render();
+    let public = ex.public();
+    let net = network_name(&public);
+    for g in node_groups(&public) {
+        let group = g["name"].as_str().unwrap();
+        let probe = &geth_container(&docs, net, group)["livenessProbe"];
+        let command = strings(&probe["exec"]["command"]);
+        // A restart after failureThreshold probes without progress: 3 minutes or less.
+        let window =
+            probe["periodSeconds"].as_i64().unwrap() * probe["failureThreshold"].as_i64().unwrap();
+        assert!(
+            (60..=180).contains(&window),
+            "{group}: stall window {window}s"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let state = |peers, syncing| NodeState {
+            attaches: true,
+            peers,
+            syncing,
+            beacon_peers: 1,
+        };
+        // (peers, syncing, current block) -> alive; in order, over one pod's /tmp.
+        let steps = [
+            ((1, true, 7), true),  // first sight of a sync
+            ((1, true, 7), false), // no progress: stalled
+            ((1, true, 7), false), // still stalled (failures in a row)
+            ((1, true, 8), true),  // progress
+            ((1, true, 8), false), // stalled again
+            ((0, true, 8), true),  // no peers: a restart would not help
+            ((1, true, 8), true),  // peers back: watched afresh
+            ((1, false, 8), true), // in step
+            ((1, true, 8), true),  // behind again: first sight
+            ((1, true, 9), true),  // not behind (highest 9): only indexing
+            ((1, true, 9), true),
+        ];
+        for (i, ((peers, syncing, current), alive)) in steps.into_iter().enumerate() {
+            let ((passed, _), _) =
+                run_probe_in(dir.path(), &command, state(peers, syncing), 0, current);
+            assert_eq!(
+                passed, alive,
+                "{group}: step {i}: peers {peers}, syncing {syncing}, block {current} of 9"
+            );
+        }
+        let down = NodeState {
+            attaches: false,
+            ..state(1, false)
+        };
+        assert!(
+            !run_probe_in(dir.path(), &command, down, 0, 7).0 .0,
+            "{group}: alive while geth does not answer"
+        );
+    }
+    // Clique: geth's own sync is not watched; alive while geth answers.
+    let clique = examples()
+        .iter()
+        .find(|e| !e.public()["proofOfStake"].is_object())
+        .unwrap();
+    let docs = clique.render();
+    let public = clique.public();
+    let g = &node_groups(&public)[0];
+    let command = strings(
+        &geth_container(&docs, network_name(&public), g["name"].as_str().unwrap())["livenessProbe"]
+            ["exec"]["command"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let ((passed, _), _) = run_probe_in(
+            dir.path(),
+            &command,
+            NodeState {
+                attaches: true,
+                peers: 1,
+                syncing: true,
+                beacon_peers: 0,
+            },
+            0,
+            7,
+        );
+        assert!(
+            passed,
+            "{}: a clique geth's liveness watches its sync",
+            clique.name
+        );
+    }
 }
 
 /// The beacon node: started and alive while its Beacon API answers; ready once synced

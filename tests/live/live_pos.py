@@ -369,12 +369,19 @@ class PosLive(Live):
         self.disturbed_from = min(self.disturbed_from, int(time.time()))
         log_start = {c.name: os.path.getsize(c.log_path) for c in pod.containers}
         log(f"5. crash: SIGKILL to every container of {victim} ({', '.join(f'{c.name} {c.pid}' for c in pod.containers)})")
+        first_event = len(self.cluster.events)
         for c in pod.containers:
             c.signal(signal.SIGKILL)
         t = time.monotonic()
+        # geth syncs again (it lost the state it held in memory); should its sync stall,
+        # its liveness probe restarts it after three minutes without progress.
         wait_for(f"{victim}'s containers to restart", lambda: all(c.restarts > restarts[c.name] for c in pod.containers)
-                 and pod.ready, 300, 1)
+                 and pod.ready, 600, 1)
         self.times["crash to Ready"] = time.monotonic() - t
+        stalls = [e for _, e in self.cluster.events[first_event:]
+                  if e.startswith(f"pod {victim} container geth exited") and "liveness" in e]
+        if stalls:
+            log(f"5. crash: geth's sync stalled after the restart and its liveness probe restarted it: {stalls}")
         with open(pod.container("validator").log_path, errors="replace") as f:
             f.seek(log_start["validator"])
             vlog = f.read()
