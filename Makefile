@@ -50,7 +50,7 @@ test-chart: build
 live: build
 	scripts/live.sh
 
-## Proof of stake, live: geth and Prysm run the chart's pods (not part of `test` yet).
+## Proof of stake, live: geth and Prysm run the chart's pods (tests/live/README.md).
 live-pos: build
 	scripts/live-pos.sh
 
