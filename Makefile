@@ -5,7 +5,7 @@ CARGO ?= cargo
 # cargo puts the binary under CARGO_TARGET_DIR when that is set.
 BIN := $(or $(CARGO_TARGET_DIR),target)/release/kuberneteth-values
 
-.PHONY: build values test test-rust test-oracle test-chart live live-pos bench schema e2e-kind lint
+.PHONY: build values test test-rust test-oracle test-chart live live-pos live-limits bench schema e2e-kind lint
 
 build:
 	$(CARGO) build --release --locked
@@ -25,7 +25,7 @@ lint:
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 
 ## Everything CI runs.
-test: lint build test-rust test-oracle test-chart live live-pos
+test: lint build test-rust test-oracle test-chart live live-pos live-limits
 
 test-rust:
 	$(CARGO) test --release --locked --lib --bins --test cli --test fuzz --test proof_of_stake \
@@ -47,12 +47,17 @@ test-oracle: build
 test-chart: build
 	scripts/chart-test.sh
 
+## The live tier: the compiled networks installed with Helm on a real single-node
+## Kubernetes built from Go modules (tests/live/README.md): clique, proof of stake
+## (geth and Prysm), and the largest proof-of-stake release the compiler accepts.
 live: build
 	scripts/live.sh
 
-## Proof of stake, live: geth and Prysm run the chart's pods (tests/live/README.md).
 live-pos: build
 	scripts/live-pos.sh
+
+live-limits: build
+	scripts/live-limits.sh
 
 bench: build
 	scripts/bench.sh

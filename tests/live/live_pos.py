@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
-"""Live test of a proof-of-stake network: geth and Prysm run the pods the chart renders.
+"""Live test of a proof-of-stake network: the chart installed with Helm on a real
+Kubernetes, running geth and Prysm.
 
-Compiles tests/live/pos-network.yaml twice (the same network, secrets and genesis
-time, two geth v1.17 releases), renders each with `helm template`, and runs the
-first rendering with the pod runner (podrunner.py), geth and Prysm (beacon node and
-validator client) built from their Go modules in place of their images. The
-genesis time is set to a moment shortly after the pods start. Then, in order:
+Runs inside the test cluster (scripts/cluster.sh). Compiles tests/live/pos-network.yaml
+twice (the same network, secrets and genesis time, two geth v1.17 releases), builds
+the images the renderings name (geth like the official image, Prysm's beacon node
+and validator client distroless like theirs, the ethstats stand-in) and imports them
+into the node's containerd, then `helm install --wait` into a namespace that
+enforces the restricted Pod Security Standard. The genesis time is set to a moment
+shortly after the pods start. Then, in order:
+ 10. hardening: every container non-root, no capabilities, no new privileges,
+     seccomp, read-only root (read from the node's /proc);
   1. identity: every geth's enode and every beacon node's peer id and record (ENR:
      key, ports, fork id; no QUIC) are the compiled ones; every beacon node listens
      on all attestation and sync subnets, has the compiled genesis time and
@@ -16,20 +21,29 @@ genesis time is set to a moment shortly after the pods start. Then, in order:
      finalized epochs advance until epoch 2 is finalized;
   3. a transaction signed with the compiled account keystore and password, sent to
      the rpc Service, is mined with status 1;
-  4. rolling geth upgrade: pods replaced one at a time, highest ordinal first, each
-     Ready before the next; blocks keep coming (no gap over MAX_GAP_SLOTS slots) and
-     finality advances after it; every geth then runs the new release;
-  5. crash: every container of a validator pod killed with SIGKILL restarts on its
-     volume; the validator client opens its slashing-protection database there
-     again and signs attestations for all its validators, the chain includes some,
-     and nothing is slashed;
+  8. `helm test` passes;
   6. metrics: the beacon node (8080) and validator client (8081) serve Prometheus
      text whose counters advance;
+  4. `helm upgrade --wait` to the second geth, then `helm rollback --wait` to
+     revision 1: pods replaced one at a time, highest ordinal first, each Ready
+     before the next; blocks keep coming (no gap over MAX_GAP_SLOTS slots) and
+     finality advances after each; every geth then runs the release it should;
+     `helm history` shows the three revisions;
+  9. eviction: the eviction API refuses to evict any validator pod (each holds a
+     third of the stake: the PodDisruptionBudget keeps more than two thirds up) and
+     evicts the rpc pod, which no budget covers;
+  5. crash: every container of a validator pod killed with SIGKILL is restarted by
+     the kubelet on its volume; the validator client opens its slashing-protection
+     database there again and signs attestations for all its validators, the chain
+     includes some, and nothing is slashed; then `kubectl delete pod` of another
+     validator pod: the StatefulSet controller makes it again on its volume, same
+     identity, rejoining and following the head;
   7. logs: no Prysm process panics or logs a fatal line; until the upgrade, none logs
      an error outside EXPECTED_PRYSM_ERRORS (and check-prysm.sh's allowed errors and
-     unknown config keys).
+     unknown config keys);
+ 11. `helm uninstall` removes every object of the release; the volume claims stay.
 Run it through scripts/live-pos.sh (`make live-pos`), which builds what is needed and
-runs this driver inside private network, mount and PID namespaces.
+runs this driver in the cluster.
 """
 from __future__ import annotations
 
@@ -48,8 +62,8 @@ import urllib.request
 import rlp
 import yaml
 
-import podrunner
-from live import HERE, Failure, Live, check, log, wait_for
+from kube import KubeError
+from live import HERE, Failure, Live, check, common_options, log, parse, run, wait_for
 
 # The largest gap between two blocks allowed during the rolling upgrade, in slots.
 # While one of the three validator pods restarts, a third of the proposers are away:
@@ -89,10 +103,11 @@ class PosLive(Live):
         super().__init__(opts)
         # One genesis time for both compiles: an upgrade may not change the genesis.
         self.genesis_time = int(time.time()) + opts.genesis_delay
+        self.pod_ips: dict[str, str] = {}
 
     # ---- compile and render
-    def network_file(self, version: str) -> str:
-        path = super().network_file(version)
+    def network_file(self, version: str, label: str | None = None, edit=None) -> str:
+        path = super().network_file(version, label, edit)
         with open(path) as f:
             text = f.read()
         text, n = re.subn(r"(?m)^(\s*genesisTimestamp:\s*)\d+", rf"\g<1>{self.genesis_time}", text)
@@ -111,11 +126,7 @@ class PosLive(Live):
         self.chain_id = int(self.genesis["config"]["chainId"])
         self.period = self.slot = int(self.pos["secondsPerSlot"])
         self.slots_per_epoch = int(self.pos["slotsPerEpoch"])
-        self.nodes = {n["name"]: dict(n, group=g) for g in self.values["nodeGroups"] for n in g["nodes"]}
-        self.docs = [d for d in yaml.safe_load_all(rendering) if d]
-        self.statefulsets = [d["metadata"]["name"] for d in self.docs if d["kind"] == "StatefulSet"]
-        self.pod_names = [f"{s['metadata']['name']}-{i}" for s in self.docs if s["kind"] == "StatefulSet"
-                          for i in range(int(s["spec"]["replicas"]))]
+        self.load_pods(rendering)
         self.validator_pods = [p for p in self.pod_names if self.nodes[p]["group"]["role"] == "validator"]
         with open(os.path.join(self.export, "consensus", "validators.json")) as f:
             self.indices, self.pubkeys = {}, {}
@@ -128,49 +139,37 @@ class PosLive(Live):
                   f"{p}: {len(self.indices.get(p, []))} validators exported, values say {self.nodes[p]['beacon']['validators']}")
         check(len(self.validator_pods) >= 3 and len(self.pod_names) > len(self.validator_pods),
               "the PoS live network needs at least 3 validator pods and a non-validator pod")
-        rpc_group = next(g for g in self.values["nodeGroups"] if g["rpc"]["http"])
-        self.rpc_service = f"{self.values['network']['name']}-{rpc_group['name']}-rpc"
-        self.rpc_port = int(rpc_group["ports"]["http"])
-        check(any(d["kind"] == "Service" and d["metadata"]["name"] == self.rpc_service for d in self.docs),
-              f"the rendering has no Service {self.rpc_service}")
         for name in self.pod_names:
             got = self.containers_of(name)
             want = ["geth", "beacon"] + (["validator"] if name in self.validator_pods else [])
             check(sorted(got) == sorted(want), f"{name}: the rendering has containers {got}, not {want}")
 
-    def containers_of(self, pod: str) -> list[str]:
-        sts = next(d for d in self.docs if d["kind"] == "StatefulSet" and pod.startswith(d["metadata"]["name"] + "-"))
-        return [c["name"] for c in sts["spec"]["template"]["spec"]["containers"]]
-
-    def images(self) -> dict[str, podrunner.Image]:
-        images = super().images()
-        prysm = {"beacon-chain": "/beacon-chain", "validator": "/validator"}
-        for d in self.docs + [d for r in self.renders.values() for d in yaml.safe_load_all(r) if d]:
-            pod = ((d.get("spec") or {}).get("template") or {}).get("spec") or {}
-            for c in (pod.get("initContainers") or []) + (pod.get("containers") or []):
-                m = re.search(r"/prysm/(beacon-chain|validator):(v[0-9.]+)$", c["image"])
-                if m:
-                    cmd, version = m.groups()
-                    check(version == self.opts.prysm_version, f"image {c['image']}: Prysm {self.opts.prysm_version} is built")
-                    # The official images: the binary at /<cmd>, linked from /app/cmd/<cmd>/<cmd>.
-                    images[c["image"]] = podrunner.Image(
-                        c["image"], {prysm[cmd]: os.path.join(self.opts.prysm, cmd)},
-                        links={f"/app/cmd/{cmd}/{cmd}": prysm[cmd]}, entrypoint=[prysm[cmd]])
-        return images
+    def image_specs(self) -> dict[str, str]:
+        specs = super().image_specs()
+        for rendering in self.renders.values():
+            for d in yaml.safe_load_all(rendering):
+                pod = (((d or {}).get("spec") or {}).get("template") or {}).get("spec") or {}
+                for c in (pod.get("initContainers") or []) + (pod.get("containers") or []):
+                    m = re.search(r"/prysm/(beacon-chain|validator):(v[0-9.]+)$", c["image"])
+                    if m:
+                        cmd, version = m.groups()
+                        check(version == self.opts.prysm_version, f"image {c['image']}: Prysm {self.opts.prysm_version} is built")
+                        specs[c["image"]] = f"prysm={c['image']}={os.path.join(self.opts.prysm, cmd)}"
+        return specs
 
     # ---- access
     def beacon(self, pod: str, path: str, body=None, timeout: float = 5):
         """The pod's Beacon API (port 3500), as a client in the cluster reaches it."""
-        p = self.cluster.pod(pod)
         port = int(self.pos["ports"]["api"])
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"http://{p.ip}:{port}{path}", data, {"Content-Type": "application/json"})
+        req = urllib.request.Request(f"http://{self.pod_ip(pod)}:{port}{path}", data, {"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return json.loads(resp.read())
         except urllib.error.HTTPError as e:
             raise Failure(f"{pod}: {path}: HTTP {e.code} {e.read()[:200]!r}")
         except (urllib.error.URLError, OSError) as e:
+            self.pod_ips.pop(pod, None)  # a restarted pod has another address
             raise Failure(f"{pod}: {path}: {e}")
 
     def head_slot(self, pod: str | None = None) -> int:
@@ -203,23 +202,28 @@ class PosLive(Live):
                 out[name] = str(e)[:120]
         return out
 
+    def pod_ip(self, pod: str) -> str:
+        if pod not in self.pod_ips:
+            self.pod_ips[pod] = self.kube.pod_ip(pod)
+        return self.pod_ips[pod]
+
+    def own_service_ip(self, pod: str) -> str | None:
+        """The ClusterIP of the pod's own Service (validator and bootnode pods have one)."""
+        try:
+            return self.service_ip(pod)
+        except KubeError:
+            return None
+
     def since_genesis(self) -> float:
         return time.time() - self.genesis_time
 
     # ---- the checks
     def start(self) -> None:
-        t = time.monotonic()
-        self.cluster.apply(self.renders[self.opts.versions[0]])
-        log(f"applied the rendering; genesis in {-self.since_genesis():.0f}s")
-        wait_for("every pod to be Ready", self.all_ready, self.opts.genesis_delay + 600, 1)
-        self.times["pods ready"] = time.monotonic() - t
+        log(f"helm install; genesis in {-self.since_genesis():.0f}s")
+        super().start()
         self.times["genesis to pods ready"] = self.since_genesis()
-        log(f"all {len(self.pod_names)} pods Ready {self.times['pods ready']:.0f}s after apply, "
-            f"{self.times['genesis to pods ready']:.0f}s after genesis (the beacon nodes are Ready from genesis on)")
-
-    def beacon_log(self, pod: str, container: str = "beacon") -> str:
-        with open(self.cluster.pod(pod).container(container).log_path, errors="replace") as f:
-            return f.read()
+        log(f"all {len(self.pod_names)} pods Ready {self.since_genesis():.0f}s after genesis "
+            "(the beacon nodes are Ready from genesis on)")
 
     def check_identity(self) -> None:
         root = self.pos["genesisValidatorsRoot"]
@@ -238,8 +242,8 @@ class PosLive(Live):
                 check(record.get(key) == want.get(key),
                       f"{name}: ENR {key} {record.get(key)!r}, compiled {want.get(key)!r} ({ident['enr']})")
             check("quic" not in record, f"{name}: ENR has a QUIC port, the beacon node should be TCP only")
-            check(record.get("ip") == bytes(map(int, self.cluster.pod(name).ip.split("."))),
-                  f"{name}: ENR ip {record.get('ip')!r}, pod IP {self.cluster.pod(name).ip}")
+            check(record.get("ip") == bytes(map(int, self.pod_ip(name).split("."))),
+                  f"{name}: ENR ip {record.get('ip')!r}, pod IP {self.pod_ip(name)}")
             # --subscribe-all-subnets took effect: its metadata claims every attestation
             # subnet (sync committee subnets are joined alike, but Prysm's metadata
             # names only those of its own validators' duties).
@@ -264,7 +268,7 @@ class PosLive(Live):
                       f"{name}'s beacon node is not connected to {missing or 'any other pod'} (peers {seen})")
                 for o in others:  # the peer with that id is that pod (its address or its Service's)
                     addr = seen[self.nodes[o]["beacon"]["peerId"]]
-                    ips = {self.cluster.pod(o).ip, self.cluster.cluster_ips.get(o)}
+                    ips = {self.pod_ip(o), self.own_service_ip(o)}
                     check(any(f"/ip4/{ip}/" in addr for ip in ips if ip),
                           f"{name}: peer {o} ({self.nodes[o]['beacon']['peerId']}) is at {addr}, not at {ips}")
             return True
@@ -334,57 +338,57 @@ class PosLive(Live):
         log(f"3. transfer from the compiled keystore's {sender} via {self.rpc_service} mined in block {mined} "
             f"with status 1 after {time.monotonic() - t:.1f}s; every geth sees the balance")
 
-    def check_upgrade(self, version: str) -> None:
+    def check_upgrade(self, version: str, rollback_to: int | None = None) -> None:
+        label = "rollback" if rollback_to else "upgrade"
         first_slot = self.head_slot()
         self.disturbed_from = min(self.disturbed_from, int(time.time()))
         duration = self.rollout(version, 600, lambda: "beacon nodes (head slot, finalized epoch, connected peers): "
-                                                      f"{self.beacon_status()}")
-        self.times["upgrade duration"] = duration
+                                                      f"{self.beacon_status()}", rollback_to=rollback_to)
+        self.pod_ips.clear()
+        self.times[f"{label} duration"] = duration
         # Liveness from the beacon chain: the slots between the blocks of the rollout.
-        last_slot = wait_for("a block after the rollout", lambda: self.head_slot() > first_slot and self.head_slot(),
+        last_slot = wait_for(f"a block after the {label}", lambda: self.head_slot() > first_slot and self.head_slot(),
                              MAX_GAP_SLOTS * self.slot)
         now_slot = int(self.since_genesis() // self.slot)
         slots = sorted(self.blocks(first_slot, last_slot)) + [now_slot]
         gaps = [b - a for a, b in zip(slots, slots[1:])]
         largest = max(gaps)
-        self.times["upgrade largest gap (slots)"] = largest
-        check(largest <= MAX_GAP_SLOTS, f"no block for {largest} slots during the upgrade (bound {MAX_GAP_SLOTS}); "
+        self.times[f"{label} largest gap (slots)"] = largest
+        check(largest <= MAX_GAP_SLOTS, f"no block for {largest} slots during the {label} (bound {MAX_GAP_SLOTS}); "
                                         f"block slots {slots}")
         _, finalized = self.finality()
-        wait_for("finality to advance after the upgrade", lambda: self.finality()[1] > finalized,
+        wait_for(f"finality to advance after the {label}", lambda: self.finality()[1] > finalized,
                  4 * self.slots_per_epoch * self.slot, 2)
-        log(f"4. upgrade: every pod replaced highest ordinal first, each Ready before the next; {version} "
+        how = f"helm rollback --wait to revision {rollback_to}" if rollback_to else "helm upgrade --wait"
+        log(f"4. {label} ({how}): every pod replaced highest ordinal first, each Ready before the next; {version} "
             f"everywhere after {duration:.0f}s; slots {first_slot}..{now_slot}: {len(slots) - 1} blocks, largest gap "
             f"{largest} slots; finalized epoch {finalized} -> {self.finality()[1]}")
 
     def check_crash(self) -> None:
         victim = self.validator_pods[1]
-        pod = self.cluster.pod(victim)
-        dbs = [os.path.join(self.cluster.work, "pvc", f"{claim}-{victim}", "validator", "validator.db")
-               for claim in self.cluster.claims_for(pod)]
-        db = next((d for d in dbs if os.path.exists(d)), None)
-        check(db is not None, f"{victim}: no slashing-protection database validator/validator.db on its volumes {dbs}")
+        db = os.path.join(self.kube.claim_path(f"data-{victim}"), "validator", "validator.db")
+        check(os.path.exists(db), f"{victim}: no slashing-protection database validator/validator.db on its volume ({db})")
         before = os.stat(db)
-        restarts = {c.name: c.restarts for c in pod.containers}
+        containers = self.containers_of(victim)
+        restarts = {c: self.kube.restarts(victim, c) for c in containers}
+        pids = {c: self.kube.container_pid(victim, c) for c in containers}
         self.disturbed_from = min(self.disturbed_from, int(time.time()))
-        log_start = {c.name: os.path.getsize(c.log_path) for c in pod.containers}
-        log(f"5. crash: SIGKILL to every container of {victim} ({', '.join(f'{c.name} {c.pid}' for c in pod.containers)})")
-        first_event = len(self.cluster.events)
-        for c in pod.containers:
-            c.signal(signal.SIGKILL)
+        log(f"5. crash: SIGKILL to every container of {victim} ({', '.join(f'{c} {p}' for c, p in pids.items())})")
+        for pid in pids.values():
+            os.kill(pid, signal.SIGKILL)
         t = time.monotonic()
+        self.pod_ips.pop(victim, None)
         # geth syncs again (it lost the state it held in memory); should its sync stall,
         # its liveness probe restarts it after three minutes without progress.
-        wait_for(f"{victim}'s containers to restart", lambda: all(c.restarts > restarts[c.name] for c in pod.containers)
-                 and pod.ready, 600, 1)
+        wait_for(f"{victim}'s containers to restart", lambda: all(self.kube.restarts(victim, c) > restarts[c]
+                                                                  for c in containers) and self.kube.ready(victim), 600, 1)
         self.times["crash to Ready"] = time.monotonic() - t
-        stalls = [e for _, e in self.cluster.events[first_event:]
-                  if e.startswith(f"pod {victim} container geth exited") and "liveness" in e]
+        events = self.kube.kubectl("get", "events", "--field-selector", f"involvedObject.name={victim}",
+                                   "-o", "jsonpath={range .items[*]}{.message}{'\\n'}{end}").stdout
+        stalls = [e for e in events.splitlines() if "failed liveness probe" in e]
         if stalls:
             log(f"5. crash: geth's sync stalled after the restart and its liveness probe restarted it: {stalls}")
-        with open(pod.container("validator").log_path, errors="replace") as f:
-            f.seek(log_start["validator"])
-            vlog = f.read()
+        vlog = self.kube.logs(victim, "validator")
         opened = [ln for ln in vlog.splitlines() if "Checking DB" in ln and "/data/validator" in ln]
         check(opened, f"{victim}: the restarted validator client did not log `Checking DB` at /data/validator:\n{vlog[-1500:]}")
         after = os.stat(db)
@@ -402,9 +406,7 @@ class PosLive(Live):
         wait_for(f"the end of epoch {epoch + 1}", lambda: self.since_genesis() >= (epoch + 2) * epoch_seconds - 2 * self.slot,
                  4 * epoch_seconds, 2)
         ids = self.indices[victim]
-        with open(pod.container("validator").log_path, errors="replace") as f:
-            f.seek(log_start["validator"])
-            vlog = f.read()
+        vlog = self.kube.logs(victim, "validator")
         first, last = epoch * self.slots_per_epoch, (epoch + 1) * self.slots_per_epoch - 1
         signed = set()
         for m in re.finditer(r'msg="Submitted new attestations".*?pubkeys=\[([^\]]*)\].*? slot=(\d+)', vlog):
@@ -430,7 +432,7 @@ class PosLive(Live):
 
     def check_metrics(self) -> None:
         def metric(pod: str, port: int, name: str) -> float:
-            with urllib.request.urlopen(f"http://{self.cluster.pod(pod).ip}:{port}/metrics", timeout=5) as r:
+            with urllib.request.urlopen(f"http://{self.pod_ip(pod)}:{port}/metrics", timeout=5) as r:
                 text = r.read().decode()
             values = [float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M)]
             check(values, f"{pod}:{port}: no {name} in the metrics")
@@ -441,7 +443,7 @@ class PosLive(Live):
         first = {c: metric(*c) for c in checks}
         for c in checks:
             wait_for(f"{c[0]}:{c[1]} {c[2]} to advance", lambda: metric(*c) > first[c], 3 * self.slots_per_epoch * self.slot, 2)
-        log(f"6. metrics: beacon_head_slot (8080) and validator_successful_attestations (8081) advance on every pod")
+        log("6. metrics: beacon_head_slot (8080) and validator_successful_attestations (8081) advance on every pod")
 
     def check_logs(self) -> None:
         text = open(CHECK_PRYSM).read()
@@ -453,122 +455,95 @@ class PosLive(Live):
         unknown = set(bash_array("UNKNOWN"))
         allowed = bash_array("ALLOWED_ERRORS") + list(EXPECTED_PRYSM_ERRORS)
         calm, restarts = {}, {}
-        for pod in self.cluster.pods:
-            for c in pod.containers:
-                if c.name not in ("beacon", "validator") or not os.path.exists(c.log_path):
+        for where, text in self.container_logs(("beacon", "validator")).items():
+            lines = text.splitlines()
+            for i, line in enumerate(lines):
+                check(not line.startswith(("panic:", "fatal error:")) and "level=fatal" not in line,
+                      f"{where}: {line}\n" + "\n".join(lines[i + 1:i + 8]))
+                if "level=error" not in line:
                     continue
-                where = f"{pod.name}/{c.name}"
-                lines = open(c.log_path, errors="replace").read().splitlines()
-                for i, line in enumerate(lines):
-                    check(not line.startswith(("panic:", "fatal error:")) and "level=fatal" not in line,
-                          f"{where}: {line}\n" + "\n".join(lines[i + 1:i + 8]))
-                    if "level=error" not in line:
-                        continue
-                    if "There were some issues parsing the config" in line:
-                        # The error's own lines follow: one per key Prysm does not know.
-                        keys = []
-                        for more in lines[i + 1:]:
-                            m = re.match(r"\s+line \d+: field (\w+) not found in type params.BeaconChainConfig", more)
-                            if not m:
-                                break
-                            keys.append(m.group(1))
-                        check(keys and set(keys) <= unknown,
-                              f"{where}: Prysm could not parse the compiled config.yaml: {line} {keys}")
-                        continue
-                    msg = re.search(r'msg="([^"]*)"', line)
-                    msg = msg.group(1) if msg else line
-                    stamp = re.match(r'time="([^"]+)"', line)
-                    when = calendar.timegm(time.strptime(stamp.group(1).split(".")[0], "%Y-%m-%d %H:%M:%S")) if stamp else 0
-                    if when < self.disturbed_from:
-                        check(any(a in line for a in allowed), f"{where}: Prysm logged an error: {line[:600]}")
-                        calm[msg] = calm.get(msg, 0) + 1
-                    else:
-                        restarts[msg] = restarts.get(msg, 0) + 1
+                if "There were some issues parsing the config" in line:
+                    # The error's own lines follow: one per key Prysm does not know.
+                    keys = []
+                    for more in lines[i + 1:]:
+                        m = re.match(r"\s+line \d+: field (\w+) not found in type params.BeaconChainConfig", more)
+                        if not m:
+                            break
+                        keys.append(m.group(1))
+                    check(keys and set(keys) <= unknown,
+                          f"{where}: Prysm could not parse the compiled config.yaml: {line} {keys}")
+                    continue
+                msg = re.search(r'msg="([^"]*)"', line)
+                msg = msg.group(1) if msg else line
+                stamp = re.match(r'time="([^"]+)"', line)
+                when = calendar.timegm(time.strptime(stamp.group(1).split(".")[0], "%Y-%m-%d %H:%M:%S")) if stamp else 0
+                if when < self.disturbed_from:
+                    check(any(a in line for a in allowed), f"{where}: Prysm logged an error: {line[:600]}")
+                    calm[msg] = calm.get(msg, 0) + 1
+                else:
+                    restarts[msg] = restarts.get(msg, 0) + 1
         log(f"7. logs: no panic or fatal line from Prysm; undisturbed, only the expected errors {calm}")
         log(f"7. errors while pods restarted (checks 4, 5): {restarts}")
 
+    def check_rollouts(self, v0: str, v1: str) -> None:
+        self.check_upgrade(v1)
+        self.check_upgrade(v0, rollback_to=1)
+        self.check_history([("superseded", "Install complete"), ("superseded", "Upgrade complete"),
+                            ("deployed", "Rollback to 1")])
+
+    def check_restarts(self) -> None:
+        self.check_crash()
+        self.disturbed_from = min(self.disturbed_from, int(time.time()))
+        self.check_delete_pod(self.validator_pods[0])
+
+    def check_evictions(self) -> None:
+        """No validator pod can be spared here (each holds a third of the stake):
+        the eviction API refuses each; the rpc pod, under no budget, is evicted."""
+        for pod in self.validator_pods:
+            ok, msg = self.kube.evict(pod)
+            check(not ok and "disruption budget" in msg, f"evicting {pod} was not refused by its budget: {ok} {msg}")
+        rpc_pod = self.group_pods(self.rpc_group)[0]
+        ok, msg = self.kube.evict(rpc_pod)
+        check(ok, f"evicting {rpc_pod} was refused: {msg}")
+        self.pod_ips.pop(rpc_pod, None)
+        wait_for(f"{rpc_pod} to come back Ready", lambda: self.kube.ready(rpc_pod), 300, 2)
+        log(f"9. eviction: refused for each validator pod (a third of the stake each), done for {rpc_pod}, "
+            "which came back Ready")
+
     # ---- run
     def run(self) -> None:
-        versions = self.opts.versions
-        self.renders = {}
-        outs = {}
-        for v in versions:
-            outs[v], self.renders[v] = self.compile(v)
-        self.load(outs[versions[0]], self.renders[versions[0]])
-        check(outs and int(yaml.safe_load(open(os.path.join(outs[versions[1]], "values.yaml")))["proofOfStake"]
-                           ["genesisTime"]) == self.genesis_time, "the second compile has another genesis time")
-        self.current = versions[0]
-        self.cluster = podrunner.Cluster(os.path.join(self.work, "cluster"), self.images())
+        v0, v1 = self.opts.versions
+        for v in (v0, v1):
+            self.compile(v)
+        self.load(self.outs[v0], self.renders[v0])
+        check(int(yaml.safe_load(open(os.path.join(self.outs[v1], "values.yaml")))["proofOfStake"]
+                  ["genesisTime"]) == self.genesis_time, "the second compile has another genesis time")
+        self.import_images()
         self.t_start, self.t_start_wall = time.monotonic(), time.time()
         self.start()
-        self.disturbed_from = float("inf")  # when the first pod restarts (checks 4, 5)
-        checks = {1: self.check_identity, 2: self.check_blocks, 3: self.check_transaction,
-                  4: lambda: self.check_upgrade(versions[1]), 5: self.check_crash, 6: self.check_metrics,
-                  7: self.check_logs}
+        self.disturbed_from = float("inf")  # when the first pod restarts (checks 4, 5, 9)
+        checks = {10: self.check_hardening, 1: self.check_identity, 2: self.check_blocks,
+                  3: self.check_transaction, 8: self.check_helm_test, 6: self.check_metrics,
+                  4: lambda: self.check_rollouts(v0, v1), 9: self.check_evictions, 5: self.check_restarts,
+                  7: self.check_logs, 11: self.check_uninstall}
         for n, run_check in checks.items():
             if n in self.opts.checks:
                 run_check()
-        self.cluster.shutdown()
         self.times["total"] = time.monotonic() - self.t_start
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bin", required=True, help="the kuberneteth-values binary")
-    ap.add_argument("--helm", required=True)
-    ap.add_argument("--chart", default=os.path.join(os.path.dirname(os.path.dirname(HERE)), "chart"))
-    ap.add_argument("--release", default="live")
-    ap.add_argument("--network", default=os.path.join(HERE, "pos-network.yaml"))
-    ap.add_argument("--geth", action="append", default=[], help="VERSION=PATH of a built geth (two: install, upgrade)")
+    common_options(ap, "pos-network.yaml")
     ap.add_argument("--prysm", required=True, help="the folder holding Prysm's beacon-chain and validator")
     ap.add_argument("--prysm-version", default="v7.1.2")
     ap.add_argument("--genesis-delay", type=int, default=int(os.environ.get("LIVE_GENESIS_DELAY", "90")),
                     help="seconds from the start of the driver to genesis (time to compile and start the pods)")
-    ap.add_argument("--checks", default="1,2,3,4,5,6,7", help="the checks to run (e.g. 1,5,6,7 for a quick run)")
-    ap.add_argument("--keep", action="store_true", default=os.environ.get("LIVE_KEEP") == "1")
+    ap.add_argument("--checks", default="1,2,3,4,5,6,7,8,9,10,11", help="the checks to run (e.g. 1,5,7 for a quick run)")
     ap.add_argument("--log-lines", type=int, default=60)
-    opts = ap.parse_args()
+    opts = parse(ap)
     opts.checks = {int(c) for c in opts.checks.split(",")}
-    opts.geth = dict(g.split("=", 1) for g in opts.geth)
-    opts.versions = list(opts.geth)
-    if len(opts.versions) != 2:
-        ap.error("give --geth for the version to install and the version to upgrade to")
     return run(PosLive(opts))
-
-
-def run(live: Live) -> int:
-    """Runs a driver as PID 1 of its namespaces: signals stop it cleanly, logs on failure."""
-    def stop(signum, _frame):
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, stop)
-    ok = False
-    try:
-        live.run()
-        ok = True
-    except Failure as e:
-        print(f"\nlive: FAILED: {e}", file=sys.stderr)
-    except KeyboardInterrupt as e:
-        print(f"\nlive: interrupted ({e})", file=sys.stderr)
-    except Exception as e:  # the driver's own error: still clean up and show logs
-        import traceback
-        traceback.print_exc()
-        print(f"\nlive: ERROR: {e}", file=sys.stderr)
-    finally:
-        if not ok:
-            live.dump_logs(live.opts.log_lines)
-        if live.cluster:
-            live.cluster.shutdown()
-        if ok and not live.opts.keep:
-            import shutil
-            shutil.rmtree(live.work, ignore_errors=True)
-        else:
-            print(f"live: work directory kept: {live.work}", file=sys.stderr)
-    if ok:
-        print("live: times: " + ", ".join(f"{k} {v:.1f}" + ("" if "slots" in k else "s") for k, v in live.times.items()))
-        print("live: OK")
-    return 0 if ok else 1
-
 
 if __name__ == "__main__":
     sys.exit(main())
