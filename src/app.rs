@@ -96,9 +96,10 @@ impl Source {
         })
     }
 
-    /// Checks the file; warnings are printed, errors become a failure.
-    pub fn check(&self, warn: &mut dyn FnMut(String)) -> Result<Checked, Failure> {
-        match check::check(&self.text) {
+    /// Checks the file at the moment `now` (Unix seconds, see [`check::check`]);
+    /// warnings are printed, errors become a failure.
+    pub fn check(&self, now: u64, warn: &mut dyn FnMut(String)) -> Result<Checked, Failure> {
+        match check::check(&self.text, now) {
             Ok(checked) => {
                 for w in &checked.warnings {
                     warn(w.render(&self.display));
@@ -257,12 +258,14 @@ fn load_secret(
 
 /// check: the network file and every file it names, and the master secret when a
 /// secrets file exists (a broken one stops `compile` too). Creates nothing.
+/// `now`: the moment of the check, Unix seconds (see [`check::check`]).
 pub fn check(
     config: Option<&Path>,
     secrets: Option<&Path>,
+    now: u64,
     warn: &mut dyn FnMut(String),
 ) -> Result<Vec<String>, Failure> {
-    let (source, _, _) = prepare(config, warn)?;
+    let (source, _, _) = prepare(config, now, warn)?;
     let path = secrets.unwrap_or(&source.default_secrets);
     if secrets.is_some() || fs::symlink_metadata(path).is_ok() {
         load_secret(&source, secrets, false, warn)?;
@@ -302,12 +305,14 @@ pub fn build_plan(
 
 /// The stages that need no key: read, check, load the brought keys. `check`
 /// stops here, so it finds every problem of the inputs that `compile` would.
+/// `now`: the moment of the check, Unix seconds (see [`check::check`]).
 pub fn prepare(
     config: Option<&Path>,
+    now: u64,
     warn: &mut dyn FnMut(String),
 ) -> Result<(Source, Checked, BroughtKeys), Failure> {
     let source = Source::load(config)?;
-    let checked = source.check(warn)?;
+    let checked = source.check(now, warn)?;
     let brought = load_brought(&checked, &source)?;
     Ok((source, checked, brought))
 }
@@ -331,6 +336,8 @@ pub struct CompileOptions<'a> {
     pub out: &'a Path,
     pub secrets: Option<&'a Path>,
     pub allow_genesis_change: bool,
+    /// The moment of the check, Unix seconds (see [`check::check`]).
+    pub now: u64,
 }
 
 /// compile: network file → values.yaml + secrets.values.yaml.
@@ -338,7 +345,7 @@ pub fn compile(
     opts: &CompileOptions,
     warn: &mut dyn FnMut(String),
 ) -> Result<Vec<String>, Failure> {
-    let prepared = prepare(opts.config, warn)?;
+    let prepared = prepare(opts.config, opts.now, warn)?;
     let (source, plan) = plan_network(prepared, opts.secrets, true, Keystores::Derive, warn)?;
     let cfg = &plan.config;
     let (mut public, mut private) = values::build(&plan);
@@ -506,13 +513,15 @@ fn guard_existing(
 }
 
 /// inspect: a table of every node (never private keys).
+/// `now`: the moment of the check, Unix seconds (see [`check::check`]).
 pub fn inspect(
     config: Option<&Path>,
     secrets: Option<&Path>,
+    now: u64,
     warn: &mut dyn FnMut(String),
 ) -> Result<String, Failure> {
     let (_, plan) = plan_network(
-        prepare(config, warn)?,
+        prepare(config, now, warn)?,
         secrets,
         false,
         Keystores::Skip,
@@ -615,6 +624,8 @@ pub struct ExportOptions<'a> {
     pub secrets: Option<&'a Path>,
     pub ip_range: Option<std::net::Ipv4Addr>,
     pub port_range: Option<u16>,
+    /// The moment of the check, Unix seconds (see [`check::check`]).
+    pub now: u64,
 }
 
 /// `--ip-range` and `--port-range` must give each of `nodes` nodes a usable
@@ -713,7 +724,7 @@ fn validators_json(pos: &plan::proof_of_stake::ProofOfStakePlan) -> Vec<serde_js
 }
 
 pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<String>, Failure> {
-    let prepared = prepare(opts.config, warn)?;
+    let prepared = prepare(opts.config, opts.now, warn)?;
     // Command-line mistakes are found before anything (even the secret) is created.
     let nodes: u64 = prepared
         .1

@@ -51,7 +51,12 @@ const PUBLIC_CHAIN_IDS: &[(u64, &str)] = &[
 ];
 
 /// Parses and checks `text`. Errors (sorted by position) if anything is wrong.
-pub fn check(text: &str) -> Result<Checked, Vec<Diagnostic>> {
+///
+/// `now` is the moment of the check in Unix seconds. Only one warning uses it (a
+/// proof-of-stake genesis more than a day past); it is an input, never read from
+/// the clock here, so a check is a function of its arguments. The command layer
+/// reads the clock, or `KUBERNETETH_NOW` (see `main.rs`).
+pub fn check(text: &str, now: u64) -> Result<Checked, Vec<Diagnostic>> {
     let doc = yaml::parse(text).map_err(|e| {
         vec![Diagnostic::error(
             e.position,
@@ -75,7 +80,7 @@ pub fn check(text: &str) -> Result<Checked, Vec<Diagnostic>> {
             )]);
         }
     };
-    semantic(&config, &doc, &mut diags);
+    semantic(&config, &doc, now, &mut diags);
     sort(&mut diags);
     // A rule checked per group reports a shared setting (the network's geth
     // version) once per group; once is enough.
@@ -539,7 +544,7 @@ fn closest(key: &str, known: &[String]) -> Option<String> {
 }
 
 /// The rules a schema cannot express.
-fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
+fn semantic(cfg: &NetworkFile, doc: &Document, now: u64, diags: &mut Vec<Diagnostic>) {
     let err = |diags: &mut Vec<Diagnostic>, pointer: &str, msg: String| {
         diags.push(Diagnostic::error(
             doc.position(pointer),
@@ -738,7 +743,7 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
             if let Some(i) = role_at(Role::Signer) {
                 err(diags, &format!("/nodes/{i}/role"), "`role: signer` seals clique blocks; a proof-of-stake network has `role: validator` groups instead".into());
             }
-            proof_of_stake_rules(cfg, pos, &err, &warn, diags);
+            proof_of_stake_rules(cfg, pos, now, &err, &warn, diags);
         }
         Consensus::Clique(_) => {
             if let Some(i) = role_at(Role::Validator) {
@@ -814,6 +819,13 @@ fn semantic(cfg: &NetworkFile, doc: &Document, diags: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Whole days by which `genesis` lies more than a day before `now` (both Unix
+/// seconds), or `None` when it is later than that or in the future. Never overflows.
+fn days_past(genesis: u64, now: u64) -> Option<u64> {
+    let age = now.checked_sub(genesis)?;
+    (age > 86_400).then_some(age / 86_400)
+}
+
 /// The largest genesis registry compiled (about 100 MB of wallets at most).
 const MAX_VALIDATORS: u64 = 1 << 20;
 
@@ -824,6 +836,7 @@ type Report<'a> = &'a dyn Fn(&mut Vec<Diagnostic>, &str, String);
 fn proof_of_stake_rules(
     cfg: &NetworkFile,
     pos: &ProofOfStake,
+    now: u64,
     err: Report,
     warn: Report,
     diags: &mut Vec<Diagnostic>,
@@ -833,15 +846,11 @@ fn proof_of_stake_rules(
     match cfg.network.genesis_timestamp {
         None => err(diags, "/network", "a proof-of-stake network needs `genesisTimestamp` (Unix seconds): the first slot starts then. Pick a moment shortly after you deploy, e.g. `date -d '+10 min' +%s`".into()),
         Some(t) => {
-            // Only a warning reads the clock; no output depends on it.
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            if t + 86_400 < now {
+            // Only this warning depends on `now`; no output does.
+            if let Some(days) = days_past(t, now) {
+                let days = if days == 1 { "1 day".into() } else { format!("{days} days") };
                 warn(diags, "/network/genesisTimestamp", format!(
-                    "genesis was {} days ago: beacon nodes must first process every empty slot since then, which can take long; a fresh network wants a time shortly after deploy",
-                    (now - t) / 86_400
+                    "genesis was {days} ago: beacon nodes must first process every empty slot since then, which can take long; a fresh network wants a time shortly after deploy"
                 ));
             }
         }
@@ -967,6 +976,89 @@ fn proof_of_stake_rules(
 mod tests {
     use super::*;
 
+    const GENESIS: u64 = 1_798_761_600;
+    const DAY: u64 = 86_400;
+
+    /// A valid proof-of-stake network whose genesis is `genesis`.
+    fn pos_network(genesis: u64) -> String {
+        format!(
+            "network: {{name: stake, chainId: 4343, genesisTimestamp: {genesis}, \
+             consensus: {{proofOfStake: {{preset: minimal}}}}}}\n\
+             geth: {{version: v1.17.10}}\n\
+             nodes:\n  - {{name: val, role: validator, replicas: 4, validatorsPerPod: 4}}\n"
+        )
+    }
+
+    /// The genesis-age warnings of `text` checked at `now`.
+    fn genesis_warnings(text: &str, now: u64) -> Vec<String> {
+        let checked = check(text, now).unwrap_or_else(|d| panic!("{d:?}"));
+        checked
+            .warnings
+            .iter()
+            .filter(|w| w.path == display_path("/network/genesisTimestamp"))
+            .map(|w| w.message.clone())
+            .collect()
+    }
+
+    /// The one rule that depends on the moment of the check gets it as an input:
+    /// fixed times on both sides of "a day past genesis", whatever the clock says.
+    #[test]
+    fn a_genesis_more_than_a_day_past_warns_and_one_within_a_day_does_not() {
+        let text = pos_network(GENESIS);
+        for now in [
+            0,
+            GENESIS - DAY,
+            GENESIS - 1,
+            GENESIS,
+            GENESIS + 1,
+            GENESIS + DAY,
+        ] {
+            assert_eq!(
+                genesis_warnings(&text, now),
+                Vec::<String>::new(),
+                "now = {now}"
+            );
+        }
+        for (now, days) in [
+            (GENESIS + DAY + 1, "1 day ago"),
+            (GENESIS + 2 * DAY - 1, "1 day ago"),
+            (GENESIS + 2 * DAY, "2 days ago"),
+            (GENESIS + 400 * DAY, "400 days ago"),
+        ] {
+            let got = genesis_warnings(&text, now);
+            assert_eq!(got.len(), 1, "now = {now}: {got:?}");
+            assert!(
+                got[0].starts_with(&format!("genesis was {days}:")),
+                "now = {now}: {}",
+                got[0]
+            );
+        }
+        // The rest of the check does not depend on `now`.
+        let without = |now| {
+            let mut w: Vec<String> = check(&text, now)
+                .unwrap()
+                .warnings
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            w.retain(|m| !m.contains("genesis was"));
+            w
+        };
+        assert_eq!(without(GENESIS), without(GENESIS + 400 * DAY));
+    }
+
+    #[test]
+    fn the_genesis_age_never_overflows() {
+        assert_eq!(days_past(u64::MAX, 0), None);
+        assert_eq!(days_past(0, u64::MAX), Some(u64::MAX / DAY));
+        assert_eq!(days_past(GENESIS, GENESIS + DAY), None);
+        assert_eq!(days_past(GENESIS, GENESIS + DAY + 1), Some(1));
+        let far = pos_network(u64::MAX);
+        assert_eq!(genesis_warnings(&far, u64::MAX), Vec::<String>::new());
+        assert_eq!(genesis_warnings(&far, 0), Vec::<String>::new());
+        assert_eq!(genesis_warnings(&pos_network(0), u64::MAX).len(), 1);
+    }
+
     #[test]
     fn suggestions() {
         let known = vec!["replicas".to_string(), "role".to_string()];
@@ -991,7 +1083,7 @@ mod tests {
                      rpc: {{http: true, ws: true, httpPort: {}, wsPort: {}}}}}\n",
                     ports[0], ports[1], ports[2], ports[3]
                 );
-                let diags = match check(&text) {
+                let diags = match check(&text, 0) {
                     Ok(_) => panic!("{} = {} passed", names[a], names[b]),
                     Err(d) => d,
                 };

@@ -1,5 +1,6 @@
 //! `kuberneteth-values`: compile `kuberneteth.yaml` into Helm values.
 
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -108,18 +109,26 @@ fn main() -> ExitCode {
             input,
             out,
             allow_genesis_change,
-        } => app::compile(
-            &CompileOptions {
-                config: input.config.as_deref(),
-                out: &out,
-                secrets: input.secrets.as_deref(),
-                allow_genesis_change,
-            },
-            &mut warn,
-        ),
-        Command::Check { input } => {
-            app::check(input.config.as_deref(), input.secrets.as_deref(), &mut warn)
-        }
+        } => now().and_then(|now| {
+            app::compile(
+                &CompileOptions {
+                    config: input.config.as_deref(),
+                    out: &out,
+                    secrets: input.secrets.as_deref(),
+                    allow_genesis_change,
+                    now,
+                },
+                &mut warn,
+            )
+        }),
+        Command::Check { input } => now().and_then(|now| {
+            app::check(
+                input.config.as_deref(),
+                input.secrets.as_deref(),
+                now,
+                &mut warn,
+            )
+        }),
         Command::Schema { chart } => {
             let schema = if chart {
                 kuberneteth::values::json_schema()
@@ -129,25 +138,34 @@ fn main() -> ExitCode {
             print_stdout(&(serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"))
         }
         Command::Docs => print_stdout(&kuberneteth::docs::config_reference()),
-        Command::Inspect { input } => {
-            app::inspect(input.config.as_deref(), input.secrets.as_deref(), &mut warn)
-                .and_then(|t| print_stdout(&t))
-        }
+        Command::Inspect { input } => now()
+            .and_then(|now| {
+                app::inspect(
+                    input.config.as_deref(),
+                    input.secrets.as_deref(),
+                    now,
+                    &mut warn,
+                )
+            })
+            .and_then(|t| print_stdout(&t)),
         Command::Export {
             input,
             out,
             ip_range,
             port_range,
-        } => app::export(
-            &ExportOptions {
-                config: input.config.as_deref(),
-                out: &out,
-                secrets: input.secrets.as_deref(),
-                ip_range,
-                port_range,
-            },
-            &mut warn,
-        ),
+        } => now().and_then(|now| {
+            app::export(
+                &ExportOptions {
+                    config: input.config.as_deref(),
+                    out: &out,
+                    secrets: input.secrets.as_deref(),
+                    ip_range,
+                    port_range,
+                    now,
+                },
+                &mut warn,
+            )
+        }),
         Command::Completions { shell } => {
             // Into memory first: the generator panics when its writer fails.
             let mut script = Vec::new();
@@ -176,6 +194,57 @@ fn main() -> ExitCode {
     }
 }
 
+/// Sets the moment a network is checked at, in Unix seconds, instead of the clock
+/// (for tests and reproducible runs; see the README).
+const NOW_VARIABLE: &str = "KUBERNETETH_NOW";
+
+/// The moment of the check, in Unix seconds: `KUBERNETETH_NOW` when it is set,
+/// else the system clock. Read here, in the command layer, and handed to the
+/// library, which never reads the clock. Only a warning depends on it (a
+/// proof-of-stake genesis more than a day past); no output does.
+fn now() -> Result<u64, Failure> {
+    match parse_now(std::env::var_os(NOW_VARIABLE)) {
+        Ok(Some(now)) => Ok(now),
+        // A clock before 1970 makes no genesis look past.
+        Ok(None) => Ok(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())),
+        Err(e) => Err(Failure::new(app::exit::USAGE, e)),
+    }
+}
+
+/// `KUBERNETETH_NOW`'s value: `None` when unset, the Unix seconds it gives, or
+/// why it is not a time.
+fn parse_now(value: Option<OsString>) -> Result<Option<u64>, String> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let text = value.to_string_lossy();
+    let problem = if text.is_empty() {
+        "is empty"
+    } else if !text.bytes().all(|b| b.is_ascii_digit()) {
+        "is not a whole number of seconds"
+    } else {
+        match text.parse::<u64>() {
+            Ok(now) => return Ok(Some(now)),
+            Err(_) => "is too large",
+        }
+    };
+    Err(format!(
+        "{NOW_VARIABLE}={:?} {problem}: give the moment to check at in Unix seconds \
+         (e.g. 1798761600 for 2027-01-01 00:00 UTC), or unset it to use the clock",
+        excerpt(&text)
+    ))
+}
+
+/// At most 40 characters of `text`, for a message.
+fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
 /// One line to stderr. `eprintln!` panics when stderr is closed or full; a
 /// message nobody can read is dropped instead, and the exit code still tells.
 fn say(line: &str) {
@@ -193,5 +262,47 @@ fn print_stdout(text: &str) -> Result<Vec<String>, Failure> {
             app::exit::IO,
             format!("cannot write to standard output: {e}"),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn now_is_whole_unix_seconds_or_a_clear_error() {
+        assert_eq!(parse_now(None), Ok(None));
+        assert_eq!(parse_now(Some("0".into())), Ok(Some(0)));
+        assert_eq!(
+            parse_now(Some("1798761600".into())),
+            Ok(Some(1_798_761_600))
+        );
+        assert_eq!(
+            parse_now(Some(u64::MAX.to_string().into())),
+            Ok(Some(u64::MAX))
+        );
+        for (bad, why) in [
+            ("", "is empty"),
+            (" 1", "is not a whole number"),
+            ("+1", "is not a whole number"),
+            ("-1", "is not a whole number"),
+            ("1.5", "is not a whole number"),
+            ("2027-01-01", "is not a whole number"),
+            ("18446744073709551616", "is too large"),
+        ] {
+            let e = parse_now(Some(bad.into())).unwrap_err();
+            assert!(
+                e.starts_with("KUBERNETETH_NOW=") && e.contains(why),
+                "{bad:?}: {e}"
+            );
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStringExt;
+            let e = parse_now(Some(OsString::from_vec(vec![b'1', 0xff]))).unwrap_err();
+            assert!(e.contains("is not a whole number"), "{e}");
+        }
+        let e = parse_now(Some("9".repeat(100).into())).unwrap_err();
+        assert!(e.contains("…") && e.len() < 250, "{e}");
     }
 }

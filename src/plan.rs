@@ -543,7 +543,8 @@ pub fn keystore_count(config: &NetworkFile) -> u64 {
 /// Test support: the plan of a network file's text (which must pass the checks).
 #[cfg(test)]
 pub(crate) fn plan_of(text: &str, secret: [u8; 32], keystores: Keystores) -> Plan {
-    let checked = crate::check::check(text).unwrap_or_else(|d| panic!("{d:?}"));
+    // At time 0 no genesis is past: the plan never depends on the moment anyway.
+    let checked = crate::check::check(text, 0).unwrap_or_else(|d| panic!("{d:?}"));
     let secret = MasterSecret::from_bytes(secret);
     build(
         &checked.config,

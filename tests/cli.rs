@@ -692,6 +692,53 @@ fn help_and_completions() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// `KUBERNETETH_NOW` sets the moment networks are checked at; a value that is no
+/// Unix time is a usage error (exit 2) naming the variable, before anything is
+/// read or written, and never a panic.
+#[test]
+fn an_invalid_kuberneteth_now_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let with_now = |args: &[&str], now: &str| {
+        Command::new(BIN)
+            .args(args)
+            .current_dir(dir.path())
+            .env("KUBERNETETH_NOW", now)
+            .output()
+            .unwrap()
+    };
+    for bad in [
+        "",
+        "soon",
+        "-1",
+        "1.5",
+        "2027-01-01",
+        "99999999999999999999",
+    ] {
+        for args in [
+            &["check"][..],
+            &["compile", "-o", "out"],
+            &["inspect"],
+            &["export", "-o", "local"],
+            &[],
+        ] {
+            let o = with_now(args, bad);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{bad:?} {args:?}: {err}");
+            assert!(
+                err.starts_with("KUBERNETETH_NOW=") && err.contains("Unix seconds"),
+                "{bad:?} {args:?}: {err}"
+            );
+            assert!(!err.contains("panicked"), "{err}");
+        }
+    }
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0, "wrote files");
+    // Commands that check no network do not read it.
+    let o = with_now(&["schema"], "soon");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = with_now(&["check"], "0");
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 // ---------------------------------------------------------------------------
 // Hostile input and faults: the compiler never crashes, hangs, mixes outputs or
 // loses a key. The corpus above covers the refused YAML (aliases, NUL, second

@@ -8,7 +8,12 @@ use std::path::Path;
 use std::process::Output;
 
 mod common;
-use common::{run, stderr};
+use common::{run, run_at, stderr, BIN};
+
+/// The test networks' `genesisTimestamp`: 2027-01-01 00:00 UTC. Tests that look
+/// at warnings check at a fixed moment relative to it, never at the clock.
+const GENESIS: u64 = 1_798_761_600;
+const DAY: u64 = 86_400;
 
 /// A proof-of-stake network: `{validators}` validator groups are spliced in.
 fn network(validators: &str) -> String {
@@ -16,7 +21,7 @@ fn network(validators: &str) -> String {
         "network:
   name: stake
   chainId: 4343
-  genesisTimestamp: 1798761600
+  genesisTimestamp: {GENESIS}
   consensus:
     proofOfStake:
       secondsPerSlot: 6
@@ -306,11 +311,89 @@ fn stake_concentration_and_small_registries_warn() {
     let err = stderr(&o);
     assert!(err.contains("more than a third"), "{err}");
     assert!(err.contains("4 validators: an epoch has 8 slots"), "{err}");
-    // Four equal pods: no pod holds more than a third, and 16 ≥ 8 slots.
+    // Four equal pods: no pod holds more than a third, and 16 ≥ 8 slots; checked
+    // ten minutes before genesis, as a network is compiled just before deploying.
     let d = dir_with(&network(FOUR_PODS));
-    let o = run(&["check", "-c", "net.yaml"], d.path());
+    let o = run_at(&["check", "-c", "net.yaml"], d.path(), GENESIS - 600);
     ok(&o);
     assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+}
+
+/// The one warning that depends on the moment: a genesis more than a day before
+/// it. Fixed moments on both sides of the line, so this passes in any year.
+#[test]
+fn a_genesis_more_than_a_day_past_warns_and_one_within_a_day_does_not() {
+    let d = dir_with(&network(FOUR_PODS));
+    for now in [0, GENESIS - 600, GENESIS, GENESIS + DAY] {
+        let o = run_at(&["check", "-c", "net.yaml"], d.path(), now);
+        ok(&o);
+        assert_eq!(stderr(&o), "net.yaml: ok\n", "now = {now}");
+    }
+    let warning = "net.yaml:4:21: warning: network.genesisTimestamp: genesis was";
+    for (now, days) in [
+        (GENESIS + DAY + 1, "1 day"),
+        (GENESIS + 30 * DAY, "30 days"),
+    ] {
+        let o = run_at(&["check", "-c", "net.yaml"], d.path(), now);
+        ok(&o);
+        let err = stderr(&o);
+        let lines: Vec<&str> = err.lines().filter(|l| l.contains("warning")).collect();
+        assert_eq!(lines.len(), 1, "now = {now}: {err}");
+        assert!(
+            lines[0].starts_with(&format!("{warning} {days} ago: ")),
+            "now = {now}: {err}"
+        );
+    }
+    // compile and export warn too, and write the same bytes whatever the moment.
+    let late = GENESIS + 30 * DAY;
+    for (out, now) in [("early", GENESIS - 600), ("late", late)] {
+        let o = run_at(&["compile", "-c", "net.yaml", "-o", out], d.path(), now);
+        ok(&o);
+        assert_eq!(stderr(&o).contains(warning), now == late, "{}", stderr(&o));
+        let o = run_at(
+            &["export", "-c", "net.yaml", "-o", &format!("{out}-export")],
+            d.path(),
+            now,
+        );
+        ok(&o);
+        assert_eq!(stderr(&o).contains(warning), now == late, "{}", stderr(&o));
+    }
+    let body = |rel: &str| {
+        read(d.path(), rel)
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(body("early/values.yaml"), body("late/values.yaml"));
+    assert_eq!(
+        body("early/secrets.values.yaml"),
+        body("late/secrets.values.yaml")
+    );
+    assert_eq!(
+        fs::read(d.path().join("early-export/consensus/genesis.ssz")).unwrap(),
+        fs::read(d.path().join("late-export/consensus/genesis.ssz")).unwrap()
+    );
+    let o = run_at(&["inspect", "-c", "net.yaml"], d.path(), late);
+    ok(&o);
+    assert!(stderr(&o).contains(warning), "{}", stderr(&o));
+}
+
+/// Without `KUBERNETETH_NOW` the command reads the clock: a genesis in 1970 is
+/// past and one in the year 2500 is not, in any year this suite runs.
+#[test]
+fn without_kuberneteth_now_the_clock_decides() {
+    for (genesis, warns) in [(1, true), (16_725_225_600_u64, false)] {
+        let d = dir_with(&network(FOUR_PODS).replace(&GENESIS.to_string(), &genesis.to_string()));
+        let o = std::process::Command::new(BIN)
+            .args(["check", "-c", "net.yaml"])
+            .current_dir(d.path())
+            .env_remove("KUBERNETETH_NOW")
+            .output()
+            .unwrap();
+        ok(&o);
+        assert_eq!(stderr(&o).contains("genesis was"), warns, "{}", stderr(&o));
+    }
 }
 
 #[test]
