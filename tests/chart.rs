@@ -1116,20 +1116,26 @@ fn every_probe_answers_to_the_node_state_in_every_network_shape() {
             // Proof of stake: the beacon node's Beacon API port (0: no beacon node).
             let pos = public["proofOfStake"].is_object();
             let api = public["proofOfStake"]["ports"]["api"].as_i64().unwrap_or(0);
-            // Its beacon peers when Ready: a pod with its own Service (validator,
-            // bootnode) every other such pod, so a rollout never cuts one off; others one.
+            // Its beacon peers: a pod with its own Service (validator, bootnode),
+            // when there are several, every other such pod to start (a rollout never
+            // cuts one off) and all but one to stay Ready (one pod's restart leaves the
+            // others Ready: the StatefulSet controller deletes unready old pods at
+            // once); other pods one.
             let stable: u32 = node_groups(&public)
                 .iter()
                 .filter(|g| g["nodeServices"] == true)
                 .map(|g| g["nodes"].as_array().unwrap().len() as u32)
                 .sum();
-            let needed = if g["nodeServices"] == true && stable > 1 {
-                stable - 1
+            let (at_start, when_ready) = if g["nodeServices"] == true && stable > 1 {
+                (stable - 1, stable - 2)
             } else {
-                1
+                (1, 1)
             };
             let beacon_peer_counts: BTreeSet<u32> = if pos {
-                BTreeSet::from([0, 1, needed - 1, needed, 12])
+                [0, 1, 12, at_start, when_ready]
+                    .into_iter()
+                    .flat_map(|n| [n.saturating_sub(1), n])
+                    .collect()
             } else {
                 BTreeSet::from([0])
             };
@@ -1158,13 +1164,20 @@ fn every_probe_answers_to_the_node_state_in_every_network_shape() {
                                 syncing,
                                 beacon_peers,
                             };
-                            // Started and alive: geth answers. Ready: in step with the
-                            // chain, and (when there are other nodes) connected to one,
-                            // and its beacon node to enough (proof of stake).
-                            let want = probe != "readinessProbe"
-                                || (!syncing
-                                    && (nodes == 1
-                                        || (peers > 0 && (!pos || beacon_peers >= needed))));
+                            // Alive: geth answers. Started: also (proof of stake, other
+                            // nodes) its beacon node has every peer it needs to start.
+                            // Ready: in step with the chain, and (when there are other
+                            // nodes) connected to one, and its beacon node to enough.
+                            let multi_pos = pos && nodes > 1;
+                            let want = match probe {
+                                "startupProbe" => !multi_pos || beacon_peers >= at_start,
+                                "livenessProbe" => true,
+                                _ => {
+                                    !syncing
+                                        && (nodes == 1
+                                            || (peers > 0 && (!pos || beacon_peers >= when_ready)))
+                                }
+                            };
                             let ((passed, _), urls) = run_probe_with_api(&command, state, api);
                             assert_eq!(passed, want, "{ctx} in {state:?}");
                             let beacon_url =

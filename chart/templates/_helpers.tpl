@@ -82,15 +82,40 @@ app.kubernetes.io/component: ethstats
 {{- end -}}
 
 {{/*
-Proof of stake: beacon peers a pod needs to be Ready. Validator and bootnode pods (those
-with their own Service) need every other such pod, so that a rolling update, which
-replaces the next pod only when this one is Ready, never leaves a node cut off from the
-rest; other pods need one. ctx: dict root group
+Proof of stake: the beacon peers a pod needs. Validator and bootnode pods (those with
+their own Service), when there are several: every other such pod when the pod starts
+(beaconPeersAtStart: a rolling update replaces the next pod only once this one is Ready,
+so it never leaves a node cut off), all but one of them afterwards (beaconPeersWhenReady:
+one pod's restart must not make the others unready, or the StatefulSet controller,
+which deletes old pods that are not Ready at once in Parallel mode, takes them down
+too). Other pods need one. ctx: dict root group
 */}}
-{{- define "kuberneteth.group.beaconPeersWhenReady" -}}
+{{- define "kuberneteth.group.stablePods" -}}
 {{- $stable := 0 -}}
 {{- range .root.Values.nodeGroups -}}{{- if .nodeServices -}}{{- $stable = add $stable (len .nodes) -}}{{- end -}}{{- end -}}
-{{- if and .group.nodeServices (gt (int64 $stable) 2) -}}{{- sub $stable 1 -}}{{- else -}}1{{- end -}}
+{{- if .group.nodeServices -}}{{- $stable -}}{{- else -}}0{{- end -}}
+{{- end -}}
+
+{{- define "kuberneteth.group.beaconPeersAtStart" -}}
+{{- $stable := int64 (include "kuberneteth.group.stablePods" .) -}}
+{{- if gt $stable 1 -}}{{- sub $stable 1 -}}{{- else -}}1{{- end -}}
+{{- end -}}
+
+{{- define "kuberneteth.group.beaconPeersWhenReady" -}}
+{{- $stable := int64 (include "kuberneteth.group.stablePods" .) -}}
+{{- if gt $stable 1 -}}{{- sub $stable 2 -}}{{- else -}}1{{- end -}}
+{{- end -}}
+
+{{/*
+A shell fragment for geth's probes: `&& ` the pod's beacon node (Beacon API on
+localhost; the Prysm image has no HTTP client, so geth's container asks) is connected
+to at least `count` peers. wget has no timeout of its own here (Debian's busybox lacks
+-T): the probe's timeoutSeconds bounds it. ctx: dict pos count
+*/}}
+{{- define "kuberneteth.geth.beaconPeersAtLeast" -}}
+&& connected=$(wget -q -O - http://127.0.0.1:{{ int64 .pos.ports.api }}/eth/v1/node/peer_count
+| sed -n 's/.*"connected":"\([0-9]*\)".*/\1/p')
+&& [ "${connected:-0}" -ge {{ .count }} ]
 {{- end -}}
 
 {{/* Image reference. ctx: an image map {repository, tag} */}}
