@@ -55,10 +55,10 @@ def measure(cmd, runs=5, **kw):
     return best, peak
 
 
-def compile_cmd(d: Path, name: str, text: str, out: str):
+def compile_cmd(d: Path, name: str, text: str, out: str, *extra: str):
     (d / f"{name}.yaml").write_text(text)
     return [str(BIN), "compile", "-c", str(d / f"{name}.yaml"), "-o", str(d / out),
-            "--secrets", str(d / "k.secrets.yaml"), "--allow-genesis-change"]
+            "--secrets", str(d / "k.secrets.yaml"), "--allow-genesis-change", *extra]
 
 
 def main():
@@ -79,9 +79,12 @@ def main():
         t, m = measure([helm.stdout.strip(), "template", "bench", str(TOP / "chart"),
                         "-f", str(d / "v200/values.yaml"), "-f", str(d / "v200/secrets.values.yaml")], runs=3)
         print(f"helm template, 200 nodes: {t:.2f} s wall, {m:.0f} MiB peak  (target < 3 s)")
-        for validators, pods, runs, target in [(1000, 10, 3, "  (target < 2 s)"), (10000, 20, 1, "")]:
+        # 10,000 validators are more than one Helm release in a Kubernetes Secret holds
+        # (`kuberneteth-values limits`): --no-size-limit, to keep measuring the compiler there.
+        for validators, pods, runs, target, extra in [(1000, 10, 3, "  (target < 2 s)", ()),
+                                                      (10000, 20, 1, "", ("--no-size-limit",))]:
             t, m = measure(compile_cmd(d, f"pos{validators}", stake_network(pods, validators // pods, "light"),
-                                       f"p{validators}"), runs=runs)
+                                       f"p{validators}", *extra), runs=runs)
             size = (d / f"p{validators}/values.yaml").stat().st_size / 1024
             print(f"compile, proof of stake, {validators} validators in {pods} pods (mainnet preset, light KDF): "
                   f"{t:.2f} s wall, {m:.0f} MiB peak, values.yaml {size:.0f} KiB{target}")

@@ -6,7 +6,7 @@ use std::fs;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use crate::check::{self, Checked};
+use crate::check::{self, Checked, Context, ReleaseLimit};
 use crate::config::{Kdf, NetworkFile, Role};
 use crate::diagnostics::{display_path, excerpt, Diagnostic};
 use crate::execution::crypto::PrivateKey;
@@ -96,10 +96,10 @@ impl Source {
         })
     }
 
-    /// Checks the file at the moment `now` (Unix seconds, see [`check::check`]);
-    /// warnings are printed, errors become a failure.
-    pub fn check(&self, now: u64, warn: &mut dyn FnMut(String)) -> Result<Checked, Failure> {
-        match check::check(&self.text, now) {
+    /// Checks the file in `ctx` (see [`check::Context`]); warnings are printed,
+    /// errors become a failure.
+    pub fn check(&self, ctx: Context, warn: &mut dyn FnMut(String)) -> Result<Checked, Failure> {
+        match check::check(&self.text, ctx) {
             Ok(checked) => {
                 for w in &checked.warnings {
                     warn(w.render(&self.display));
@@ -256,16 +256,25 @@ fn load_secret(
     Ok(secret)
 }
 
+/// The context of the commands that make no Helm release (`inspect`, `export`).
+fn without_release(now: u64) -> Context {
+    Context {
+        now,
+        release_limit: ReleaseLimit::Ignore,
+    }
+}
+
 /// check: the network file and every file it names, and the master secret when a
 /// secrets file exists (a broken one stops `compile` too). Creates nothing.
-/// `now`: the moment of the check, Unix seconds (see [`check::check`]).
+/// `ctx`: the moment of the check and whether the release limit holds; give
+/// `check` the limit `compile` would have, so it finds every problem `compile` would.
 pub fn check(
     config: Option<&Path>,
     secrets: Option<&Path>,
-    now: u64,
+    ctx: Context,
     warn: &mut dyn FnMut(String),
 ) -> Result<Vec<String>, Failure> {
-    let (source, _, _) = prepare(config, now, warn)?;
+    let (source, _, _) = prepare(config, ctx, warn)?;
     let path = secrets.unwrap_or(&source.default_secrets);
     if secrets.is_some() || fs::symlink_metadata(path).is_ok() {
         load_secret(&source, secrets, false, warn)?;
@@ -305,14 +314,14 @@ pub fn build_plan(
 
 /// The stages that need no key: read, check, load the brought keys. `check`
 /// stops here, so it finds every problem of the inputs that `compile` would.
-/// `now`: the moment of the check, Unix seconds (see [`check::check`]).
+/// `ctx`: see [`check::Context`].
 pub fn prepare(
     config: Option<&Path>,
-    now: u64,
+    ctx: Context,
     warn: &mut dyn FnMut(String),
 ) -> Result<(Source, Checked, BroughtKeys), Failure> {
     let source = Source::load(config)?;
-    let checked = source.check(now, warn)?;
+    let checked = source.check(ctx, warn)?;
     let brought = load_brought(&checked, &source)?;
     Ok((source, checked, brought))
 }
@@ -336,8 +345,9 @@ pub struct CompileOptions<'a> {
     pub out: &'a Path,
     pub secrets: Option<&'a Path>,
     pub allow_genesis_change: bool,
-    /// The moment of the check, Unix seconds (see [`check::check`]).
-    pub now: u64,
+    /// The moment of the check and whether the network must fit one Helm release
+    /// ([`ReleaseLimit::Enforce`] unless `--no-size-limit`); see [`check::Context`].
+    pub context: Context,
 }
 
 /// compile: network file → values.yaml + secrets.values.yaml.
@@ -345,7 +355,7 @@ pub fn compile(
     opts: &CompileOptions,
     warn: &mut dyn FnMut(String),
 ) -> Result<Vec<String>, Failure> {
-    let prepared = prepare(opts.config, opts.now, warn)?;
+    let prepared = prepare(opts.config, opts.context, warn)?;
     let (source, plan) = plan_network(prepared, opts.secrets, true, Keystores::Derive, warn)?;
     let cfg = &plan.config;
     let (mut public, mut private) = values::build(&plan);
@@ -512,8 +522,9 @@ fn guard_existing(
     })
 }
 
-/// inspect: a table of every node (never private keys).
-/// `now`: the moment of the check, Unix seconds (see [`check::check`]).
+/// inspect: a table of every node (never private keys). It makes no Helm
+/// release, so the release limit does not apply.
+/// `now`: the moment of the check, Unix seconds (see [`check::Context`]).
 pub fn inspect(
     config: Option<&Path>,
     secrets: Option<&Path>,
@@ -521,7 +532,7 @@ pub fn inspect(
     warn: &mut dyn FnMut(String),
 ) -> Result<String, Failure> {
     let (_, plan) = plan_network(
-        prepare(config, now, warn)?,
+        prepare(config, without_release(now), warn)?,
         secrets,
         false,
         Keystores::Skip,
@@ -624,7 +635,8 @@ pub struct ExportOptions<'a> {
     pub secrets: Option<&'a Path>,
     pub ip_range: Option<std::net::Ipv4Addr>,
     pub port_range: Option<u16>,
-    /// The moment of the check, Unix seconds (see [`check::check`]).
+    /// The moment of the check, Unix seconds (see [`check::Context`]). Files for
+    /// running outside Kubernetes make no Helm release: the release limit does not apply.
     pub now: u64,
 }
 
@@ -724,7 +736,7 @@ fn validators_json(pos: &plan::proof_of_stake::ProofOfStakePlan) -> Vec<serde_js
 }
 
 pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<String>, Failure> {
-    let prepared = prepare(opts.config, opts.now, warn)?;
+    let prepared = prepare(opts.config, without_release(opts.now), warn)?;
     // Command-line mistakes are found before anything (even the secret) is created.
     let nodes: u64 = prepared
         .1

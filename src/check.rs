@@ -50,13 +50,63 @@ const PUBLIC_CHAIN_IDS: &[(u64, &str)] = &[
     (11155111, "Sepolia"),
 ];
 
-/// Parses and checks `text`. Errors (sorted by position) if anything is wrong.
-///
-/// `now` is the moment of the check in Unix seconds. Only one warning uses it (a
-/// proof-of-stake genesis more than a day past); it is an input, never read from
-/// the clock here, so a check is a function of its arguments. The command layer
-/// reads the clock, or `KUBERNETETH_NOW` (see `main.rs`).
-pub fn check(text: &str, now: u64) -> Result<Checked, Vec<Diagnostic>> {
+/// What one Helm release holds of a proof-of-stake network, stored the default way
+/// in one Kubernetes Secret of at most 1 MiB (base64 of the gzipped release: the
+/// chart, both values files and the rendered manifest, which hold every validator's
+/// wallet and the genesis state): a validator counts 1 and each validator pod
+/// [`RELEASE_POD_COST`] more (its wallet, keys and identity), and the sum may not pass
+/// this. Measured by `scripts/live-limits.sh --search` (tests/live/limits.py: one
+/// validator group and an rpc node, `helm install` on the API server) on Kubernetes
+/// v1.37.2 with Helm v4.3.2: 1,400 validators in 14 pods installed and 1,500 in 15
+/// did not; 1,130 in 113 pods installed and 1,140 in 114 did not — about 1,500
+/// validators less 3.2 per pod. This leaves about an eighth for the rest of a network
+/// (accounts, more nodes). `make live-limits` installs the largest network of pods of
+/// 100 it allows and checks that one pod more is refused; `kuberneteth-values limits`
+/// prints both numbers for scripts.
+pub const RELEASE_CAPACITY: u64 = 1300;
+
+/// What a validator pod adds to a release, in validators (see [`RELEASE_CAPACITY`]).
+pub const RELEASE_POD_COST: u64 = 4;
+
+/// Whether a network must fit one Helm release ([`RELEASE_CAPACITY`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReleaseLimit {
+    /// The release is stored in a Kubernetes Secret: `compile`, which writes Helm
+    /// values, and `check`, which finds every problem `compile` would.
+    Enforce,
+    /// No release, or one stored elsewhere: `export` and `inspect`, and
+    /// `compile`/`check --no-size-limit` (e.g. Helm's SQL storage driver).
+    Ignore,
+}
+
+/// What a check depends on besides the file. The command layer gives it; the
+/// library reads neither the clock nor the environment, so a check is a
+/// function of its arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Context {
+    /// The moment of the check in Unix seconds. Only one warning uses it (a
+    /// proof-of-stake genesis more than a day past); no output depends on it. The
+    /// command layer reads the clock, or `KUBERNETETH_NOW` (see `main.rs`).
+    pub now: u64,
+    /// Whether a proof-of-stake network must fit one Helm release.
+    pub release_limit: ReleaseLimit,
+}
+
+/// A moment alone is the context of `compile` without `--no-size-limit`: the
+/// release limit holds.
+impl From<u64> for Context {
+    fn from(now: u64) -> Self {
+        Self {
+            now,
+            release_limit: ReleaseLimit::Enforce,
+        }
+    }
+}
+
+/// Parses and checks `text` in `ctx` (a [`Context`], or a moment alone for the
+/// context of `compile`). Errors (sorted by position) if anything is wrong.
+pub fn check(text: &str, ctx: impl Into<Context>) -> Result<Checked, Vec<Diagnostic>> {
+    let ctx = ctx.into();
     let doc = yaml::parse(text).map_err(|e| {
         vec![Diagnostic::error(
             e.position,
@@ -80,7 +130,7 @@ pub fn check(text: &str, now: u64) -> Result<Checked, Vec<Diagnostic>> {
             )]);
         }
     };
-    semantic(&config, &doc, now, &mut diags);
+    semantic(&config, &doc, ctx, &mut diags);
     sort(&mut diags);
     // A rule checked per group reports a shared setting (the network's geth
     // version) once per group; once is enough.
@@ -544,7 +594,7 @@ fn closest(key: &str, known: &[String]) -> Option<String> {
 }
 
 /// The rules a schema cannot express.
-fn semantic(cfg: &NetworkFile, doc: &Document, now: u64, diags: &mut Vec<Diagnostic>) {
+fn semantic(cfg: &NetworkFile, doc: &Document, ctx: Context, diags: &mut Vec<Diagnostic>) {
     let err = |diags: &mut Vec<Diagnostic>, pointer: &str, msg: String| {
         diags.push(Diagnostic::error(
             doc.position(pointer),
@@ -743,7 +793,7 @@ fn semantic(cfg: &NetworkFile, doc: &Document, now: u64, diags: &mut Vec<Diagnos
             if let Some(i) = role_at(Role::Signer) {
                 err(diags, &format!("/nodes/{i}/role"), "`role: signer` seals clique blocks; a proof-of-stake network has `role: validator` groups instead".into());
             }
-            proof_of_stake_rules(cfg, pos, now, &err, &warn, diags);
+            proof_of_stake_rules(cfg, pos, ctx, &err, &warn, diags);
         }
         Consensus::Clique(_) => {
             if let Some(i) = role_at(Role::Validator) {
@@ -826,7 +876,9 @@ fn days_past(genesis: u64, now: u64) -> Option<u64> {
     (age > 86_400).then_some(age / 86_400)
 }
 
-/// The largest genesis registry compiled (about 100 MB of wallets at most).
+/// The largest genesis registry the compiler builds, whatever holds the release
+/// (about 100 MB of wallets). Below it, [`RELEASE_CAPACITY`] bounds what
+/// one Helm release in a Kubernetes Secret holds.
 const MAX_VALIDATORS: u64 = 1 << 20;
 
 /// Reports a problem at a JSON pointer of the network file (`semantic`'s `err`/`warn`).
@@ -836,7 +888,7 @@ type Report<'a> = &'a dyn Fn(&mut Vec<Diagnostic>, &str, String);
 fn proof_of_stake_rules(
     cfg: &NetworkFile,
     pos: &ProofOfStake,
-    now: u64,
+    ctx: Context,
     err: Report,
     warn: Report,
     diags: &mut Vec<Diagnostic>,
@@ -847,7 +899,7 @@ fn proof_of_stake_rules(
         None => err(diags, "/network", "a proof-of-stake network needs `genesisTimestamp` (Unix seconds): the first slot starts then. Pick a moment shortly after you deploy, e.g. `date -d '+10 min' +%s`".into()),
         Some(t) => {
             // Only this warning depends on `now`; no output does.
-            if let Some(days) = days_past(t, now) {
+            if let Some(days) = days_past(t, ctx.now) {
                 let days = if days == 1 { "1 day".into() } else { format!("{days} days") };
                 warn(diags, "/network/genesisTimestamp", format!(
                     "genesis was {days} ago: beacon nodes must first process every empty slot since then, which can take long; a fresh network wants a time shortly after deploy"
@@ -947,9 +999,12 @@ fn proof_of_stake_rules(
     }
     if total > MAX_VALIDATORS {
         err(diags, "/nodes", format!(
-            "{total} validators in all; at most {MAX_VALIDATORS} (the values and the genesis state of a larger registry no longer fit a Helm release)"
+            "{total} validators in all; the compiler builds a genesis registry of at most {MAX_VALIDATORS}"
         ));
         return;
+    }
+    if ctx.release_limit == ReleaseLimit::Enforce {
+        release_too_large(&validator_groups, total, err, diags);
     }
     if total > 0 {
         if let Some((i, g)) = validator_groups
@@ -969,6 +1024,51 @@ fn proof_of_stake_rules(
         warn(diags, &format!("/nodes/{}/validatorsPerPod", validator_groups[0].0), format!(
             "{total} validators: an epoch has {minimum} slots and each needs its own attesters, so some slots get no votes and blocks gain weight slowly; use {minimum} or more"
         ));
+    }
+}
+
+/// What a validator group weighs in a release: its validators, and
+/// [`RELEASE_POD_COST`] for each of its pods.
+pub fn release_weight(pods: u32, per_pod: u32) -> u64 {
+    u64::from(pods) * (u64::from(per_pod) + RELEASE_POD_COST)
+}
+
+/// Refuses a network whose validator groups weigh more than [`RELEASE_CAPACITY`], at
+/// the `validatorsPerPod` (always in the file, unlike `replicas`) of the group that
+/// carries the weight past it.
+fn release_too_large(
+    validator_groups: &[(usize, &NodeGroup)],
+    total: u64,
+    err: Report,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut before = 0;
+    for (i, g) in validator_groups {
+        let per_pod = g.validators_per_pod.unwrap_or(0);
+        let after = before + release_weight(g.replicas, per_pod);
+        if after <= RELEASE_CAPACITY {
+            before = after;
+            continue;
+        }
+        let pods = if g.replicas == 1 {
+            "1 pod".to_string()
+        } else {
+            format!("{} pods", g.replicas)
+        };
+        let count = if validator_groups.len() == 1 {
+            format!("{total} genesis validators in {pods} of {per_pod} weigh {after}")
+        } else {
+            format!(
+                "{total} genesis validators in all; this group's {pods} of {per_pod} take the weight from {before} to {after}"
+            )
+        };
+        err(diags, &format!("/nodes/{i}/validatorsPerPod"), format!(
+            "{count} (each validator 1, each validator pod {RELEASE_POD_COST} more), and one Helm release holds at most {RELEASE_CAPACITY}: \
+             Helm keeps each release in one Kubernetes Secret of at most 1 MiB, and the release holds the validators' wallets and the genesis state. \
+             Use fewer validators (about {RELEASE_CAPACITY} less {RELEASE_POD_COST} per pod); or, when the release is stored elsewhere (Helm's SQL storage driver, `HELM_DRIVER=sql`), pass `--no-size-limit`, \
+             and mind that each validator group's keys Secret and the consensus ConfigMap must still fit Kubernetes' limit of 1 MiB per object"
+        ));
+        return;
     }
 }
 
@@ -1057,6 +1157,108 @@ mod tests {
         assert_eq!(genesis_warnings(&far, u64::MAX), Vec::<String>::new());
         assert_eq!(genesis_warnings(&far, 0), Vec::<String>::new());
         assert_eq!(genesis_warnings(&pos_network(0), u64::MAX).len(), 1);
+    }
+
+    /// A proof-of-stake network of `groups` (replicas, validators per pod).
+    fn pos_groups(groups: &[(u64, u64)]) -> String {
+        let mut text = String::from(
+            "network: {name: stake, chainId: 4343, genesisTimestamp: 1798761600, \
+             consensus: {proofOfStake: {}}}\ngeth: {version: v1.17.10}\nnodes:\n",
+        );
+        for (j, (replicas, per_pod)) in groups.iter().enumerate() {
+            text.push_str(&format!(
+                "  - {{name: v{j}, role: validator, replicas: {replicas}, validatorsPerPod: {per_pod}}}\n"
+            ));
+        }
+        text
+    }
+
+    /// The errors of `text` under `limit`, as `path: message`.
+    fn errors(text: &str, limit: ReleaseLimit) -> Vec<String> {
+        let ctx = Context {
+            now: GENESIS,
+            release_limit: limit,
+        };
+        match check(text, ctx) {
+            Ok(_) => Vec::new(),
+            Err(diags) => diags
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .map(|d| format!("{}: {}", d.path, d.message))
+                .collect(),
+        }
+    }
+
+    /// The release limit counts every validator group, refuses at the group that
+    /// crosses it, and is lifted by `ReleaseLimit::Ignore` (export, inspect,
+    /// `--no-size-limit`), under the compiler's own bound.
+    #[test]
+    fn the_release_limit_is_found_at_the_group_that_crosses_it() {
+        let cap = RELEASE_CAPACITY;
+        let cost = RELEASE_POD_COST;
+        // Exactly full: one pod, pods of 96 (100 with their cost), two groups.
+        let exact = [
+            pos_groups(&[(1, cap - cost)]),
+            pos_groups(&[(cap / 100, 100 - cost)]),
+            pos_groups(&[(1, cap / 2 - cost), (1, cap / 2 - cost)]),
+        ];
+        assert_eq!(cap % 100, 0);
+        for text in &exact {
+            assert_eq!(
+                errors(text, ReleaseLimit::Enforce),
+                Vec::<String>::new(),
+                "{text}"
+            );
+        }
+        for (groups, path, count) in [
+            (
+                &[(1, cap - cost + 1)][..],
+                "nodes[0].validatorsPerPod",
+                "in 1 pod of",
+            ),
+            (
+                &[(1, cap - cost), (3, 1)][..],
+                "nodes[1].validatorsPerPod",
+                "3 pods of 1 take the weight",
+            ),
+            (
+                &[(1, 1), (2, cap / 2 - cost), (1, 5)][..],
+                "nodes[1].validatorsPerPod",
+                "2 pods of",
+            ),
+        ] {
+            let text = pos_groups(groups);
+            let total: u64 = groups.iter().map(|(r, p)| r * p).sum();
+            let got = errors(&text, ReleaseLimit::Enforce);
+            assert_eq!(got.len(), 1, "{text}: {got:?}");
+            let e = &got[0];
+            for part in [
+                &format!("{path}: {total} genesis validators"),
+                &format!("at most {cap}"),
+                count,
+                "1 MiB",
+                "--no-size-limit",
+                "HELM_DRIVER=sql",
+            ] {
+                assert!(e.contains(part), "{text}: `{part}` not in {e}");
+            }
+            assert_eq!(
+                errors(&text, ReleaseLimit::Ignore),
+                Vec::<String>::new(),
+                "{text}"
+            );
+        }
+        // Past the compiler's own bound, that bound is what is reported, either way.
+        let huge = pos_groups(&[(11, 100_000)]);
+        const { assert!(11 * 100_000 > MAX_VALIDATORS) };
+        for limit in [ReleaseLimit::Enforce, ReleaseLimit::Ignore] {
+            let got = errors(&huge, limit);
+            assert_eq!(got.len(), 1, "{got:?}");
+            assert!(
+                got[0].contains("the compiler builds a genesis registry of at most"),
+                "{got:?}"
+            );
+        }
     }
 
     #[test]

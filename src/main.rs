@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use kuberneteth::app::{self, CompileOptions, ExportOptions, Failure};
+use kuberneteth::check::{Context, ReleaseLimit, RELEASE_CAPACITY, RELEASE_POD_COST};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -15,6 +16,7 @@ Examples:
   kuberneteth-values check -c kuberneteth.yaml        validate only; writes nothing
   kuberneteth-values inspect -c kuberneteth.yaml      list nodes, signer addresses, enodes
   kuberneteth-values export -c kuberneteth.yaml -o local --ip-range 127.0.0.2
+  kuberneteth-values limits                           print the compiler's limits, one `NAME VALUE` line each
   helm upgrade --install devnet chart/ -f out/values.yaml -f out/secrets.values.yaml
 
 Exit codes: 0 ok, 1 invalid network file (or brought key file), 2 bad command line,
@@ -38,6 +40,41 @@ struct Input {
     secrets: Option<PathBuf>,
 }
 
+/// The switch of the Helm release size limit, on the commands that enforce it.
+#[derive(clap::Args)]
+struct SizeLimit {
+    #[arg(long, help = no_size_limit_help())]
+    no_size_limit: bool,
+}
+
+fn no_size_limit_help() -> String {
+    format!(
+        "Allow a proof-of-stake network larger than one Helm release stored in a Kubernetes Secret \
+         (1 MiB) holds — about {RELEASE_CAPACITY} validators less {RELEASE_POD_COST} per validator pod: \
+         for a release stored elsewhere, e.g. HELM_DRIVER=sql (each validator group's keys Secret and \
+         the consensus ConfigMap must still fit 1 MiB)"
+    )
+}
+
+impl SizeLimit {
+    /// The check's context at `now`: the release limit holds unless `--no-size-limit`.
+    fn context(&self, now: u64) -> Context {
+        Context {
+            now,
+            release_limit: if self.no_size_limit {
+                ReleaseLimit::Ignore
+            } else {
+                ReleaseLimit::Enforce
+            },
+        }
+    }
+}
+
+/// What `limits` prints: one `NAME VALUE` line per limit, for scripts.
+fn limits() -> String {
+    format!("release-capacity {RELEASE_CAPACITY}\nrelease-pod-cost {RELEASE_POD_COST}\n")
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Compile into values.yaml (public) and secrets.values.yaml (private)
@@ -50,11 +87,15 @@ enum Command {
         /// Allow a new genesis or signer set over an existing output (a new network)
         #[arg(long)]
         allow_genesis_change: bool,
+        #[command(flatten)]
+        size: SizeLimit,
     },
     /// Validate the network file; print every problem; write nothing
     Check {
         #[command(flatten)]
         input: Input,
+        #[command(flatten)]
+        size: SizeLimit,
     },
     /// Print a JSON Schema
     Schema {
@@ -83,6 +124,8 @@ enum Command {
         #[arg(long, value_name = "START")]
         port_range: Option<u16>,
     },
+    /// Print the compiler's limits for scripts, one `NAME VALUE` line each (`max-release-validators N`)
+    Limits,
     /// Print shell completions
     Completions { shell: clap_complete::Shell },
 }
@@ -104,11 +147,15 @@ fn main() -> ExitCode {
         },
         out: PathBuf::from("out"),
         allow_genesis_change: false,
+        size: SizeLimit {
+            no_size_limit: false,
+        },
     }) {
         Command::Compile {
             input,
             out,
             allow_genesis_change,
+            size,
         } => now().and_then(|now| {
             app::compile(
                 &CompileOptions {
@@ -116,16 +163,16 @@ fn main() -> ExitCode {
                     out: &out,
                     secrets: input.secrets.as_deref(),
                     allow_genesis_change,
-                    now,
+                    context: size.context(now),
                 },
                 &mut warn,
             )
         }),
-        Command::Check { input } => now().and_then(|now| {
+        Command::Check { input, size } => now().and_then(|now| {
             app::check(
                 input.config.as_deref(),
                 input.secrets.as_deref(),
-                now,
+                size.context(now),
                 &mut warn,
             )
         }),
@@ -138,6 +185,7 @@ fn main() -> ExitCode {
             print_stdout(&(serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"))
         }
         Command::Docs => print_stdout(&kuberneteth::docs::config_reference()),
+        Command::Limits => print_stdout(&limits()),
         Command::Inspect { input } => now()
             .and_then(|now| {
                 app::inspect(

@@ -544,7 +544,11 @@ pub fn keystore_count(config: &NetworkFile) -> u64 {
 #[cfg(test)]
 pub(crate) fn plan_of(text: &str, secret: [u8; 32], keystores: Keystores) -> Plan {
     // At time 0 no genesis is past: the plan never depends on the moment anyway.
-    let checked = crate::check::check(text, 0).unwrap_or_else(|d| panic!("{d:?}"));
+    let ctx = crate::check::Context {
+        now: 0,
+        release_limit: crate::check::ReleaseLimit::Ignore,
+    };
+    let checked = crate::check::check(text, ctx).unwrap_or_else(|d| panic!("{d:?}"));
     let secret = MasterSecret::from_bytes(secret);
     build(
         &checked.config,

@@ -2709,12 +2709,23 @@ fn pos_beacon_probes_ask_the_beacon_api() {
                 "{ctx}"
             );
             assert_eq!(ready["port"], "beacon-api", "{ctx}");
-            for probe in ["startupProbe", "livenessProbe"] {
-                assert_eq!(
-                    beacon[probe]["tcpSocket"]["port"], "beacon-api",
-                    "{ctx}: {probe}"
-                );
-            }
+            assert_eq!(
+                beacon["startupProbe"]["tcpSocket"]["port"], "beacon-api",
+                "{ctx}"
+            );
+            // Alive: not syncing for ten minutes in a row (a stalled initial sync
+            // is restarted).
+            let alive = &beacon["livenessProbe"];
+            assert_eq!(
+                alive["httpGet"], beacon["readinessProbe"]["httpGet"],
+                "{ctx}"
+            );
+            assert_eq!(
+                alive["periodSeconds"].as_i64().unwrap()
+                    * alive["failureThreshold"].as_i64().unwrap(),
+                600,
+                "{ctx}"
+            );
             let args = strings(&beacon["args"]);
             assert_eq!(
                 flag(&args, "--http-port"),

@@ -418,3 +418,143 @@ fn inspect_lists_validators_and_beacon_identities() {
         assert!(!text.contains(jwt));
     }
 }
+
+/// The most genesis validators one Helm release holds in pods of 100, from what
+/// `limits` prints for scripts: one `NAME VALUE` line per limit, and nothing else.
+fn release_limit() -> u64 {
+    let o = run(&["limits"], Path::new("."));
+    ok(&o);
+    let out = String::from_utf8(o.stdout.clone()).unwrap();
+    let (cap, cost) = (
+        kuberneteth::check::RELEASE_CAPACITY,
+        kuberneteth::check::RELEASE_POD_COST,
+    );
+    assert_eq!(
+        out,
+        format!("release-capacity {cap}\nrelease-pod-cost {cost}\n")
+    );
+    assert_eq!(stderr(&o), "");
+    cap / (100 + cost) * 100
+}
+
+/// Two validator groups holding `total` validators in pods of 100: one pod of
+/// `early`, then the rest in `val`, whose `validatorsPerPod` is at the returned
+/// `line:column` of the file.
+fn groups_of_100(total: u64) -> (String, String) {
+    let text = network(&format!(
+        "  - {{name: early, role: validator, replicas: 1, validatorsPerPod: 100}}\n  \
+         - {{name: val, role: validator, replicas: {}, validatorsPerPod: 100}}\n",
+        total / 100 - 1
+    ));
+    let (line, column) = text
+        .lines()
+        .enumerate()
+        .filter_map(|(i, l)| l.find("validatorsPerPod: ").map(|c| (i + 1, c + 19)))
+        .last()
+        .unwrap();
+    (text, format!("{line}:{column}"))
+}
+
+/// One pod over the release limit: `compile` and `check` refuse it at the group
+/// that crosses the limit, naming the count and the limit, and write nothing;
+/// `--no-size-limit` lets it through; `export` and `inspect`, which make no
+/// release, take it as it is.
+#[test]
+fn a_network_one_pod_over_the_release_limit_is_refused_unless_no_size_limit() {
+    let limit = release_limit();
+    let over = limit + 100;
+    let (text, at) = groups_of_100(over);
+    let d = dir_with(&text);
+    let wanted = format!("net.yaml:{at}: error: nodes[1].validatorsPerPod: {over} genesis validators in all; this group's");
+    for args in [
+        &["compile", "-c", "net.yaml", "-o", "out"][..],
+        &["check", "-c", "net.yaml"],
+    ] {
+        let o = run(args, d.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        let line = err
+            .lines()
+            .find(|l| l.starts_with(&wanted))
+            .unwrap_or_else(|| panic!("{args:?}: no line starting `{wanted}` in:\n{err}"));
+        for part in [
+            format!("from 104 to {}", over / 100 * 104),
+            format!(
+                "one Helm release holds at most {}:",
+                kuberneteth::check::RELEASE_CAPACITY
+            ),
+            "one Kubernetes Secret of at most 1 MiB".into(),
+            "`--no-size-limit`".into(),
+            "`HELM_DRIVER=sql`".into(),
+        ] {
+            assert!(line.contains(&part), "{args:?}: `{part}` not in {line}");
+        }
+        assert!(
+            err.ends_with("net.yaml: 1 error(s); nothing was written\n"),
+            "{err}"
+        );
+    }
+    let names: Vec<_> = fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["net.yaml"], "compile or check wrote files");
+
+    ok(&run(
+        &["check", "-c", "net.yaml", "--no-size-limit"],
+        d.path(),
+    ));
+    ok(&run(
+        &["compile", "-c", "net.yaml", "-o", "out", "--no-size-limit"],
+        d.path(),
+    ));
+    let values = yaml(d.path(), "out/values.yaml");
+    let validators: u64 = values["nodeGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["nodes"].as_array().unwrap())
+        .filter_map(|n| n["beacon"]["validators"].as_u64())
+        .sum();
+    assert_eq!(validators, over);
+
+    assert_eq!(
+        export(d.path(), "exported").as_array().unwrap().len() as u64,
+        over
+    );
+    let o = run(&["inspect", "-c", "net.yaml"], d.path());
+    ok(&o);
+    let rows = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter(|l| l.contains("m/12381/3600/"))
+        .count() as u64;
+    assert_eq!(rows, over);
+    // Only the commands that write Helm values take the switch.
+    for args in [
+        &["export", "-c", "net.yaml", "-o", "x", "--no-size-limit"][..],
+        &["inspect", "-c", "net.yaml", "--no-size-limit"],
+    ] {
+        let o = run(args, d.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("--no-size-limit"), "{args:?}: {err}");
+    }
+}
+
+/// The largest network of pods of 100 the release limit allows compiles, without
+/// `--no-size-limit` (`make live-limits` installs it).
+#[test]
+fn the_largest_release_in_pods_of_100_compiles() {
+    let limit = release_limit();
+    let (text, _) = groups_of_100(limit);
+    let d = dir_with(&text);
+    ok(&run(&["check", "-c", "net.yaml"], d.path()));
+    let o = run(&["compile", "-c", "net.yaml", "-o", "out"], d.path());
+    ok(&o);
+    assert!(!stderr(&o).contains("error"), "{}", stderr(&o));
+    let v = yaml(d.path(), "out/values.yaml");
+    assert_eq!(
+        v["nodeGroups"][1]["replicas"].as_u64(),
+        Some(limit / 100 - 1)
+    );
+}

@@ -342,7 +342,7 @@ class PosLive(Live):
         label = "rollback" if rollback_to else "upgrade"
         first_slot = self.head_slot()
         self.disturbed_from = min(self.disturbed_from, int(time.time()))
-        duration = self.rollout(version, 600, lambda: "beacon nodes (head slot, finalized epoch, connected peers): "
+        duration = self.rollout(version, 1200, lambda: "beacon nodes (head slot, finalized epoch, connected peers): "
                                                       f"{self.beacon_status()}", rollback_to=rollback_to)
         self.pod_ips.clear()
         self.times[f"{label} duration"] = duration
