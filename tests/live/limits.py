@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -121,10 +122,13 @@ def main() -> int:
     ap.add_argument("--per-pod", type=int, default=PER_POD, help="validators per pod (the search's step)")
     opts = ap.parse_args()
     limits = Limits(opts)
-    if opts.check:
-        limits.check(opts.check)
-    else:
-        limits.search()
+    try:
+        if opts.check:
+            limits.check(opts.check)
+        else:
+            limits.search()
+    finally:
+        shutil.rmtree(limits.work, ignore_errors=True)  # compiled keys included
     return 0
 
 
