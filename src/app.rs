@@ -411,6 +411,7 @@ pub fn compile(
             plan.all_nodes().count(),
             plan.groups.len()
         ),
+        crate::rollout::summary(&plan),
         match plan.proof_of_stake {
             None => format!("next: {install}"),
             Some(pos) => format!(

@@ -29,6 +29,8 @@ pub struct NetworkFile {
     pub monitoring: Monitoring,
     #[serde(default)]
     pub network_policy: NetworkPolicy,
+    #[serde(default)]
+    pub rollout: Rollout,
 }
 
 /// The chain itself.
@@ -746,6 +748,40 @@ impl Default for NetworkPolicy {
     fn default() -> Self {
         Self { enabled: true }
     }
+}
+
+/// How `helm upgrade` and `helm rollback` replace the pods of signer, validator and
+/// bootnode groups: a hook Job takes them one at a time across all those groups,
+/// each Ready before the next, because each StatefulSet rolling on its own would take
+/// one pod of every group down at once.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Rollout {
+    /// Image of the rollout Job: `kubectl` at /bin/kubectl (no shell needed).
+    #[serde(default = "default_rollout_image")]
+    pub image: String,
+    /// Seconds a replaced pod may take to be Ready before the rollout fails (and
+    /// `helm upgrade` with it): `helm rollback` then restores the previous revision.
+    #[serde(default = "default_pod_ready_seconds")]
+    #[schemars(range(min = 30, max = 86400))]
+    pub pod_ready_seconds: u32,
+}
+
+impl Default for Rollout {
+    fn default() -> Self {
+        Self {
+            image: default_rollout_image(),
+            pod_ready_seconds: default_pod_ready_seconds(),
+        }
+    }
+}
+
+pub fn default_rollout_image() -> String {
+    "registry.k8s.io/kubectl:v1.37.2".into()
+}
+
+fn default_pod_ready_seconds() -> u32 {
+    900
 }
 
 /// The JSON Schema of the network file (draft 2020-12 compatible output of schemars).

@@ -12,6 +12,7 @@ pub mod names;
 pub mod output;
 pub mod pair;
 pub mod plan;
+pub mod rollout;
 pub mod secrets;
 pub mod units;
 pub mod values;

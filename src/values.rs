@@ -65,6 +65,7 @@ pub struct ChartValues {
     pub ethstats: EthstatsValues,
     pub metrics: MetricsValues,
     pub network_policy: Toggle,
+    pub rollout: RolloutValues,
     /// Prefunded accounts, listed in NOTES.
     pub accounts: Vec<AccountValues>,
     pub tests: Toggle,
@@ -326,7 +327,12 @@ pub struct StorageValues {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateStrategy {
+    /// Pods with a lower ordinal keep the old revision (canary rollouts).
     pub partition: u32,
+    /// Replaced by the release's rollout Job, one pod at a time across every
+    /// coordinated group, rather than by its StatefulSet alone (signer, validator and
+    /// bootnode groups: those the network cannot lose several of at once).
+    pub coordinated: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
@@ -343,6 +349,18 @@ pub struct EthstatsValues {
     pub image: Image,
     pub port: u16,
     pub service: ServiceValues,
+    pub resources: Resources,
+}
+
+/// The hook Job that replaces the pods of coordinated groups on `helm upgrade` and
+/// `helm rollback`, one at a time (`chart/templates/job-rollout.yaml`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RolloutValues {
+    /// `kubectl` at /bin/kubectl; the Job runs one kubectl command per step.
+    pub image: Image,
+    /// How long one replaced pod may take to be Ready.
+    pub pod_ready_seconds: u32,
     pub resources: Resources,
 }
 
@@ -627,6 +645,7 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
         },
         update_strategy: UpdateStrategy {
             partition: cfg.partition,
+            coordinated: cfg.role.has_stable_identity(),
         },
         pod_disruption_budget: pdb,
     }
@@ -654,15 +673,12 @@ fn beacon_args(plan: &Plan, g: &GroupPlan, pos: &ProofOfStakePlan) -> Vec<String
             ))
         })
         .collect();
-    let total_nodes: usize = plan.groups.iter().map(|g| g.nodes.len()).sum();
     prysm::beacon_flags(&prysm::BeaconInput {
         paths: PRYSM_PATHS,
         ports: PRYSM_PORTS,
         execution_endpoint: format!("http://127.0.0.1:{}", crate::plan::ENGINE_API_PORT),
         bind_host: "0.0.0.0",
         peers,
-        // A restarted node syncs as soon as one peer is there; a lone node never waits.
-        min_sync_peers: usize::from(total_nodes > 1),
         fee_recipient: fee_recipient(pos),
         metrics: plan.config.monitoring.metrics.enabled,
         supernode: pos.settings.fork == ForkAtGenesis::Fulu,
@@ -714,6 +730,7 @@ fn proof_of_stake_values(pos: &ProofOfStakePlan) -> ProofOfStakeValues {
 pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
     let cfg = &plan.config;
     let (ethstats_repo, ethstats_tag) = split_image(&cfg.monitoring.ethstats.image);
+    let (rollout_repo, rollout_tag) = split_image(&cfg.rollout.image);
     let metrics = &cfg.monitoring.metrics;
     let mut dashboard_labels = BTreeMap::from([("grafana_dashboard".to_string(), "1".to_string())]);
     dashboard_labels.extend(metrics.labels.clone());
@@ -777,6 +794,15 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
         },
         network_policy: Toggle {
             enabled: cfg.network_policy.enabled,
+        },
+        rollout: RolloutValues {
+            image: Image {
+                repository: rollout_repo,
+                tag: rollout_tag,
+                pull_policy: PullPolicy::IfNotPresent,
+            },
+            pod_ready_seconds: cfg.rollout.pod_ready_seconds,
+            resources: Resources::default(),
         },
         accounts: plan
             .accounts

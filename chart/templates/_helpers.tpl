@@ -290,3 +290,54 @@ binaryData:
 {{- fail (printf "values.yaml (generation %s) and secrets.values.yaml (generation %s) come from different compiles; pass the pair one compile wrote, or compile again" (trunc 12 $public) (trunc 12 (default "none" $private))) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The rollout of coordinated groups (signer, validator and bootnode groups: those the
+network cannot lose several of at once). Their StatefulSets hold every pod between
+rollouts: a partition above any ordinal, so no StatefulSet replaces a pod by itself;
+the rollout Job (job-rollout.yaml) walks each partition down one pod at a time, then
+back. The hold is a constant, so the value Helm applies never changes and Helm 4's
+server-side apply never conflicts with the Job's patches.
+*/}}
+{{- define "kuberneteth.rollout.hold" -}}2147483647{{- end -}}
+
+{{/* The coordinated groups, in values order, as a JSON list of groups. ctx: root */}}
+{{- define "kuberneteth.rollout.groups" -}}
+{{- $groups := list -}}
+{{- range .Values.nodeGroups -}}{{- if .updateStrategy.coordinated -}}{{- $groups = append $groups . -}}{{- end -}}{{- end -}}
+{{- toJson $groups -}}
+{{- end -}}
+
+{{/* Name of the rollout Job, its ServiceAccount, Role and RoleBinding. ctx: root */}}
+{{- define "kuberneteth.rollout.name" -}}
+{{- printf "%s-rollout" (include "kuberneteth.network" .) -}}
+{{- end -}}
+
+{{/* One step of the rollout Job: a kubectl command. ctx: dict root step{name, args} */}}
+{{- define "kuberneteth.rollout.step" -}}
+{{- $image := .root.Values.rollout.image -}}
+- name: {{ .step.name }}
+  image: {{ include "kuberneteth.image" $image | quote }}
+  imagePullPolicy: {{ $image.pullPolicy }}
+  command: ["/bin/kubectl"]
+  args:
+    {{- toYaml .step.args | nindent 4 }}
+  env:
+    - name: HOME
+      value: /tmp
+  securityContext:
+    {{- include "kuberneteth.containerSecurityContext" .root | nindent 4 }}
+  resources:
+    {{- with .root.Values.rollout.resources }}
+    {{- toYaml . | nindent 4 }}
+    {{- else }}
+    requests:
+      cpu: 10m
+      memory: 32Mi
+    limits:
+      memory: 128Mi
+    {{- end }}
+  volumeMounts:
+    - name: tmp
+      mountPath: /tmp
+{{- end -}}

@@ -12,11 +12,13 @@ out like its official image, no more:
   no shell, the C libraries the binary links, /etc/passwd with `nonroot`, entrypoint
   /app/cmd/beacon-chain/beacon-chain or /app/cmd/validator/validator;
 - static programs (the pause sandbox, CoreDNS, the ethstats stand-in): the binary
-  alone, plus /etc/passwd.
+  alone, plus /etc/passwd;
+- kubectl (`registry.k8s.io/kubectl:VERSION`): distroless — /bin/kubectl, its
+  entrypoint, no shell.
 
     images.py --out DIR KIND=NAME:TAG=PATH ...   # prints one tar path per image
 
-KIND is geth, prysm or static. Tars are cached in DIR by a digest of their inputs.
+KIND is geth, prysm, static or kubectl. Tars are cached in DIR by a digest of their inputs.
 """
 from __future__ import annotations
 
@@ -196,6 +198,8 @@ def build(spec: str, out_dir: str) -> str:
         layer, config = prysm_image(source, entry)
     elif kind == "static":
         layer, config = static_image(source, "/" + os.path.basename(source))
+    elif kind == "kubectl":
+        layer, config = static_image(source, "/bin/kubectl")
     else:
         sys.exit(f"images.py: unknown image kind {kind!r}")
     return archive(name, layer, config, out)

@@ -34,8 +34,10 @@ enforces the restricted Pod Security Standard. Then it checks, in this order:
  13. `kubectl delete pod` of a signer, and SIGKILL to a signer's geth: the
      StatefulSet controller and the kubelet bring them back on their volumes, same
      enode, rejoining and following the head; sealing and logs checked again;
- 14. `helm uninstall` removes every object of the release; the volume claims stay;
- 15. export: the README's recipe for running outside Kubernetes works: every exported
+ 14. power cut: SIGKILL to every container of every pod at once; every pod comes
+     back and sealing resumes by itself within MAX_RESUME_PERIODS periods;
+ 15. `helm uninstall` removes every object of the release; the volume claims stay;
+ 16. export: the README's recipe for running outside Kubernetes works: every exported
      node, started from its folder on this one host, peers with the others and seals;
      and `geth init` (the chart's init step) on a used datadir accepts the compiled
      genesis and refuses another one.
@@ -81,6 +83,9 @@ INIT = bytes.fromhex("69") + RUNTIME + bytes.fromhex("600052600a6016f3")
 # live test taught about rollouts"); a real pod's stop and readiness add a few seconds.
 MAX_ROLLOUT_GAP_PERIODS = 2
 RESTART_SLACK = 5
+# After every container was killed at once, the first new block, counted from the
+# moment every pod is Ready again: the signers find each other and seal in turn.
+MAX_RESUME_PERIODS = 12
 # Warnings geth v1.13 logs on any private network, whatever the configuration, and
 # why; every other WARN (or ERROR, CRIT, Fatal) line fails check 5.
 EXPECTED_WARNINGS = {
@@ -268,6 +273,9 @@ class Live:
                         specs[name] = f"geth={name}={self.opts.geth[m.group(1)]}"
                     elif d["kind"] == "Deployment" and "ethstats" in d["metadata"]["name"]:
                         specs[name] = f"static={name}={self.opts.ethstats}"
+                    elif name.startswith("registry.k8s.io/kubectl:"):
+                        # The cluster's own kubectl (scripts/cluster-build.sh), static.
+                        specs[name] = f"kubectl={name}={shutil.which('kubectl')}"
         return specs
 
     def import_images(self) -> None:
@@ -431,9 +439,11 @@ class Live:
         receipt = self.send(key, {"to": recipient, "value": 10**18, "gas": 21000})
         self.times["tx mined"] = time.monotonic() - self.t_start
         mined = int(receipt["blockNumber"], 16)
+        # At the head, not at `mined`: clique's out-of-turn blocks can reorg the
+        # transaction into a later block after the receipt was read.
         for name in self.pod_names:
             wait_for(f"{name} to see the recipient's balance",
-                     lambda: self.attach_json(name, f"eth.getBalance('{recipient}', {mined}).toString(10)") == str(10**18),
+                     lambda: self.attach_json(name, f"eth.getBalance('{recipient}', 'latest').toString(10)") == str(10**18),
                      6 * self.period)
         log(f"wallet: transfer from the compiled keystore's {sender} mined in block {mined} with status 1 "
             f"after {time.monotonic() - t:.1f}s; every node sees the balances")
@@ -543,6 +553,25 @@ class Live:
                 next_at = events.index(f"pod {nxt} deleting")
                 check(ready_at is not None and ready_at < next_at,
                       f"{sts}: {nxt} was replaced before the new {victim} was Ready")
+        # Across the coordinated groups (signers, validators, bootnodes) together: one
+        # pod down at a time, group by group in values order (the rollout Job).
+        coordinated = [f"{self.values['network']['name']}-{g['name']}-{i}"
+                       for g in self.values["nodeGroups"] if g["updateStrategy"]["coordinated"]
+                       for i in reversed(range(int(g["replicas"])))]
+        down: set[str] = set()
+        order = []
+        for e in events:
+            kind, pod, what = e.split()
+            if pod not in coordinated:
+                continue
+            if what == "deleting":
+                check(not down, f"{pod} was taken down while {sorted(down)} were not Ready again: "
+                                f"the rollout took {len(down) + 1} producers down at once")
+                down.add(pod)
+                order.append(pod)
+            elif what == "ready":
+                down.discard(pod)
+        check(order == coordinated, f"coordinated pods replaced in the order {order}, expected {coordinated}")
         for name in self.pod_names:
             got = self.attach_json(name, "web3.version.node")
             check(f"/{version}" in got, f"{name} runs {got}, not {version}")
@@ -565,7 +594,8 @@ class Live:
         self.times[f"{label} largest gap"] = largest
         check(largest <= MAX_ROLLOUT_GAP_PERIODS * self.period + RESTART_SLACK,
               f"the chain stopped for {largest}s during the {label}: gaps {gaps}")
-        log(f"{label}: every pod replaced highest ordinal first, each Ready before the next; "
+        log(f"{label}: every pod replaced highest ordinal first, each Ready before the next, "
+            f"one producer at a time across groups; "
             f"now {version} everywhere after {duration:.0f}s; blocks {first_block}..{last_block}, "
             f"largest gap {largest:.1f}s")
 
@@ -681,6 +711,37 @@ class Live:
                  and self.kube.ready(victim), 240, 1)
         self.rejoined(victim, "crash (the kubelet restarted the container)", time.monotonic() - t)
 
+    def kill_every_container(self) -> dict[tuple[str, str], int]:
+        """SIGKILL to every container of every node pod at once: a power cut, as far as
+        a one-node cluster can tell. Returns each container's restart count before."""
+        targets = [(p, c) for p in self.pod_names for c in self.containers_of(p)]
+        restarts = {t: self.kube.restarts(*t) for t in targets}
+        pids = [self.kube.container_pid(*t) for t in targets]
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        return restarts
+
+    def all_restarted(self, restarts: dict[tuple[str, str], int]) -> bool:
+        return all(self.kube.restarts(*t) > n for t, n in restarts.items()) and all(map(self.kube.ready, self.pod_names))
+
+    def check_power_cut(self) -> None:
+        """Every container of the release killed at once: sealing resumes by itself."""
+        before = self.head()
+        t = time.monotonic()
+        restarts = self.kill_every_container()
+        log(f"power cut: SIGKILL to all {len(restarts)} containers of the {len(self.pod_names)} pods at head {before}")
+        wait_for("every container to restart and every pod to be Ready", lambda: self.all_restarted(restarts), 600, 2)
+        ready = time.monotonic() - t
+        signer = self.group_pods(next(g["name"] for g in self.values["nodeGroups"] if g["role"] == "signer"))[0]
+        head = wait_for("a block sealed after the power cut",
+                        lambda: (n := int(self.attach(signer, "eth.blockNumber"))) > before and n,
+                        MAX_RESUME_PERIODS * self.period, 2)
+        resumed = time.monotonic() - t
+        self.times["power cut to all Ready"] = ready
+        self.times["power cut to a new block"] = resumed
+        log(f"power cut: every pod Ready {ready:.0f}s after it, block {head} sealed {resumed:.0f}s after it "
+            f"(bound: {MAX_RESUME_PERIODS} periods after Ready)")
+
     def check_hardening(self) -> None:
         count = 0
         for pod in self.pod_names:
@@ -736,11 +797,15 @@ class Live:
         self.check_history([("superseded", "Install complete"), ("superseded", "Upgrade complete"),
                             ("deployed", "Rollback to 1")])
         self.check_scale_rpc(v0)
-        signers = next(g["name"] for g in self.values["nodeGroups"] if g["role"] == "signer")
-        n = len(self.group_pods(signers))
-        self.check_eviction(signers, n - (n // 2 + 1))
+        # The first signer group may lose what the clique can spare (a majority of all
+        # signers stays), no more than its own pods.
+        signer_groups = [g["name"] for g in self.values["nodeGroups"] if g["role"] == "signer"]
+        signers = signer_groups[0]
+        total = sum(len(self.group_pods(g)) for g in signer_groups)
+        self.check_eviction(signers, min(total - (total // 2 + 1), len(self.group_pods(signers))))
         self.check_delete_pod(self.group_pods(signers)[0])
         self.check_crash()
+        self.check_power_cut()
         self.check_seals()
         self.check_logs()
         self.check_uninstall()

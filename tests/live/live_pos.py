@@ -24,11 +24,11 @@ shortly after the pods start. Then, in order:
   8. `helm test` passes;
   6. metrics: the beacon node (8080) and validator client (8081) serve Prometheus
      text whose counters advance;
-  4. `helm upgrade --wait` to the second geth: pods replaced one at a time, highest
+  4. `helm upgrade --wait` to the second geth, then `helm rollback --wait`: pods
+     replaced one at a time across both validator groups (the rollout Job), highest
      ordinal first, each Ready before the next; blocks keep coming (no gap over
-     MAX_GAP_SLOTS slots) and finality advances after it; every geth then runs the new
-     release; `helm history` shows both revisions (rollback and `kubectl delete pod`
-     run in the clique test);
+     MAX_GAP_SLOTS slots) and finality advances after each; every geth then runs the
+     release; `helm history` shows the three revisions;
   9. eviction: the eviction API refuses to evict any validator pod (each holds a
      third of the stake: the PodDisruptionBudget keeps more than two thirds up) and
      evicts the rpc pod, which no budget covers;
@@ -39,6 +39,10 @@ shortly after the pods start. Then, in order:
   7. logs: no Prysm process panics or logs a fatal line; until the upgrade, none logs
      an error outside EXPECTED_PRYSM_ERRORS (and check-prysm.sh's allowed errors and
      unknown config keys);
+ 12. outage: two of the three validator pods (two thirds of the stake) deleted at
+     once; with no one acting, every pod is Ready again, a block follows within
+     MAX_RESUME_SLOTS and a later epoch is finalized within MAX_FINALITY_EPOCHS;
+ 13. power cut: every container of every pod SIGKILLed at once; the same bounds;
  11. `helm uninstall` removes every object of the release; the volume claims stay.
 Run it through scripts/live-pos.sh (`make live-pos`), which builds what is needed and
 runs this driver in the cluster.
@@ -69,6 +73,11 @@ from live import HERE, Failure, Live, check, common_options, log, parse, run, wa
 # for 9 (a rollout lasts well under 100 slots); a restarting pod also competes for the
 # machine's CPU with the others. More than this is an outage, not bad luck.
 MAX_GAP_SLOTS = 10
+# After an outage (checks 12, 13), counted from the moment every pod is Ready again:
+# the first block, and a finalized epoch later than before the outage (justifying two
+# epochs in a row takes two to three epochs once validators attest again).
+MAX_RESUME_SLOTS = 20
+MAX_FINALITY_EPOCHS = 6
 CHECK_PRYSM = os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "check-prysm.sh")
 # Error lines Prysm logs while the network runs undisturbed (from the start to the
 # upgrade), with the reason; any other error line then, and a panic or fatal line at
@@ -483,11 +492,58 @@ class PosLive(Live):
         log(f"7. logs: no panic or fatal line from Prysm; undisturbed, only the expected errors {calm}")
         log(f"7. errors while pods restarted (checks 4, 5): {restarts}")
 
-    def check_rollouts(self, v1: str) -> None:
-        # `helm rollback` and `kubectl delete pod` run in the clique test (live.py),
-        # the same StatefulSet machinery: here each would add minutes to CI.
+    def check_rollouts(self, v0: str, v1: str) -> None:
+        # `kubectl delete pod` of one pod runs in the clique test (live.py), the same
+        # StatefulSet machinery; here check 12 deletes two validator pods at once.
         self.check_upgrade(v1)
-        self.check_history([("superseded", "Install complete"), ("deployed", "Upgrade complete")])
+        self.check_upgrade(v0, rollback_to=1)
+        self.check_history([("superseded", "Install complete"), ("superseded", "Upgrade complete"),
+                            ("deployed", "Rollback to 1")])
+
+    def check_outage(self, label: str, take_down) -> None:
+        """Checks 12 and 13: `take_down()` stops pods at once; with no one acting, every
+        pod comes back Ready, then the chain makes a block (a slot after all are Ready)
+        within MAX_RESUME_SLOTS and finalizes a later epoch within MAX_FINALITY_EPOCHS.
+        Measured from the moment the pods went down."""
+        _, finalized = self.finality()
+        before = self.head_slot()
+        self.disturbed_from = min(self.disturbed_from, int(time.time()))
+        t = time.monotonic()
+        back = take_down()
+        self.pod_ips.clear()
+        wait_for(f"every pod back and Ready after the {label}", back, 600, 2)
+        ready = time.monotonic() - t
+        ready_slot = int(self.since_genesis() // self.slot)
+        first = wait_for(f"a block after the {label}", lambda: (s := self.head_slot()) >= ready_slot and s,
+                         MAX_RESUME_SLOTS * self.slot, 2)
+        block = time.monotonic() - t
+        wait_for(f"finality to advance after the {label}", lambda: self.finality()[1] > finalized,
+                 MAX_FINALITY_EPOCHS * self.slots_per_epoch * self.slot, 2)
+        final = time.monotonic() - t
+        self.times[f"{label}: all Ready"] = ready
+        self.times[f"{label}: first block"] = block
+        self.times[f"{label}: finality"] = final
+        log(f"{label}: head slot {before}, finalized epoch {finalized} before; every pod Ready after {ready:.0f}s, "
+            f"a block at slot {first} after {block:.0f}s, finalized epoch {self.finality()[1]} after {final:.0f}s")
+
+    def check_stake_outage(self) -> None:
+        """12. Two of the three validator pods (two thirds of the stake), one of each
+        group, deleted at once, as an unsafe rollout would."""
+        victims = [self.validator_pods[1], self.validator_pods[2]]
+        uids = {p: self.kube.pod(p)["metadata"]["uid"] for p in victims}
+
+        def take_down():
+            self.kube.kubectl("delete", "pod", *victims, "--wait=false")
+            return lambda: all((p := self.kube.pod(v))["metadata"]["uid"] != uids[v] and self.kube.is_ready(p)
+                               for v in victims)
+        self.check_outage(f"12. outage of {' and '.join(victims)}", take_down)
+
+    def check_power_cut(self) -> None:
+        """13. Every container of every pod of the release SIGKILLed at once."""
+        def take_down():
+            restarts = self.kill_every_container()
+            return lambda: self.all_restarted(restarts)
+        self.check_outage("13. power cut", take_down)
 
     def check_evictions(self) -> None:
         """No validator pod can be spared here (each holds a third of the stake):
@@ -517,7 +573,8 @@ class PosLive(Live):
         self.disturbed_from = float("inf")  # when the first pod restarts (checks 4, 5, 9)
         checks = {10: self.check_hardening, 1: self.check_identity, 2: self.check_blocks,
                   3: self.check_transaction, 8: self.check_helm_test, 6: self.check_metrics,
-                  4: lambda: self.check_rollouts(v1), 9: self.check_evictions, 5: self.check_crash,
+                  4: lambda: self.check_rollouts(v0, v1), 9: self.check_evictions, 5: self.check_crash,
+                  12: self.check_stake_outage, 13: self.check_power_cut,
                   7: self.check_logs, 11: self.check_uninstall}
         for n, run_check in checks.items():
             if n in self.opts.checks:
@@ -532,7 +589,7 @@ def main() -> int:
     ap.add_argument("--prysm-version", default="v7.1.2")
     ap.add_argument("--genesis-delay", type=int, default=int(os.environ.get("LIVE_GENESIS_DELAY", "90")),
                     help="seconds from the start of the driver to genesis (time to compile and start the pods)")
-    ap.add_argument("--checks", default="1,2,3,4,5,6,7,8,9,10,11", help="the checks to run (e.g. 1,5,7 for a quick run)")
+    ap.add_argument("--checks", default="1,2,3,4,5,6,7,8,9,10,11,12,13", help="the checks to run (e.g. 1,5,7 for a quick run)")
     ap.add_argument("--log-lines", type=int, default=60)
     opts = parse(ap)
     opts.checks = {int(c) for c in opts.checks.split(",")}
