@@ -46,7 +46,7 @@ fn signers_down(plan: &Plan) -> String {
     let majority = total / 2 + 1;
     if total == 0 {
         "no signer to take down".into()
-    } else if total - 1 >= majority {
+    } else if total > majority {
         format!(
             "at most 1 of {total} signers is down at once; the other {} keep sealing (a majority is {majority})",
             total - 1
@@ -119,7 +119,10 @@ mod tests {
             "  - {name: a, role: signer, replicas: 2}\n  - {name: b, role: signer, replicas: 1}\n  - {name: r, role: rpc}\n",
             false,
         );
-        assert!(three.contains("replace the 3 signer pods one at a time"), "{three}");
+        assert!(
+            three.contains("replace the 3 signer pods one at a time"),
+            "{three}"
+        );
         assert!(three.contains("at most 1 of 3 signers"), "{three}");
         assert!(three.contains("the other 2 keep sealing"), "{three}");
         let two = summary_of("  - {name: a, role: signer, replicas: 2}\n", false);
@@ -132,7 +135,10 @@ mod tests {
             "  - {name: a, role: validator, replicas: 3, validatorsPerPod: 8}\n  - {name: b, role: validator, replicas: 1, validatorsPerPod: 8}\n",
             true,
         );
-        assert!(quarter.contains("at most 8 of 32 validators (25.0%)"), "{quarter}");
+        assert!(
+            quarter.contains("at most 8 of 32 validators (25.0%)"),
+            "{quarter}"
+        );
         assert!(quarter.contains("finality goes on"), "{quarter}");
         let third = summary_of(
             "  - {name: a, role: validator, replicas: 2, validatorsPerPod: 8}\n  - {name: b, role: validator, replicas: 1, validatorsPerPod: 8}\n",
@@ -143,7 +149,10 @@ mod tests {
             "  - {name: a, role: validator, replicas: 1, validatorsPerPod: 16}\n  - {name: b, role: validator, replicas: 2, validatorsPerPod: 8}\n",
             true,
         );
-        assert!(half.contains("at most 16 of 32 validators (50.0%)"), "{half}");
+        assert!(
+            half.contains("at most 16 of 32 validators (50.0%)"),
+            "{half}"
+        );
         assert!(half.contains("finality pauses"), "{half}");
     }
 }

@@ -673,12 +673,15 @@ fn beacon_args(plan: &Plan, g: &GroupPlan, pos: &ProofOfStakePlan) -> Vec<String
             ))
         })
         .collect();
+    let total_nodes: usize = plan.groups.iter().map(|g| g.nodes.len()).sum();
     prysm::beacon_flags(&prysm::BeaconInput {
         paths: PRYSM_PATHS,
         ports: PRYSM_PORTS,
         execution_endpoint: format!("http://127.0.0.1:{}", crate::plan::ENGINE_API_PORT),
         bind_host: "0.0.0.0",
         peers,
+        // A restarted node syncs as soon as one peer is there; a lone node never waits.
+        min_sync_peers: usize::from(total_nodes > 1),
         fee_recipient: fee_recipient(pos),
         metrics: plan.config.monitoring.metrics.enabled,
         supernode: pos.settings.fork == ForkAtGenesis::Fulu,

@@ -24,6 +24,10 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+#[path = "common/beacon_state.rs"]
+mod beacon_state;
+use beacon_state::{address_credentials, BeaconState};
+
 const RELEASE: &str = "devnet";
 const NAMESPACE: &str = "default";
 /// Test-only master secret (public): makes compiled examples byte-identical across runs.
@@ -602,6 +606,132 @@ fn workload_selectors_are_stable_and_match_their_pods() {
     }
 }
 
+/// The partition a coordinated group's StatefulSet holds between rollouts.
+const ROLLOUT_HOLD: i64 = 2_147_483_647;
+
+#[test]
+fn rollout_job_replaces_one_coordinated_pod_at_a_time() {
+    for ex in examples() {
+        let docs = ex.render();
+        let public = ex.public();
+        let net = public["network"]["name"].as_str().unwrap();
+        let groups: Vec<&Value> = public["nodeGroups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["updateStrategy"]["coordinated"] == true)
+            .collect();
+        // Signers, validators and bootnodes are coordinated; rpc and full nodes roll
+        // on their own.
+        for g in public["nodeGroups"].as_array().unwrap() {
+            let stable = matches!(
+                g["role"].as_str().unwrap(),
+                "signer" | "validator" | "bootnode"
+            );
+            assert_eq!(
+                g["updateStrategy"]["coordinated"] == true,
+                stable,
+                "{}",
+                ex.name
+            );
+        }
+        let job = docs
+            .iter()
+            .find(|o| kind(o) == "Job" && name(o) == format!("{net}-rollout"))
+            .unwrap_or_else(|| panic!("{}: no rollout Job", ex.name));
+        assert_eq!(
+            job["metadata"]["annotations"]["helm.sh/hook"],
+            "post-upgrade,post-rollback"
+        );
+        let spec = &job["spec"]["template"]["spec"];
+        assert_eq!(spec["serviceAccountName"], format!("{net}-rollout"));
+        let steps: Vec<Vec<String>> = containers(spec)
+            .into_iter()
+            .map(|c| {
+                assert_eq!(c["command"], json!(["/bin/kubectl"]), "{}", ex.name);
+                c["args"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a.as_str().unwrap().to_string())
+                    .collect()
+            })
+            .collect();
+        let ns = format!("--namespace={NAMESPACE}");
+        let patch = |sts: &str, partition: i64| {
+            vec![
+                "patch".to_string(),
+                "statefulset".into(),
+                sts.into(),
+                ns.clone(),
+                "--type=merge".into(),
+                format!(
+                    r#"--patch={{"spec":{{"updateStrategy":{{"rollingUpdate":{{"partition":{partition}}}}}}}}}"#
+                ),
+            ]
+        };
+        let timeout = format!("--timeout={}s", public["rollout"]["podReadySeconds"]);
+        let status = |sts: &str| {
+            vec![
+                "rollout".to_string(),
+                "status".into(),
+                "statefulset".into(),
+                sts.into(),
+                ns.clone(),
+                timeout.clone(),
+            ]
+        };
+        let names: Vec<&str> = groups.iter().map(|g| g["name"].as_str().unwrap()).collect();
+        let all_ready = vec![
+            "wait".to_string(),
+            "pod".into(),
+            "--for=condition=Ready".into(),
+            format!(
+                "--selector=app.kubernetes.io/instance={RELEASE},kuberneteth.io/group in ({})",
+                names.join(",")
+            ),
+            ns.clone(),
+            timeout.clone(),
+        ];
+        // Every coordinated group Ready; then pod by pod, group by group, highest
+        // ordinal first down to the partition: all Ready, replace, replaced and the
+        // group Ready; then every StatefulSet holds again.
+        let sts = |g: &Value| format!("{net}-{}", g["name"].as_str().unwrap());
+        let mut want: Vec<Vec<String>> = groups.iter().map(|g| status(&sts(g))).collect();
+        for g in &groups {
+            let (replicas, partition) = (
+                g["replicas"].as_i64().unwrap(),
+                g["updateStrategy"]["partition"].as_i64().unwrap(),
+            );
+            for ordinal in (partition..replicas).rev() {
+                want.push(all_ready.clone());
+                want.push(patch(&sts(g), ordinal));
+                want.push(status(&sts(g)));
+            }
+        }
+        want.extend(groups.iter().map(|g| patch(&sts(g), ROLLOUT_HOLD)));
+        assert_eq!(steps, want, "{}: rollout steps", ex.name);
+        // Least privilege: the coordinated StatefulSets by name (read, patch), pods (read).
+        let role = docs
+            .iter()
+            .find(|o| kind(o) == "Role" && name(o) == format!("{net}-rollout"))
+            .unwrap_or_else(|| panic!("{}: no rollout Role", ex.name));
+        let rules = role["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), 2, "{}", ex.name);
+        let sts_names: Vec<String> = groups.iter().map(|g| sts(g)).collect();
+        assert_eq!(rules[0]["resources"], json!(["statefulsets"]));
+        assert_eq!(rules[0]["resourceNames"], json!(sts_names));
+        assert_eq!(rules[0]["verbs"], json!(["get", "list", "watch", "patch"]));
+        assert_eq!(rules[1]["resources"], json!(["pods"]));
+        assert_eq!(rules[1]["verbs"], json!(["get", "list", "watch"]));
+        let binding = docs
+            .iter()
+            .find(|o| kind(o) == "RoleBinding" && name(o) == format!("{net}-rollout"))
+            .unwrap();
+        assert_eq!(binding["subjects"][0]["name"], format!("{net}-rollout"));
+    }
+}
+
 #[test]
 fn statefulsets_follow_the_values() {
     for ex in examples() {
@@ -615,9 +745,16 @@ fn statefulsets_follow_the_values() {
                 .find(|o| kind(o) == "StatefulSet" && name(o) == format!("{net}-{gname}"))
                 .unwrap_or_else(|| panic!("{}: no StatefulSet {net}-{gname}", ex.name));
             assert_eq!(sts["spec"]["replicas"], g["replicas"]);
+            // A coordinated group's StatefulSet holds every pod; the rollout Job walks
+            // it down to the group's partition (rollout_job_replaces_one_coordinated_pod_at_a_time).
+            let held = if g["updateStrategy"]["coordinated"] == true {
+                json!(ROLLOUT_HOLD)
+            } else {
+                g["updateStrategy"]["partition"].clone()
+            };
             assert_eq!(
                 sts["spec"]["updateStrategy"]["rollingUpdate"]["partition"],
-                g["updateStrategy"]["partition"]
+                held
             );
             let spec = &sts["spec"]["template"]["spec"];
             let geth = &spec["containers"][0];
@@ -2823,6 +2960,94 @@ fn pos_engine_api_is_local_and_shares_the_jwt() {
             ex.name
         );
     }
+}
+
+/// Both Prysm clients of every pod suggest the network file's fee recipient; the
+/// withdrawal address is in the genesis validators' credentials (0x01, or 0x02 when
+/// compounding; 11 zero bytes; the address) and nowhere in the clients' flags.
+/// `pos-groups` has a withdrawal address unlike its fee recipient (the zero address,
+/// the default), so a flag taken from the wrong one shows.
+#[test]
+fn pos_fee_recipient_reaches_both_prysm_clients_and_the_withdrawal_address_the_credentials() {
+    let mut differing = Vec::new();
+    for ex in pos_examples() {
+        let (source, _) = ex.source.as_ref().expect("a compiled example");
+        let file = read_yaml(source);
+        let pos = &file["network"]["consensus"]["proofOfStake"];
+        let fee = pos["feeRecipient"]
+            .as_str()
+            .unwrap_or("0x0000000000000000000000000000000000000000")
+            .to_lowercase();
+        let withdrawal = pos["withdrawal"]["address"].as_str().map(str::to_lowercase);
+        let docs = ex.render();
+        let public = ex.public();
+        let net = network_name(&public);
+        assert_eq!(
+            public["proofOfStake"]["feeRecipient"]
+                .as_str()
+                .map(str::to_lowercase),
+            Some(fee.clone()),
+            "{}",
+            ex.name
+        );
+        for g in node_groups(&public) {
+            let group = g["name"].as_str().unwrap();
+            let mut clients = vec!["beacon"];
+            if g["role"] == "validator" {
+                clients.push("validator");
+            }
+            for c in clients {
+                let ctx = format!("{}: {group} {c}", ex.name);
+                let args = strings(&container(&docs, net, group, c)["args"]);
+                assert_eq!(
+                    flag(&args, "--suggested-fee-recipient").map(str::to_lowercase),
+                    Some(fee.clone()),
+                    "{ctx}"
+                );
+                if let Some(w) = withdrawal.as_ref().filter(|w| **w != fee) {
+                    for a in &args {
+                        assert!(
+                            !a.to_lowercase().contains(&w[2..]),
+                            "{ctx}: the withdrawal address in {a}"
+                        );
+                    }
+                }
+            }
+        }
+        let ssz = exported_consensus(ex).1;
+        let preset = public["proofOfStake"]["preset"].as_str().unwrap();
+        let registry = BeaconState::new(&ssz, preset).validators();
+        assert!(!registry.is_empty(), "{}: no genesis validator", ex.name);
+        let want = withdrawal.as_ref().map(|w| {
+            let prefix = if pos["withdrawal"]["compounding"] == true {
+                0x02
+            } else {
+                0x01
+            };
+            address_credentials(prefix, w)
+        });
+        for (i, r) in registry.iter().enumerate() {
+            match want {
+                Some(want) => assert_eq!(
+                    r.withdrawal_credentials, want,
+                    "{}: validator {i}'s credentials",
+                    ex.name
+                ),
+                None => assert_eq!(
+                    r.withdrawal_credentials[0], 0,
+                    "{}: validator {i}: BLS credentials without a withdrawal address",
+                    ex.name
+                ),
+            }
+        }
+        if withdrawal.is_some_and(|w| w != fee) {
+            differing.push(ex.name.clone());
+        }
+    }
+    assert!(
+        differing.iter().any(|n| n == "network:pos-groups"),
+        "pos-groups no longer has a withdrawal address unlike its fee recipient: {differing:?}"
+    );
 }
 
 /// Every file a Prysm flag names is under a volume mount of that container: the

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Output;
 
 mod common;
+use common::beacon_state::{address_credentials, BeaconState};
 use common::{run, run_at, stderr, BIN};
 
 /// The test networks' `genesisTimestamp`: 2027-01-01 00:00 UTC. Tests that look
@@ -557,4 +558,322 @@ fn the_largest_release_in_pods_of_100_compiles() {
         v["nodeGroups"][1]["replicas"].as_u64(),
         Some(limit / 100 - 1)
     );
+}
+
+// ---------------------------------------------------------------------------------
+// Where the fee recipient, the withdrawal address, the genesis time and the JWTs end
+// up: each asserted on the compiled values and the exported files themselves, so a
+// wrong one fails here and not only in a golden file or a pinned known answer.
+
+const TWO_PODS: &str = "  - {name: val, role: validator, replicas: 2, validatorsPerPod: 4}\n";
+/// Two addresses that differ, so a flag or a credential taken from the wrong one shows.
+const FEE_RECIPIENT: &str = "0xfee0000000000000000000000000000000000fee";
+const WITHDRAWAL_ADDRESS: &str = "0x00000000000000000000000000000000000d0a11";
+
+/// [`network`] with `feeRecipient` and a withdrawal address, and `extra` settings of
+/// `proofOfStake`.
+fn with_addresses(validators: &str, compounding: bool, extra: &str) -> String {
+    network(validators).replace(
+        "      preset: minimal\n",
+        &format!(
+            "      preset: minimal\n      feeRecipient: \"{FEE_RECIPIENT}\"\n      \
+             withdrawal: {{address: \"{WITHDRAWAL_ADDRESS}\", compounding: {compounding}}}\n{extra}"
+        ),
+    )
+}
+
+/// The value of `--flag=value` in `args`; a flag given twice is a failure.
+fn flag<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
+    let prefix = format!("{flag}=");
+    let found: Vec<&str> = args
+        .iter()
+        .filter_map(|a| a.strip_prefix(&prefix))
+        .collect();
+    assert!(found.len() <= 1, "{flag} given twice: {args:?}");
+    found.first().copied()
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| a.iter().map(|x| x.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+fn hex0x(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+/// The exported genesis state's registry, checked against `validators.json` of the
+/// same export (same validators, same order): (registry, validators.json).
+fn exported_registry(
+    dir: &Path,
+    out: &str,
+) -> (Vec<common::beacon_state::Validator>, serde_json::Value) {
+    let listed = export(dir, out);
+    let ssz = fs::read(dir.join(out).join("consensus/genesis.ssz")).unwrap();
+    let registry = BeaconState::new(&ssz, "minimal").validators();
+    let pubkeys: Vec<String> = registry.iter().map(|v| hex0x(&v.pubkey)).collect();
+    let listed_pubkeys: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["pubkey"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pubkeys, listed_pubkeys,
+        "genesis.ssz registry vs validators.json"
+    );
+    (registry, listed)
+}
+
+/// The fee recipient is what both Prysm clients of every pod suggest; the withdrawal
+/// address is only in the validators' credentials. (Catches either address taken
+/// for the other: the beacon node's or the validator client's fee recipient from the
+/// withdrawal address, or credentials to the fee recipient.)
+#[test]
+fn the_fee_recipient_goes_to_both_prysm_clients_and_the_withdrawal_address_to_the_credentials() {
+    let d = dir_with(&with_addresses(TWO_PODS, false, ""));
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+    let v = yaml(d.path(), "out/values.yaml");
+    assert_eq!(
+        v["proofOfStake"]["feeRecipient"]
+            .as_str()
+            .map(str::to_lowercase),
+        Some(FEE_RECIPIENT.into())
+    );
+    let withdrawal_hex = &WITHDRAWAL_ADDRESS[2..];
+    let mut validator_groups = 0;
+    for g in v["nodeGroups"].as_array().unwrap() {
+        let group = g["name"].as_str().unwrap();
+        let beacon = strings(&g["beaconArgs"]);
+        let validator = strings(&g["validatorArgs"]);
+        assert_eq!(
+            flag(&beacon, "--suggested-fee-recipient").map(str::to_lowercase),
+            Some(FEE_RECIPIENT.into()),
+            "{group}: beacon node"
+        );
+        if g["role"] == "validator" {
+            validator_groups += 1;
+            assert_eq!(
+                flag(&validator, "--suggested-fee-recipient").map(str::to_lowercase),
+                Some(FEE_RECIPIENT.into()),
+                "{group}: validator client"
+            );
+        } else {
+            assert!(validator.is_empty(), "{group}: a validator client");
+        }
+        for a in beacon.iter().chain(&validator) {
+            assert!(
+                !a.to_lowercase().contains(withdrawal_hex),
+                "{group}: the withdrawal address in {a}"
+            );
+        }
+    }
+    assert_eq!(validator_groups, 1);
+
+    // 0x01, 11 zero bytes, the withdrawal address: in validators.json and in the
+    // genesis state the beacon nodes start from.
+    let want = address_credentials(0x01, WITHDRAWAL_ADDRESS);
+    let (registry, listed) = exported_registry(d.path(), "e");
+    assert_eq!(registry.len(), 8);
+    for (r, l) in registry.iter().zip(listed.as_array().unwrap()) {
+        assert_eq!(r.withdrawal_credentials, want, "{}", l["pubkey"]);
+        assert_eq!(l["withdrawalCredentials"], hex0x(&want), "{}", l["pubkey"]);
+    }
+}
+
+/// `compounding: true`: every genesis validator of `genesis.ssz` has 0x02
+/// credentials to the withdrawal address, and its whole balance above 32 ether
+/// counts (0x01 credentials would cap it at 32). (Catches compounding writing 0x01.)
+#[test]
+fn a_compounding_networks_genesis_validators_carry_0x02_credentials() {
+    let d = dir_with(&with_addresses(
+        TWO_PODS,
+        true,
+        "      validatorBalance: 64 ether\n",
+    ));
+    let want = address_credentials(0x02, WITHDRAWAL_ADDRESS);
+    let (registry, listed) = exported_registry(d.path(), "e");
+    assert_eq!(registry.len(), 8);
+    for (r, l) in registry.iter().zip(listed.as_array().unwrap()) {
+        assert_eq!(
+            hex0x(&r.withdrawal_credentials),
+            hex0x(&want),
+            "{}",
+            l["pubkey"]
+        );
+        assert_eq!(l["withdrawalCredentials"], hex0x(&want), "{}", l["pubkey"]);
+        assert_eq!(r.effective_balance, 64_000_000_000, "{}", l["pubkey"]);
+        assert!(!r.slashed);
+        assert_eq!((r.activation_epoch, r.exit_epoch), (0, u64::MAX));
+    }
+    let ssz = fs::read(d.path().join("e/consensus/genesis.ssz")).unwrap();
+    assert_eq!(
+        BeaconState::new(&ssz, "minimal").balances(),
+        vec![64_000_000_000; 8]
+    );
+}
+
+/// `KEY: value` of a consensus config.yaml.
+fn config_value(config: &str, key: &str) -> u64 {
+    let prefix = format!("{key}: ");
+    let found: Vec<&str> = config
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .collect();
+    assert_eq!(found.len(), 1, "{key} in config.yaml:\n{config}");
+    found[0].trim().trim_matches('\'').parse().unwrap()
+}
+
+/// The execution genesis `timestamp` (a hex quantity, or a number).
+fn el_timestamp(genesis_json: &str) -> u64 {
+    let g: serde_json::Value = serde_json::from_str(genesis_json).unwrap();
+    match &g["timestamp"] {
+        serde_json::Value::String(s) => {
+            u64::from_str_radix(s.strip_prefix("0x").expect("0x quantity"), 16).unwrap()
+        }
+        n => n.as_u64().expect("a timestamp"),
+    }
+}
+
+/// The execution genesis block is made at the beacon genesis time: geth's
+/// genesis.json `timestamp` equals `genesis_time` of genesis.ssz (and the payload
+/// header the state embeds), as `MIN_GENESIS_TIME` and `GENESIS_DELAY` of the
+/// consensus config say (genesis time = execution timestamp + GENESIS_DELAY, not
+/// before MIN_GENESIS_TIME); in the compiled values and in the exported files.
+/// (Catches an execution timestamp a slot, or any time, off the beacon genesis.)
+#[test]
+fn the_execution_genesis_timestamp_is_the_beacon_genesis_time() {
+    use base64::Engine as _;
+    use std::io::Read as _;
+    let later = GENESIS + 3 * DAY + 7;
+    for (text, time) in [
+        (network(TWO_PODS), GENESIS),
+        (
+            network(TWO_PODS)
+                .replace(&GENESIS.to_string(), &later.to_string())
+                .replace(
+                    "      preset: minimal\n",
+                    "      preset: minimal\n      fork: electra\n",
+                ),
+            later,
+        ),
+    ] {
+        let d = dir_with(&text);
+        ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+        let v = yaml(d.path(), "out/values.yaml");
+        let pos = &v["proofOfStake"];
+        assert_eq!(pos["genesisTime"].as_u64(), Some(time));
+
+        // Compiled values: genesis.json, the consensus config, the genesis state.
+        let el = el_timestamp(v["genesis"]["json"].as_str().unwrap());
+        assert_eq!(el, time, "values: execution genesis timestamp");
+        let config = pos["chainConfig"].as_str().unwrap();
+        let delay = config_value(config, "GENESIS_DELAY");
+        let min_time = config_value(config, "MIN_GENESIS_TIME");
+        assert_eq!(delay, 0, "the state is built at genesis, not from deposits");
+        assert_eq!(min_time, time, "values: MIN_GENESIS_TIME");
+        let gz = base64::engine::general_purpose::STANDARD
+            .decode(pos["genesisStateGz"].as_str().unwrap())
+            .unwrap();
+        let mut ssz = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut ssz)
+            .unwrap();
+        let state = BeaconState::new(&ssz, "minimal");
+        assert_eq!(
+            hex0x(&state.genesis_validators_root()),
+            pos["genesisValidatorsRoot"].as_str().unwrap(),
+            "the state as read here"
+        );
+        assert_eq!(
+            state.genesis_time(),
+            time,
+            "values: genesis.ssz genesis_time"
+        );
+        assert_eq!(el + delay, state.genesis_time());
+        assert!(state.genesis_time() >= min_time);
+        let header = state.latest_execution_payload_header();
+        assert_eq!(
+            hex0x(&header.block_hash),
+            pos["executionGenesisHash"].as_str().unwrap()
+        );
+        assert_eq!(header.block_number, 0);
+        assert_eq!(header.timestamp, el, "the execution block in the state");
+
+        // Exported files: the same, from the files a node outside Kubernetes reads.
+        export(d.path(), "e");
+        let genesis_json = read(d.path(), "e/genesis.json");
+        assert_eq!(el_timestamp(&genesis_json), time, "genesis.json timestamp");
+        let config = read(d.path(), "e/consensus/config.yaml");
+        assert_eq!(config_value(&config, "MIN_GENESIS_TIME"), time);
+        assert_eq!(config_value(&config, "GENESIS_DELAY"), 0);
+        let exported = fs::read(d.path().join("e/consensus/genesis.ssz")).unwrap();
+        assert!(exported == ssz, "export and compile: one genesis state");
+        assert_eq!(
+            BeaconState::new(&exported, "minimal").genesis_time(),
+            el_timestamp(&genesis_json)
+        );
+    }
+}
+
+/// Every pod has a JWT of its own, in the compiled secrets and in the exported
+/// files, and its geth and beacon node read that one file. (Catches one JWT for
+/// every pod, or for the pods of one ordinal.)
+#[test]
+fn every_pod_has_its_own_jwt_which_its_geth_and_beacon_node_share() {
+    let d = dir_with(&network(
+        "  - {name: val, role: validator, replicas: 2, validatorsPerPod: 4}\n  \
+         - {name: full, role: full, replicas: 2}\n",
+    ));
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+    let v = yaml(d.path(), "out/values.yaml");
+    let s = yaml(d.path(), "out/secrets.values.yaml")["secrets"].clone();
+    let mut pods = Vec::new();
+    for g in v["nodeGroups"].as_array().unwrap() {
+        let group = g["name"].as_str().unwrap();
+        // Compiled: geth's engine API secret and the beacon node's are one path in the
+        // pod, where the chart puts that pod's JWT.
+        let toml: toml::Value = toml::from_str(g["config"].as_str().unwrap()).unwrap();
+        let geth = toml["Node"]["JWTSecret"].as_str();
+        assert!(geth.is_some(), "{group}: geth has no JWT secret");
+        assert_eq!(
+            flag(&strings(&g["beaconArgs"]), "--jwt-secret"),
+            geth,
+            "{group}: geth's and the beacon node's JWT files"
+        );
+        pods.extend(
+            g["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["name"].as_str().unwrap().to_string()),
+        );
+    }
+    assert_eq!(pods.len(), 5);
+    let with_jwt: Vec<&String> = s["beacon"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        with_jwt
+            .iter()
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>(),
+        pods.iter().collect(),
+        "a JWT for exactly the pods"
+    );
+    let jwt = |pod: &str| s["beacon"][pod]["jwtSecret"].as_str().unwrap().to_string();
+    let distinct: std::collections::BTreeSet<String> = pods.iter().map(|p| jwt(p)).collect();
+    assert_eq!(distinct.len(), pods.len(), "pods share a JWT");
+
+    // Exported: each node's directory holds its JWT, the file its geth reads.
+    export(d.path(), "e");
+    for pod in &pods {
+        assert_eq!(
+            read(d.path(), &format!("e/nodes/{pod}/jwt.hex")),
+            jwt(pod),
+            "{pod}"
+        );
+        let toml: toml::Value =
+            toml::from_str(&read(d.path(), &format!("e/nodes/{pod}/config.toml"))).unwrap();
+        assert_eq!(toml["Node"]["JWTSecret"].as_str(), Some("jwt.hex"), "{pod}");
+    }
 }

@@ -42,6 +42,10 @@ pub struct BeaconInput<'a> {
     pub bind_host: &'a str,
     /// Multiaddrs of the beacon nodes every node keeps connected to.
     pub peers: Vec<String>,
+    /// Peers a starting node waits for before it syncs: the network's other
+    /// stable nodes, at most Prysm's default of 3 (0 for a one-node network, which
+    /// would otherwise wait forever).
+    pub min_sync_peers: usize,
     pub fee_recipient: String,
     pub metrics: bool,
     /// Custody every data column (Fulu): with a handful of nodes, no column may
@@ -102,16 +106,7 @@ pub fn beacon_flags(input: &BeaconInput) -> Vec<String> {
         // persistent attestation subnets only when its discovery listener exists
         // (RefreshPersistentSubnets), and without them --subscribe-all-subnets
         // leaves attestation subnets no peer listens on.
-        // No initial sync at start-up. With any minimum, a node that starts an epoch
-        // or more after its head (every node, after an outage) syncs towards the
-        // wall-clock slot, which no peer has reached, and retries for hours
-        // (initial-sync roundRobinSync, 1000 × 15 s); while it does, it subscribes to
-        // no gossip topic and its validator client waits for it, and a node that
-        // stayed up cannot publish a block (PublishToTopic waits for a topic peer
-        // unless the minimum is 0): no block ever again. A node behind a live chain
-        // still catches up: it resyncs once a peer is an epoch ahead, and fetches a
-        // gossiped block's unknown parents.
-        "--min-sync-peers=0".to_string(),
+        format!("--min-sync-peers={}", input.min_sync_peers),
         // Few nodes: every node hears every attestation and sync committee subnet.
         "--subscribe-all-subnets".to_string(),
         format!("--http-host={}", input.bind_host),
@@ -194,6 +189,7 @@ mod tests {
             execution_endpoint: "http://127.0.0.1:8551".into(),
             bind_host: "0.0.0.0",
             peers: vec![peer_multiaddr("n-v-0", 13000, "16Uiu2X")],
+            min_sync_peers: 1,
             fee_recipient: "0x00000000000000000000000000000000000000aa".into(),
             metrics,
             supernode,

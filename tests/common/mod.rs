@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+pub mod beacon_state;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_kuberneteth-values");
 
 /// The moment the tests check networks at unless they choose another:
