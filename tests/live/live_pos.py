@@ -39,7 +39,8 @@ shortly after the pods start. Then, in order:
   7. logs: no Prysm process panics or logs a fatal line; until the upgrade, none logs
      an error outside EXPECTED_PRYSM_ERRORS (and check-prysm.sh's allowed errors and
      unknown config keys);
- 12. outage: two of the three validator pods (two thirds of the stake) deleted at
+ 12. outage (not in the default run: it does not pass yet, see the README's
+     "Outages"): two of the three validator pods (two thirds of the stake) deleted at
      once; with no one acting, every pod is Ready again, a block follows within
      MAX_RESUME_SLOTS and a later epoch is finalized within MAX_FINALITY_EPOCHS;
  13. power cut (not in the default run: a proof-of-stake network does not resume from
