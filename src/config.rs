@@ -29,6 +29,8 @@ pub struct NetworkFile {
     pub monitoring: Monitoring,
     #[serde(default)]
     pub network_policy: NetworkPolicy,
+    /// How `helm upgrade` and `helm rollback` replace signer, validator and bootnode
+    /// pods: one at a time across all their groups, by a hook Job.
     #[serde(default)]
     pub rollout: Rollout,
 }
