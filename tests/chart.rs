@@ -24,8 +24,11 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+#[path = "common/args.rs"]
+mod args;
 #[path = "common/beacon_state.rs"]
 mod beacon_state;
+use args::flag;
 use beacon_state::{address_credentials, BeaconState};
 
 const RELEASE: &str = "devnet";
@@ -2522,17 +2525,6 @@ fn helm_test_checks_peers_only_where_the_group_serves_net() {
 // ---------------------------------------------------------------------------------
 // Proof of stake: a Prysm beacon node beside geth in every pod, a validator client in
 // validator pods.
-
-/// The value of `--flag=value` in `args` (the compiler writes every Prysm flag so).
-fn flag<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
-    let prefix = format!("{flag}=");
-    let found: Vec<&str> = args
-        .iter()
-        .filter_map(|a| a.strip_prefix(&prefix))
-        .collect();
-    assert!(found.len() <= 1, "{flag} given twice: {args:?}");
-    found.first().copied()
-}
 
 /// A container of a group's StatefulSet, by name.
 fn container<'a>(docs: &'a [Value], net: &str, group: &str, c: &str) -> &'a Value {

@@ -8,6 +8,7 @@ use std::path::Path;
 use std::process::Output;
 
 mod common;
+use common::args::flag;
 use common::beacon_state::{address_credentials, BeaconState};
 use common::{run, run_at, stderr, BIN};
 
@@ -580,17 +581,6 @@ fn with_addresses(validators: &str, compounding: bool, extra: &str) -> String {
              withdrawal: {{address: \"{WITHDRAWAL_ADDRESS}\", compounding: {compounding}}}\n{extra}"
         ),
     )
-}
-
-/// The value of `--flag=value` in `args`; a flag given twice is a failure.
-fn flag<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
-    let prefix = format!("{flag}=");
-    let found: Vec<&str> = args
-        .iter()
-        .filter_map(|a| a.strip_prefix(&prefix))
-        .collect();
-    assert!(found.len() <= 1, "{flag} given twice: {args:?}");
-    found.first().copied()
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {

@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+pub mod args;
 pub mod beacon_state;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_kuberneteth-values");
