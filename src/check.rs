@@ -8,7 +8,7 @@ use serde_json::Value;
 use ruint::aliases::U256;
 
 use crate::config::{
-    Consensus, ConsensusClient, NetworkFile, NodeGroup, ProofOfStake, ResourceName, Role,
+    Consensus, ConsensusClient, NetworkFile, NodeGroup, Preset, ProofOfStake, ResourceName, Role,
 };
 use crate::consensus::preset::{MAX_EFFECTIVE_BALANCE_ELECTRA, MIN_ACTIVATION_BALANCE};
 use crate::diagnostics::{display_path, excerpt, sort, Diagnostic, Severity};
@@ -107,16 +107,32 @@ impl From<u64> for Context {
 /// context of `compile`). Errors (sorted by position) if anything is wrong.
 pub fn check(text: &str, ctx: impl Into<Context>) -> Result<Checked, Vec<Diagnostic>> {
     let ctx = ctx.into();
-    let doc = yaml::parse(text).map_err(|e| {
+    let mut doc = yaml::parse(text).map_err(|e| {
         vec![Diagnostic::error(
             e.position,
             display_path(&e.path),
             e.message,
         )]
     })?;
+    crate::shorthand::expand(&mut doc.value);
     let mut diags = schema_diagnostics(&doc);
     if !diags.is_empty() {
+        // The rules a schema error leaves checkable are still worth reporting, so one
+        // run shows every problem it can: check them on the file with each refused
+        // value set aside, and keep what they say outside those values.
+        if let Some((config, set_aside)) = set_aside_refused(&doc.value) {
+            let mut rules = Vec::new();
+            semantic(&config, &doc, ctx, &mut rules);
+            diags.extend(rules.into_iter().filter(|d| {
+                !set_aside.iter().any(|p| {
+                    d.path == *p
+                        || d.path.starts_with(&format!("{p}."))
+                        || d.path.starts_with(&format!("{p}["))
+                })
+            }));
+        }
         sort(&mut diags);
+        diags.dedup();
         return Err(diags);
     }
     let config: NetworkFile = match serde_json::from_value(doc.value.clone()) {
@@ -171,6 +187,95 @@ fn schema_diagnostics(doc: &Document) -> Vec<Diagnostic> {
         ));
     }
     out
+}
+
+/// `value` with every value the schema refuses set aside (a typo of an allowed value
+/// replaced by the value it is closest to, anything else removed, so its default
+/// applies), read as a network file, and the display paths of what was set aside.
+/// `None` when that does not give a readable file (a required key is missing or
+/// wrong).
+fn set_aside_refused(value: &Value) -> Option<(NetworkFile, Vec<String>)> {
+    let schema = crate::config::json_schema();
+    let mut value = value.clone();
+    let mut set_aside = Vec::new();
+    let mut floats = Vec::new();
+    find_floats(&value, "", &mut floats);
+    for pointer in floats {
+        remove_at(&mut value, &pointer)?;
+        set_aside.push(display_path(&pointer));
+    }
+    // Removing a value can only remove errors or expose a parent's (a required
+    // key); a few rounds settle it.
+    for _ in 0..4 {
+        let refused = refused(&schema, &schema, &value, "")?;
+        if refused.is_empty() {
+            let config = serde_json::from_value(value).ok()?;
+            return Some((config, set_aside));
+        }
+        for (pointer, fix) in refused {
+            match fix {
+                Some(fix) => *value.pointer_mut(&pointer)? = fix,
+                None => remove_at(&mut value, &pointer)?,
+            }
+            set_aside.push(display_path(&pointer));
+        }
+    }
+    None
+}
+
+/// What `instance` (at `base`) breaks of `node`, a part of the `root` schema: each
+/// refused value's pointer and the allowed value it is a typo of, if any. A failed
+/// `oneOf`/`anyOf` is opened up as [`validate_at`] does.
+fn refused(
+    root: &Value,
+    node: &Value,
+    instance: &Value,
+    base: &str,
+) -> Option<Vec<(String, Option<Value>)>> {
+    use jsonschema::error::ValidationErrorKind as K;
+    let mut sub = node.clone();
+    if let (Some(obj), Some(defs)) = (sub.as_object_mut(), root.get("definitions")) {
+        obj.insert("definitions".into(), defs.clone());
+    }
+    let validator = jsonschema::validator_for(&sub).ok()?;
+    let mut out = Vec::new();
+    for err in validator.iter_errors(instance) {
+        let pointer = format!("{base}{}", err.instance_path);
+        match &err.kind {
+            K::AdditionalProperties { unexpected } => out.extend(
+                unexpected
+                    .iter()
+                    .map(|k| (format!("{pointer}/{}", yaml::escape_segment(k)), None)),
+            ),
+            K::AnyOf | K::OneOfNotValid
+                if shaped_branch(root, &pointer, &err.instance).is_some() =>
+            {
+                let branch = shaped_branch(root, &pointer, &err.instance)?;
+                out.extend(refused(root, &branch, &err.instance, &pointer)?);
+            }
+            _ => {
+                let fix = err.instance.as_str().and_then(|given| {
+                    let values =
+                        schema_at_raw(root, &pointer).and_then(|n| enum_values(root, n))?;
+                    closest(given, &values).map(Value::String)
+                });
+                out.push((pointer, fix));
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Removes the mapping entry at `pointer`; `None` when it is no mapping entry (the
+/// document itself or a sequence element, whose removal would renumber the rest).
+fn remove_at(value: &mut Value, pointer: &str) -> Option<()> {
+    let (parent, key) = pointer.rsplit_once('/')?;
+    let key = key.replace("~1", "/").replace("~0", "~");
+    value
+        .pointer_mut(parent)?
+        .as_object_mut()?
+        .remove(&key)
+        .map(|_| ())
 }
 
 /// Pointers of every number that is not an integer (YAML floats like `3.0`).
@@ -310,9 +415,10 @@ fn validate_at(
                     doc.position(&pointer),
                     path,
                     format!(
-                        "{} is not valid{}",
+                        "{} is not valid{}{}",
                         show_at(doc, &pointer, &err.instance),
-                        describe(root, &pointer)
+                        describe(root, &pointer),
+                        suggest(root, &pointer, &err.instance)
                     ),
                 ))
             }
@@ -502,6 +608,19 @@ fn known_keys(root: &Value, pointer: &str) -> Vec<String> {
         .and_then(|n| n.get("properties"))
         .and_then(Value::as_object)
         .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// `; did you mean `x`?` when `instance` is a string close to one of the values
+/// the schema at `pointer` allows (a typo or the wrong case: `singer`, `Fulu`).
+fn suggest(root: &Value, pointer: &str, instance: &Value) -> String {
+    let Some(given) = instance.as_str() else {
+        return String::new();
+    };
+    schema_at_raw(root, pointer)
+        .and_then(|n| enum_values(root, n))
+        .and_then(|values| closest(given, &values))
+        .map(|best| format!("; did you mean `{best}`?"))
         .unwrap_or_default()
 }
 
@@ -704,7 +823,7 @@ fn semantic(cfg: &NetworkFile, doc: &Document, ctx: Context, diags: &mut Vec<Dia
                 err(
                     diags,
                     &at("/rpc"),
-                    "an rpc group must serve `http` or `ws` (or both)".into(),
+                    "an rpc group must serve `http` or `ws` (or both); a node without JSON-RPC is `role: full`".into(),
                 );
             }
             if rpc.cors.iter().any(|c| c == "*") {
@@ -743,16 +862,14 @@ fn semantic(cfg: &NetworkFile, doc: &Document, ctx: Context, diags: &mut Vec<Dia
                 ),
             );
         }
-        for (kind, quantities) in [
-            ("requests", &g.resources.requests),
-            ("limits", &g.resources.limits),
-        ] {
-            if let Some(q) = quantities.get(&ResourceName::Memory) {
-                if let Err(e) = crate::units::parse_memory(q) {
-                    err(diags, &at(&format!("/resources/{kind}/memory")), e);
-                }
-            }
-        }
+        resource_rules(
+            cfg,
+            g,
+            &|p: &str| at(&format!("/resources{p}")),
+            &err,
+            &warn,
+            diags,
+        );
         if g.partition > g.replicas {
             warn(
                 diags,
@@ -869,6 +986,84 @@ fn semantic(cfg: &NetworkFile, doc: &Document, ctx: Context, diags: &mut Vec<Dia
     }
 }
 
+/// A group's `resources`: quantities Kubernetes reads, no request above its limit
+/// (the API server refuses the pod), and no size for a container the group's pods
+/// do not run.
+fn resource_rules(
+    cfg: &NetworkFile,
+    g: &NodeGroup,
+    at: &dyn Fn(&str) -> String,
+    err: Report,
+    warn: Report,
+    diags: &mut Vec<Diagnostic>,
+) {
+    use crate::sizing::{container_resources, Container};
+    let pos = matches!(cfg.network.consensus, Consensus::ProofOfStake(_));
+    for (name, container, runs) in [
+        ("geth", Container::Geth, true),
+        ("beacon", Container::Beacon, pos),
+        (
+            "validator",
+            Container::Validator,
+            pos && g.role == Role::Validator,
+        ),
+    ] {
+        let given = g.resources.given(container);
+        if !runs {
+            if given != &crate::config::Resources::default() {
+                warn(diags, &at(&format!("/{name}")), format!(
+                    "a `{}` pod of this network runs no {name} container; this setting does nothing",
+                    g.role.as_str()
+                ));
+            }
+            continue;
+        }
+        let mut parsed_ok = true;
+        for (kind, quantities) in [("requests", &given.requests), ("limits", &given.limits)] {
+            for (resource, q) in quantities {
+                let parsed = match resource {
+                    ResourceName::Cpu => crate::units::parse_cpu(q).map(|_| ()),
+                    ResourceName::Memory | ResourceName::EphemeralStorage => {
+                        crate::units::parse_memory(q).map(|_| ())
+                    }
+                };
+                if let Err(e) = parsed {
+                    parsed_ok = false;
+                    let key = serde_json::to_value(resource).unwrap_or_default();
+                    let key = key.as_str().unwrap_or_default();
+                    err(diags, &at(&format!("/{name}/{kind}/{key}")), e);
+                }
+            }
+        }
+        if !parsed_ok {
+            continue;
+        }
+        // Compare what the pod will ask for: the defaults with the file's keys over them.
+        let size = container_resources(g.role, container, given);
+        for (resource, limit) in &size.limits {
+            let Some(request) = size.requests.get(resource) else {
+                continue;
+            };
+            let amount = |q: &str| match resource {
+                ResourceName::Cpu => crate::units::parse_cpu(q).ok(),
+                _ => crate::units::parse_memory(q).ok(),
+            };
+            if amount(request) > amount(limit) {
+                let key = serde_json::to_value(resource).unwrap_or_default();
+                let key = key.as_str().unwrap_or_default().to_string();
+                let which = if given.limits.contains_key(resource) {
+                    "limits"
+                } else {
+                    "requests"
+                };
+                err(diags, &at(&format!("/{name}/{which}/{key}")), format!(
+                    "{name} would request {request} of {key} but be limited to {limit}; Kubernetes refuses a request above its limit: raise `limits.{key}` or lower `requests.{key}`"
+                ));
+            }
+        }
+    }
+}
+
 /// Whole days by which `genesis` lies more than a day before `now` (both Unix
 /// seconds), or `None` when it is later than that or in the future. Never overflows.
 fn days_past(genesis: u64, now: u64) -> Option<u64> {
@@ -942,6 +1137,23 @@ fn proof_of_stake_rules(
     let ConsensusClient::Prysm(prysm) = &pos.client;
     if let Err(e) = crate::consensus::client::PrysmVersion::parse(&prysm.version) {
         err(diags, &format!("{AT}/client/prysm/version"), e);
+    }
+    // The preset is compiled into Prysm (`-tags minimal`); the official images are
+    // mainnet builds, and a minimal-preset network makes their beacon nodes exit at
+    // start-up, over and over.
+    if pos.preset == Preset::Minimal {
+        let official = crate::config::Prysm::default();
+        for (image, default) in [
+            (&prysm.beacon_image, &official.beacon_image),
+            (&prysm.validator_image, &official.validator_image),
+        ] {
+            if image == default {
+                err(diags, &format!("{AT}/preset"), format!(
+                    "`preset: minimal` needs Prysm images built for the minimal preset (`go build -tags minimal`), and `{default}` is built for mainnet: its beacon nodes would crash-loop. Name such images in `consensus.proofOfStake.client.prysm` (`beaconImage`, `validatorImage`), or use `preset: mainnet` (short slots via `secondsPerSlot`)"
+                ));
+                break;
+            }
+        }
     }
 
     match parse_balance(&pos.validator_balance) {
@@ -1083,7 +1295,7 @@ mod tests {
     fn pos_network(genesis: u64) -> String {
         format!(
             "network: {{name: stake, chainId: 4343, genesisTimestamp: {genesis}, \
-             consensus: {{proofOfStake: {{preset: minimal}}}}}}\n\
+             consensus: {{proofOfStake: {{preset: minimal, client: {{prysm: {{beaconImage: example.com/prysm-minimal/beacon-chain, validatorImage: example.com/prysm-minimal/validator}}}}}}}}}}\n\
              geth: {{version: v1.17.10}}\n\
              nodes:\n  - {{name: val, role: validator, replicas: 4, validatorsPerPod: 4}}\n"
         )
@@ -1187,6 +1399,40 @@ mod tests {
                 .map(|d| format!("{}: {}", d.path, d.message))
                 .collect(),
         }
+    }
+
+    /// Prysm's official images are mainnet builds: the minimal preset needs images the
+    /// network names, for the beacon node and the validator client alike.
+    #[test]
+    fn the_minimal_preset_needs_prysm_images_built_for_it() {
+        let minimal = pos_network(GENESIS);
+        let official = |client: &str| {
+            minimal.replace(
+                &minimal[minimal.find(", client:").unwrap()..minimal.find("}}}\ngeth").unwrap()],
+                client,
+            )
+        };
+        assert_eq!(
+            errors(&minimal, ReleaseLimit::Enforce),
+            Vec::<String>::new()
+        );
+        for client in [
+            "",
+            ", client: {prysm: {beaconImage: example.com/prysm-minimal/beacon-chain}}",
+            ", client: {prysm: {validatorImage: example.com/prysm-minimal/validator}}",
+        ] {
+            let errs = errors(&official(client), ReleaseLimit::Enforce);
+            assert_eq!(errs.len(), 1, "{client}: {errs:?}");
+            assert!(
+                errs[0].starts_with("network.consensus.proofOfStake.preset: `preset: minimal` needs Prysm images built for the minimal preset"),
+                "{errs:?}"
+            );
+        }
+        let mainnet = official("").replace("preset: minimal", "preset: mainnet");
+        assert_eq!(
+            errors(&mainnet, ReleaseLimit::Enforce),
+            Vec::<String>::new()
+        );
     }
 
     /// The release limit counts every validator group, refuses at the group that

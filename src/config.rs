@@ -68,7 +68,8 @@ fn default_gas_limit() -> u64 {
 }
 
 /// Consensus engine: `clique` (proof of authority, geth v1.13.x) or `proofOfStake`
-/// (geth v1.16 and later beside a consensus client).
+/// (geth v1.16 and later beside a consensus client). The name alone (`consensus:
+/// clique`) is short for the engine with its defaults (`{clique: {}}`).
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub enum Consensus {
@@ -295,9 +296,12 @@ fn default_verbosity() -> u8 {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GethOverride {
+    /// This group's geth image repository instead of `geth.image`.
     pub image: Option<String>,
+    /// This group's geth release tag instead of `geth.version` (`vMAJOR.MINOR.PATCH`).
     pub version: Option<String>,
     pub pull_policy: Option<PullPolicy>,
+    /// This group's log verbosity instead of `geth.verbosity`, 0 to 5.
     #[schemars(range(max = 5))]
     pub verbosity: Option<u8>,
     /// Appended after the network-wide `extraFlags`; the same flags are refused.
@@ -370,7 +374,9 @@ pub struct NodeGroup {
     pub validators_per_pod: Option<u32>,
     #[serde(default)]
     pub geth: GethOverride,
-    /// JSON-RPC settings; only for `rpc` groups (signers never expose RPC).
+    /// JSON-RPC settings; only for `rpc` groups (signers never expose RPC). `rpc: true`
+    /// is short for `{}` (HTTP with the defaults); `rpc: false` on another role's group
+    /// is the same as leaving it out.
     #[serde(default)]
     pub rpc: Option<Rpc>,
     /// devp2p TCP and UDP port.
@@ -387,9 +393,11 @@ pub struct NodeGroup {
     pub max_peers: u32,
     #[serde(default)]
     pub storage: Storage,
-    /// Kubernetes resource requests and limits for the geth container.
+    /// Requests and limits of each container of the group's pods, over the role's
+    /// defaults (README, "Sizing").
     #[serde(default)]
-    pub resources: Resources,
+    pub resources: GroupResources,
+    /// Node labels the group's pods must run on (Kubernetes `nodeSelector`).
     #[serde(default)]
     pub node_selector: BTreeMap<String, String>,
     /// Kubernetes tolerations, passed through unchanged.
@@ -432,9 +440,11 @@ pub struct Rpc {
     /// Serve JSON-RPC over WebSocket.
     #[serde(default)]
     pub ws: bool,
+    /// Port of JSON-RPC over HTTP, in the pod and on the Service.
     #[serde(default = "default_http_port")]
     #[schemars(range(min = 1, max = 65535))]
     pub http_port: u16,
+    /// Port of JSON-RPC over WebSocket, in the pod and on the Service.
     #[serde(default = "default_ws_port")]
     #[schemars(range(min = 1, max = 65535))]
     pub ws_port: u16,
@@ -523,8 +533,10 @@ pub struct RpcService {
     /// Fixed node port for HTTP (NodePort/LoadBalancer); unset lets Kubernetes choose.
     #[schemars(range(min = 30000, max = 32767))]
     pub http_node_port: Option<u16>,
+    /// Fixed node port for WebSocket (NodePort/LoadBalancer); unset lets Kubernetes choose.
     #[schemars(range(min = 30000, max = 32767))]
     pub ws_node_port: Option<u16>,
+    /// Annotations of the Service (e.g. a cloud load balancer's settings).
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
     /// CIDRs allowed through a LoadBalancer.
@@ -544,13 +556,16 @@ pub enum ServiceType {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Ingress {
+    /// Create the Ingress (`ingress: true` is short for `{enabled: true}`).
     #[serde(default)]
     pub enabled: bool,
+    /// IngressClass to use; empty uses the cluster's default class.
     #[serde(default)]
     pub class_name: String,
     /// Host name served (required when enabled).
     #[serde(default)]
     pub host: String,
+    /// Annotations of the Ingress (e.g. for the ingress controller).
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
     /// Secret holding the TLS certificate; empty = plain HTTP.
@@ -584,12 +599,31 @@ fn default_storage_size() -> String {
     "10Gi".into()
 }
 
+/// Requests and limits of each container of a group's pods. Each container starts
+/// from its role's defaults (every container has CPU and memory requests and a
+/// memory limit); a key given here replaces that default.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GroupResources {
+    /// geth. Its `--cache` is a quarter of its memory limit.
+    #[serde(default)]
+    pub geth: Resources,
+    /// The beacon node (proof of stake).
+    #[serde(default)]
+    pub beacon: Resources,
+    /// The validator client (proof-of-stake `validator` groups).
+    #[serde(default)]
+    pub validator: Resources,
+}
+
 /// Container resources (Kubernetes quantities).
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Resources {
+    /// What the scheduler reserves (`cpu`, `memory`, `ephemeral-storage`), e.g. `{memory: 2Gi}`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub requests: BTreeMap<ResourceName, String>,
+    /// The most the container may use, same keys as `requests`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub limits: BTreeMap<ResourceName, String>,
 }
@@ -601,6 +635,7 @@ pub struct Resources {
 pub enum ResourceName {
     Cpu,
     Memory,
+    #[serde(rename = "ephemeral-storage")]
     EphemeralStorage,
 }
 
@@ -675,6 +710,8 @@ pub struct Monitoring {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Ethstats {
+    /// Run the dashboard and have every node report to it (`ethstats: false` is short
+    /// for `{enabled: false}`).
     #[serde(default = "yes")]
     pub enabled: bool,
     /// ethstats server image (`repository:tag`); it reads `WS_SECRET` and listens on port 3000.
@@ -699,7 +736,8 @@ pub fn default_ethstats_image() -> String {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Metrics {
-    /// geth serves Prometheus metrics on `metricsPort`.
+    /// geth serves Prometheus metrics on `metricsPort` (`metrics: false` is short for
+    /// `{enabled: false}`).
     #[serde(default = "yes")]
     pub enabled: bool,
     /// Create a prometheus-operator ServiceMonitor.
@@ -741,7 +779,8 @@ fn default_stalled() -> u32 {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkPolicy {
-    /// P2P only among the network's pods, RPC from `rpc.allowedFrom`, ethstats from the nodes.
+    /// P2P only among the network's pods, RPC from `rpc.allowedFrom`, ethstats from the
+    /// nodes (`networkPolicy: false` is short for `{enabled: false}`).
     #[serde(default = "yes")]
     pub enabled: bool,
 }

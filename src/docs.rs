@@ -72,6 +72,24 @@ fn choices<'a>(root: &'a Value, node: &'a Value) -> Option<&'a Vec<Value>> {
     }
 }
 
+/// The description of a property: its own, else its type's (through `$ref`, a
+/// defaulted field's `allOf` and `Option`'s `anyOf`). A tagged choice's branch (one
+/// property) lends the property its own.
+fn description_of<'a>(root: &'a Value, node: &'a Value) -> Option<&'a str> {
+    if let Some(d) = node.get("description").and_then(Value::as_str) {
+        return Some(d);
+    }
+    let node = deref(root, node);
+    if let Some(d) = node.get("description").and_then(Value::as_str) {
+        return Some(d);
+    }
+    ["allOf", "anyOf"]
+        .iter()
+        .filter_map(|key| node.get(*key).and_then(Value::as_array))
+        .flatten()
+        .find_map(|b| description_of(root, b))
+}
+
 fn type_of(root: &Value, node: &Value) -> String {
     let n = deref(root, node);
     if let Some(values) = n.get("enum").and_then(Value::as_array) {
@@ -151,10 +169,8 @@ fn walk(
             format!("{prefix}.{key}")
         };
         let resolved = deref(root, prop);
-        let desc = prop
-            .get("description")
-            .or_else(|| resolved.get("description"))
-            .and_then(Value::as_str)
+        let desc = description_of(root, prop)
+            .or_else(|| (props.len() == 1).then_some(obj.get("description")?.as_str()?))
             .unwrap_or_default()
             .to_string();
         let mut default = match prop.get("default") {

@@ -14,6 +14,8 @@ pub mod pair;
 pub mod plan;
 pub mod rollout;
 pub mod secrets;
+pub mod shorthand;
+pub mod sizing;
 pub mod units;
 pub mod values;
 pub mod version;

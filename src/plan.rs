@@ -61,8 +61,13 @@ impl GroupPlan {
     /// The container's memory limit; the checks have already refused one that
     /// does not parse.
     pub fn memory_limit_bytes(&self) -> Option<u64> {
-        let limit = self.config.resources.limits.get(&ResourceName::Memory)?;
-        crate::units::parse_memory(limit).ok()
+        let geth = crate::sizing::Container::Geth;
+        let size = crate::sizing::container_resources(
+            self.config.role,
+            geth,
+            self.config.resources.given(geth),
+        );
+        crate::units::parse_memory(size.limits.get(&ResourceName::Memory)?).ok()
     }
 }
 
@@ -285,6 +290,7 @@ impl Plan {
             signer: g.config.role == Role::Signer,
             network_id: self.network_id,
             cache_mib: geth::cache_mib(g.memory_limit_bytes()),
+            state_every_block: self.proof_of_stake().is_some(),
             extra: &g.extra_flags,
         })
     }

@@ -105,7 +105,7 @@ mod tests {
 
     fn summary_of(nodes: &str, pos: bool) -> String {
         let consensus = if pos {
-            "genesisTimestamp: 1798761600, consensus: {proofOfStake: {preset: minimal}}}\ngeth: {version: v1.17.10}"
+            "genesisTimestamp: 1798761600, consensus: {proofOfStake: {preset: minimal, client: {prysm: {beaconImage: example.com/prysm-minimal/beacon-chain, validatorImage: example.com/prysm-minimal/validator}}}}}\ngeth: {version: v1.17.10}"
         } else {
             "consensus: {clique: {}}}"
         };

@@ -54,6 +54,31 @@ fn parse_amount(text: &str) -> Result<U256, String> {
     })
 }
 
+/// A Kubernetes CPU quantity in millicores (`500m`, `2`, `0.5`), or why it is not one.
+pub fn parse_cpu(text: &str) -> Result<u64, String> {
+    let bad = || format!("`{text}` is not a CPU quantity; write e.g. `500m` or `2` (cores)");
+    if let Some(milli) = text.strip_suffix('m') {
+        if milli.is_empty() || !milli.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(bad());
+        }
+        return milli.parse().map_err(|_| bad());
+    }
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty()
+        || !whole.bytes().all(|c| c.is_ascii_digit())
+        || !frac.bytes().all(|c| c.is_ascii_digit())
+        || frac.len() > 3
+    {
+        return Err(bad());
+    }
+    let whole: u64 = whole.parse().map_err(|_| bad())?;
+    let frac: u64 = format!("{frac:0<3}").parse().map_err(|_| bad())?;
+    whole
+        .checked_mul(1000)
+        .and_then(|m| m.checked_add(frac))
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
 /// A Kubernetes memory quantity in bytes (`512Mi`, `4Gi`, `1G`, `1500000000`), or
 /// why it is not one. Fractions are allowed (`1.5Gi`); CPU-style `m` is not memory.
 pub fn parse_memory(text: &str) -> Result<u64, String> {
@@ -103,6 +128,12 @@ mod tests {
 
     #[test]
     fn memory_quantities() {
+        assert_eq!(parse_cpu("500m"), Ok(500));
+        assert_eq!(parse_cpu("2"), Ok(2000));
+        assert_eq!(parse_cpu("0.25"), Ok(250));
+        for bad in ["", "m", "1.2345", "-1", "1e3", "two", "1.5m"] {
+            assert!(parse_cpu(bad).is_err(), "{bad}");
+        }
         assert_eq!(parse_memory("512Mi"), Ok(512 << 20));
         assert_eq!(parse_memory("4Gi"), Ok(4 << 30));
         assert_eq!(parse_memory("1.5Gi"), Ok(3 << 29));

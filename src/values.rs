@@ -16,6 +16,7 @@ use crate::plan::proof_of_stake::{
     BEACON_UDP_PORT, VALIDATOR_METRICS_PORT,
 };
 use crate::plan::{GroupPlan, Layout, Plan, ETHSTATS_PORT};
+use crate::sizing::{self, Container};
 
 /// The paths inside a pod that the chart's init step fills.
 pub const RUN_DIR: &str = "/run/kuberneteth";
@@ -250,7 +251,7 @@ pub struct GroupValues {
     pub ports: Ports,
     pub rpc: RpcValues,
     pub storage: StorageValues,
-    pub resources: Resources,
+    pub resources: ContainerResources,
     pub node_selector: BTreeMap<String, String>,
     pub tolerations: Vec<serde_json::Value>,
     pub affinity: serde_json::Value,
@@ -340,6 +341,23 @@ pub struct UpdateStrategy {
 pub struct PdbValues {
     pub enabled: bool,
     pub min_available: u32,
+}
+
+/// Requests and limits of each container of a group's pods (`crate::sizing`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContainerResources {
+    #[serde(default)]
+    pub geth: Resources,
+    /// Proof of stake: the beacon node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon: Option<Resources>,
+    /// Proof-of-stake validator groups: the validator client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validator: Option<Resources>,
+    /// Each init step (`geth init`, preparing keys and config).
+    #[serde(default)]
+    pub init: Resources,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
@@ -564,7 +582,6 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
                     ports: PRYSM_PORTS,
                     bind_host: "0.0.0.0",
                     fee_recipient: fee_recipient(pos),
-                    metrics: plan.config.monitoring.metrics.enabled,
                     verbosity: prysm::verbosity(g.verbosity),
                 })
             }
@@ -635,7 +652,16 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
             size: cfg.storage.size.clone(),
             storage_class: cfg.storage.storage_class.clone(),
         },
-        resources: cfg.resources.clone(),
+        resources: {
+            let size = |c| sizing::container_resources(cfg.role, c, cfg.resources.given(c));
+            let pos = plan.proof_of_stake.is_some();
+            ContainerResources {
+                geth: size(Container::Geth),
+                beacon: pos.then(|| size(Container::Beacon)),
+                validator: (pos && cfg.role == Role::Validator).then(|| size(Container::Validator)),
+                init: size(Container::Init),
+            }
+        },
         node_selector: cfg.node_selector.clone(),
         tolerations: cfg.tolerations.clone(),
         affinity: if cfg.affinity.is_null() {
@@ -673,15 +699,12 @@ fn beacon_args(plan: &Plan, g: &GroupPlan, pos: &ProofOfStakePlan) -> Vec<String
             ))
         })
         .collect();
-    let total_nodes: usize = plan.groups.iter().map(|g| g.nodes.len()).sum();
     prysm::beacon_flags(&prysm::BeaconInput {
         paths: PRYSM_PATHS,
         ports: PRYSM_PORTS,
         execution_endpoint: format!("http://127.0.0.1:{}", crate::plan::ENGINE_API_PORT),
         bind_host: "0.0.0.0",
         peers,
-        // A restarted node syncs as soon as one peer is there; a lone node never waits.
-        min_sync_peers: usize::from(total_nodes > 1),
         fee_recipient: fee_recipient(pos),
         metrics: plan.config.monitoring.metrics.enabled,
         supernode: pos.settings.fork == ForkAtGenesis::Fulu,
@@ -776,7 +799,7 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
             },
             port: ETHSTATS_PORT,
             service: ServiceValues::default(),
-            resources: Resources::default(),
+            resources: sizing::ethstats_resources(),
         },
         metrics: MetricsValues {
             enabled: metrics.enabled,
@@ -805,7 +828,7 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
                 pull_policy: PullPolicy::IfNotPresent,
             },
             pod_ready_seconds: cfg.rollout.pod_ready_seconds,
-            resources: Resources::default(),
+            resources: sizing::rollout_resources(),
         },
         accounts: plan
             .accounts
@@ -981,7 +1004,7 @@ mod tests {
         ] {
             let mut text = String::from(
                 "network: {name: n, chainId: 31337, genesisTimestamp: 1798761600, \
-                 consensus: {proofOfStake: {preset: minimal}}}\ngeth: {version: v1.17.10}\nnodes:\n",
+                 consensus: {proofOfStake: {preset: minimal, client: {prysm: {beaconImage: example.com/prysm-minimal/beacon-chain, validatorImage: example.com/prysm-minimal/validator}}}}}\ngeth: {version: v1.17.10}\nnodes:\n",
             );
             for (i, (replicas, per_pod)) in shape.iter().enumerate() {
                 text += &format!(

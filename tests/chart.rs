@@ -2815,6 +2815,142 @@ fn pos_geth_liveness_restarts_only_a_stalled_sync() {
     }
 }
 
+/// Every container a compiled network runs (init steps, geth, Prysm, ethstats, the
+/// rollout Job's steps, the test) asks for CPU and memory and has a memory limit; none
+/// has a CPU limit (it would throttle a node that is catching up). A validator pod's
+/// containers are sized apart: the group's `resources` is no longer copied to each.
+#[test]
+fn every_container_asks_for_cpu_and_memory_and_has_a_memory_limit() {
+    for ex in examples().iter().filter(|ex| ex.compiled) {
+        let docs = ex.render();
+        let mut seen = BTreeSet::new();
+        for o in &docs {
+            let spec = match kind(o) {
+                "StatefulSet" | "Deployment" | "Job" => &o["spec"]["template"]["spec"],
+                "Pod" => &o["spec"],
+                _ => continue,
+            };
+            for c in containers(spec) {
+                let ctx = format!("{}: {}/{} {}", ex.name, kind(o), name(o), c["name"]);
+                let r = &c["resources"];
+                for (kind, key) in [
+                    ("requests", "cpu"),
+                    ("requests", "memory"),
+                    ("limits", "memory"),
+                ] {
+                    assert!(r[kind][key].is_string(), "{ctx}: no {kind}.{key} in {r}");
+                }
+                assert!(r["limits"]["cpu"].is_null(), "{ctx}: a CPU limit");
+                seen.insert(c["name"].as_str().unwrap_or_default().to_string());
+            }
+        }
+        if ex.public()["proofOfStake"].is_object() {
+            for c in ["geth", "beacon", "validator", "init-genesis", "prepare"] {
+                assert!(seen.contains(c), "{}: no container {c}", ex.name);
+            }
+            let net = network_name(&ex.public()).to_string();
+            for g in node_groups(&ex.public())
+                .iter()
+                .filter(|g| g["role"] == "validator")
+            {
+                let group = g["name"].as_str().unwrap();
+                let memory = |c: &str| {
+                    container(&docs, &net, group, c)["resources"]["requests"]["memory"].clone()
+                };
+                assert_ne!(memory("geth"), memory("beacon"), "{}: {group}", ex.name);
+                assert_ne!(
+                    memory("beacon"),
+                    memory("validator"),
+                    "{}: {group}",
+                    ex.name
+                );
+            }
+        }
+    }
+}
+
+/// Each container's size is its own: set in the file for geth, the beacon node and
+/// the validator client apart, key by key over the role's defaults; geth's `--cache`
+/// is a quarter of geth's own memory limit.
+#[test]
+fn pos_each_container_is_sized_on_its_own_and_geths_cache_follows_its_limit() {
+    let ex = pos_example("network:pos-tiny");
+    let (config, _) = ex.source.as_ref().unwrap();
+    let text = fs::read_to_string(config).unwrap();
+    let marker = "    validatorsPerPod: 4\n";
+    assert!(text.contains(marker));
+    let cfg_text = text.replacen(
+        marker,
+        &format!(
+            "{marker}    resources:\n      geth: {{limits: {{memory: 8Gi}}}}\n      \
+             beacon: {{requests: {{cpu: 750m}}}}\n      validator: {{requests: {{memory: 200Mi}}}}\n"
+        ),
+        1,
+    );
+    let dir = scratch().join("sized");
+    fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("kuberneteth.yaml");
+    fs::write(&cfg, cfg_text).unwrap();
+    let (v, s) = compile(&cfg, &dir.join("compiled"));
+    let docs = parse_docs(&render(&[&v, &s]));
+    let public = read_yaml(&v);
+    let net = network_name(&public).to_string();
+    let r = |group: &str, c: &str| container(&docs, &net, group, c)["resources"].clone();
+    assert_eq!(r("validator", "geth")["limits"]["memory"], "8Gi");
+    assert_eq!(r("validator", "geth")["requests"]["memory"], "256Mi");
+    assert_eq!(r("validator", "beacon")["requests"]["cpu"], "750m");
+    assert_eq!(r("validator", "beacon")["limits"]["memory"], "2Gi");
+    assert_eq!(r("validator", "validator")["requests"]["memory"], "200Mi");
+    assert_eq!(r("validator", "validator")["requests"]["cpu"], "50m");
+    // The rpc group keeps its defaults, a larger geth.
+    assert_eq!(r("rpc", "geth")["limits"]["memory"], "4Gi");
+    let cache = |group: &str| {
+        flag(
+            &strings(&container(&docs, &net, group, "geth")["args"]),
+            "--cache",
+        )
+        .map(String::from)
+    };
+    assert_eq!(cache("validator").as_deref(), Some("2048"));
+    assert_eq!(cache("rpc").as_deref(), Some("1024"));
+}
+
+/// The validator client is restarted when it stops answering: liveness on its
+/// monitoring server's `/healthz`, which it serves on every address (the kubelet
+/// probes the pod IP) whether or not metrics are collected.
+#[test]
+fn pos_the_validator_client_has_a_liveness_probe() {
+    for ex in pos_examples() {
+        let docs = ex.render();
+        let public = ex.public();
+        let net = network_name(&public);
+        let port = public["proofOfStake"]["ports"]["validatorMetrics"]
+            .as_i64()
+            .unwrap();
+        for g in node_groups(&public)
+            .iter()
+            .filter(|g| g["role"] == "validator")
+        {
+            let group = g["name"].as_str().unwrap();
+            let ctx = format!("{}: {group}", ex.name);
+            let vc = container(&docs, net, group, "validator");
+            let alive = &vc["livenessProbe"]["httpGet"];
+            assert_eq!(alive["path"], "/healthz", "{ctx}");
+            let ports = container_ports(vc);
+            let named = alive["port"].as_str().unwrap();
+            assert_eq!(ports[named].0, port, "{ctx}");
+            let args = strings(&vc["args"]);
+            assert_eq!(
+                flag(&args, "--monitoring-port"),
+                Some(port.to_string().as_str()),
+                "{ctx}"
+            );
+            assert_eq!(flag(&args, "--monitoring-host"), Some("0.0.0.0"), "{ctx}");
+            assert!(!args.iter().any(|a| a == "--disable-monitoring"), "{ctx}");
+        }
+    }
+}
+
 /// The beacon node: started and alive while its Beacon API answers; ready once synced
 /// (`syncing_status=503`: a syncing node answers 503, never 206, which a kubelet
 /// would count as ready). The API listens on every address (the kubelet probes the
@@ -3517,11 +3653,6 @@ fn pos_prysm_containers_are_hardened_like_geth() {
                 );
                 // Prysm writes nowhere but its mounts (root filesystem read-only).
                 assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
-                assert_eq!(
-                    c["resources"], cs[0]["resources"],
-                    "{}: {}",
-                    ex.name, c["name"]
-                );
             }
         }
     }
@@ -3624,12 +3755,9 @@ fn pos_a_prysm_version_bump_changes_only_prysm_image_tags() {
     let (config, _) = ex.source.as_ref().unwrap();
     let text = fs::read_to_string(config).unwrap();
     let render_with = |version: &str| {
-        let marker = "      preset: minimal\n";
+        let marker = "        prysm:\n";
         assert!(text.contains(marker));
-        let cfg_text = text.replace(
-            marker,
-            &format!("{marker}      client:\n        prysm:\n          version: {version}\n"),
-        );
+        let cfg_text = text.replace(marker, &format!("{marker}          version: {version}\n"));
         let dir = scratch().join("prysm-bump").join(version);
         fs::create_dir_all(&dir).unwrap();
         let cfg = dir.join("kuberneteth.yaml");
@@ -3707,7 +3835,7 @@ fn pos_pdbs_keep_more_than_two_thirds_of_the_stake_in_every_shape() {
     ];
     for (i, shape) in shapes.iter().enumerate() {
         let mut text = String::from(
-            "network:\n  name: shape\n  chainId: 434310\n  genesisTimestamp: 1798761600\n  consensus:\n    proofOfStake:\n      preset: minimal\ngeth:\n  version: v1.17.10\nnodes:\n",
+            "network:\n  name: shape\n  chainId: 434310\n  genesisTimestamp: 1798761600\n  consensus:\n    proofOfStake:\n      preset: minimal\n      client: {prysm: {beaconImage: example.com/prysm-minimal/beacon-chain, validatorImage: example.com/prysm-minimal/validator}}\ngeth:\n  version: v1.17.10\nnodes:\n",
         );
         for (j, (replicas, per_pod)) in shape.iter().enumerate() {
             text.push_str(&format!(

@@ -126,6 +126,48 @@ fn all_problems_are_reported_not_just_the_first() {
     }
 }
 
+/// The short forms users write compile to exactly what their full forms do.
+#[test]
+fn short_forms_compile_like_their_full_forms() {
+    let short = "\
+network: {name: testnet, chainId: 31337, consensus: clique}
+nodes:
+  - {name: signer, role: signer, replicas: 3}
+  - {name: rpc, role: rpc, rpc: true}
+  - {name: quiet, role: full, rpc: false}
+monitoring: {ethstats: false, metrics: true}
+networkPolicy: false
+keystore: {kdf: light}
+";
+    let full = "\
+network: {name: testnet, chainId: 31337, consensus: {clique: {}}}
+nodes:
+  - {name: signer, role: signer, replicas: 3}
+  - {name: rpc, role: rpc, rpc: {}}
+  - {name: quiet, role: full}
+monitoring: {ethstats: {enabled: false}, metrics: {enabled: true}}
+networkPolicy: {enabled: false}
+keystore: {kdf: light}
+";
+    let (dir, path) = network(short);
+    let o = compile(dir.path(), "out", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    fs::rename(dir.path().join("out"), dir.path().join("short")).unwrap();
+    fs::write(&path, full).unwrap();
+    let o = compile(dir.path(), "out", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for file in ["values.yaml", "secrets.values.yaml"] {
+        assert_eq!(
+            read(dir.path(), &format!("short/{file}")),
+            read(dir.path(), &format!("out/{file}")),
+            "{file}"
+        );
+    }
+    let v = values(dir.path(), "out");
+    assert_eq!(v["ethstats"]["enabled"], false);
+    assert_eq!(v["networkPolicy"]["enabled"], false);
+}
+
 #[test]
 fn same_input_same_bytes() {
     let (dir, _) = network(NETWORK);

@@ -28,6 +28,7 @@ fn network(validators: &str) -> String {
     proofOfStake:
       secondsPerSlot: 6
       preset: minimal
+      client: {{prysm: {{beaconImage: example.com/prysm-minimal/beacon-chain, validatorImage: example.com/prysm-minimal/validator}}}}
 geth: {{version: v1.17.10}}
 nodes:
 {validators}  - {{name: rpc, role: rpc}}

@@ -42,10 +42,6 @@ pub struct BeaconInput<'a> {
     pub bind_host: &'a str,
     /// Multiaddrs of the beacon nodes every node keeps connected to.
     pub peers: Vec<String>,
-    /// Peers a starting node waits for before it syncs: the network's other
-    /// stable nodes, at most Prysm's default of 3 (0 for a one-node network, which
-    /// would otherwise wait forever).
-    pub min_sync_peers: usize,
     pub fee_recipient: String,
     pub metrics: bool,
     /// Custody every data column (Fulu): with a handful of nodes, no column may
@@ -59,7 +55,6 @@ pub struct ValidatorInput<'a> {
     pub ports: PrysmPorts,
     pub bind_host: &'a str,
     pub fee_recipient: String,
-    pub metrics: bool,
     pub verbosity: &'static str,
 }
 
@@ -105,8 +100,19 @@ pub fn beacon_flags(input: &BeaconInput) -> Vec<String> {
         // v7.1.2 keeps its record (ENR, `/eth/v1/node/identity`) and fills its
         // persistent attestation subnets only when its discovery listener exists
         // (RefreshPersistentSubnets), and without them --subscribe-all-subnets
-        // leaves attestation subnets no peer listens on.
-        format!("--min-sync-peers={}", input.min_sync_peers),
+        // leaves attestation subnets no peer listens on. (No flag: it is the default.)
+
+        // A (re)started node resumes from its own head and takes part at once,
+        // catching up on what it missed from its peers as it goes. Prysm's default
+        // instead starts from the justified checkpoint and first syncs, from peers
+        // whose heads are ahead of its own, towards the wall-clock slot. After
+        // every pod stopped at once (a power cut), or most of the stake, no peer is
+        // ahead of the others and none is at that slot: every node syncs for hours
+        // (1,000 rounds of 15 s) and the chain makes no block. And a single
+        // restarted node rewinds its geth to that checkpoint, which geth refuses
+        // past 32 blocks.
+        "--min-sync-peers=0".to_string(),
+        "--sync-from=head".to_string(),
         // Few nodes: every node hears every attestation and sync committee subnet.
         "--subscribe-all-subnets".to_string(),
         format!("--http-host={}", input.bind_host),
@@ -140,8 +146,9 @@ pub fn validator_flags(input: &ValidatorInput) -> Vec<String> {
         format!("--suggested-fee-recipient={}", input.fee_recipient),
         format!("--verbosity={}", input.verbosity),
     ];
+    // Always on, metrics or not: `/healthz` there is what its liveness probe asks.
     args.extend(monitoring(
-        input.metrics,
+        true,
         input.bind_host,
         input.ports.validator_metrics,
     ));
@@ -189,7 +196,6 @@ mod tests {
             execution_endpoint: "http://127.0.0.1:8551".into(),
             bind_host: "0.0.0.0",
             peers: vec![peer_multiaddr("n-v-0", 13000, "16Uiu2X")],
-            min_sync_peers: 1,
             fee_recipient: "0x00000000000000000000000000000000000000aa".into(),
             metrics,
             supernode,
@@ -233,7 +239,6 @@ mod tests {
             ports: PORTS,
             bind_host: "0.0.0.0",
             fee_recipient: "0x00000000000000000000000000000000000000aa".into(),
-            metrics: true,
             verbosity: verbosity(5),
         });
         for want in [

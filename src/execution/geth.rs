@@ -375,6 +375,13 @@ pub struct FlagInput<'a> {
     /// See `TomlInput::bind_host`.
     pub bind_host: Option<&'a str>,
     pub signer: bool,
+    /// Write each block's state to disk as the block is imported (hash scheme,
+    /// archive): a killed geth then restarts at its head. Otherwise geth keeps the
+    /// recent states in memory (the path scheme: 128 blocks and a write buffer) and,
+    /// killed, rewinds to the last it wrote. Proof of stake needs it: a beacon node
+    /// hands its geth each block once, so after every pod is killed at once no geth
+    /// has the blocks it rewound past executed, and none can build the next.
+    pub state_every_block: bool,
     pub extra: &'a [String],
 }
 
@@ -410,6 +417,12 @@ pub fn flags(input: &FlagInput) -> Vec<String> {
             input.bind_host.unwrap_or("0.0.0.0")
         ));
         args.push(format!("--metrics.port={port}"));
+    }
+    if input.state_every_block {
+        // The scheme goes to `geth init` too (the chart passes it on): a new
+        // database is created with it, and an existing one must have it.
+        args.push("--state.scheme=hash".into());
+        args.push("--gcmode=archive".into());
     }
     if input.signer && input.release.clique_sealing_flags() {
         args.push("--mine".into());
@@ -592,6 +605,7 @@ mod tests {
             signer: true,
             network_id: 7,
             cache_mib: 256,
+            state_every_block: false,
             extra: &["--x".to_string()],
         });
         assert_eq!(

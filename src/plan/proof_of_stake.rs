@@ -434,7 +434,7 @@ mod tests {
     fn derivation_labels_have_known_answers() {
         let plan = plan_of(
             "network: {name: kat, chainId: 31337, genesisTimestamp: 1798761600,\n  \
-             consensus: {proofOfStake: {preset: minimal}}}\n\
+             consensus: {proofOfStake: {preset: minimal, client: {prysm: {beaconImage: example.com/prysm-minimal/beacon-chain, validatorImage: example.com/prysm-minimal/validator}}}}}\n\
              geth: {version: v1.17.10}\n\
              nodes:\n  - {name: val, role: validator, validatorsPerPod: 2}\n  - {name: rpc, role: rpc}\n\
              keystore: {kdf: light}\n",

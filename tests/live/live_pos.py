@@ -23,7 +23,8 @@ shortly after the pods start. Then, in order:
      the rpc Service, is mined with status 1;
   8. `helm test` passes;
   6. metrics: the beacon node (8080) and validator client (8081) serve Prometheus
-     text whose counters advance;
+     text whose counters advance; every container has a liveness probe, and the
+     validator client's (`/healthz` on 8081) answers on the pod's IP;
   4. `helm upgrade --wait` to the second geth (and with check 14, not in the default
      run, `helm rollback --wait` back): pods replaced one at a time across both
      validator groups (the rollout Job), highest ordinal first, each Ready before the
@@ -463,6 +464,19 @@ class PosLive(Live):
         for c in checks:
             wait_for(f"{c[0]}:{c[1]} {c[2]} to advance", lambda: metric(*c) > first[c], 3 * self.slots_per_epoch * self.slot, 2)
         log("6. metrics: beacon_head_slot (8080) and validator_successful_attestations (8081) advance on every pod")
+        # Every long-running container has a liveness probe, and the validator
+        # client's answers where the kubelet asks: its /healthz on the pod's IP.
+        for pod in self.pod_names:
+            for c in self.kube.pod(pod)["spec"]["containers"]:
+                check("livenessProbe" in c, f"{pod}/{c['name']}: no liveness probe")
+        port = int(self.pos["ports"]["validatorMetrics"])
+        for pod in self.validator_pods:
+            with urllib.request.urlopen(f"http://{self.pod_ip(pod)}:{port}/healthz", timeout=5) as r:
+                check(r.status == 200, f"{pod}: the validator client's /healthz answers {r.status}")
+            restarts = {s["name"]: s["restartCount"] for s in self.kube.pod(pod)["status"]["containerStatuses"]}
+            check(restarts.get("validator") == 0, f"{pod}: the validator client restarted: {restarts}")
+        log("6. probes: every container has a liveness probe; each validator client's /healthz answers 200 "
+            "on its pod's IP and none was restarted")
 
     def check_logs(self) -> None:
         text = open(CHECK_PRYSM).read()
