@@ -5,7 +5,7 @@ CARGO ?= cargo
 # cargo puts the binary under CARGO_TARGET_DIR when that is set.
 BIN := $(or $(CARGO_TARGET_DIR),target)/release/kuberneteth-values
 
-.PHONY: build values test test-rust test-oracle test-chart live live-pos live-limits bench schema e2e-kind lint
+.PHONY: build values test test-rust test-oracle test-chart live live-pos live-export-pos live-limits bench schema e2e-kind lint
 
 build:
 	$(CARGO) build --release --locked
@@ -14,22 +14,24 @@ build:
 values: build
 	$(BIN) compile -c $(CONFIG) -o $(OUT)
 
-## Regenerate the schema files from the Rust types.
+## Regenerate the schema files and the documentation generated from the Rust types.
 schema: build
 	$(BIN) schema > schema/kuberneteth.schema.json
 	$(BIN) schema --chart > chart/values.schema.json
 	$(BIN) docs > docs/CONFIG.md
+	$(BIN) docs --chart-values > chart/values.yaml
+	$(BIN) docs --chart-readme > chart/README.md
 
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 
 ## Everything CI runs.
-test: lint build test-rust test-oracle test-chart live live-pos live-limits
+test: lint build test-rust test-oracle test-chart live live-pos live-export-pos live-limits
 
 test-rust:
 	$(CARGO) test --release --locked --lib --bins --test cli --test fuzz --test proof_of_stake \
-		--test genesis_state --test validator_keys --test el_genesis --test beacon_identity
+		--test genesis_state --test validator_keys --test el_genesis --test beacon_identity --test readme
 
 ## Independent implementations check our outputs: Python Ethereum libraries, the
 ## executable consensus spec, ethstaker-deposit, geth itself, and Prysm loading a
@@ -55,6 +57,11 @@ live: build
 
 live-pos: build
 	scripts/live-pos.sh
+
+## Proof of stake outside Kubernetes: every node of an export started from its folder
+## with the README's recipe (geth, Prysm's beacon node and validator client), on this host.
+live-export-pos: build
+	scripts/export-pos.sh
 
 live-limits: build
 	scripts/live-limits.sh

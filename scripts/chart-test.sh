@@ -6,6 +6,9 @@
 #     for Kubernetes 1.29 (the oldest supported) and 1.37 (the live tests' cluster runs
 #     v1.37.2); CRD kinds ServiceMonitor, PrometheusRule skipped;
 #   - cargo test --test chart (assertions on the rendered objects, golden rendering);
+#   - checkov (pinned, scripts/checkov.sh) on every compiled example rendered into a namespace, with
+#     chart/.checkov.yaml: no finding (the opinions the chart answers otherwise are skipped
+#     there, or on the one object they concern by an annotation, each with its reason);
 #   - tests/e2e-kind.sh checked with bash -n (and shellcheck when installed).
 #   - proof of stake: values without the beacon keys or the validator wallets are refused
 #     with the chart's `required` message naming what is missing.
@@ -22,6 +25,7 @@ crd_kinds="ServiceMonitor PrometheusRule"
 bin="${CARGO_TARGET_DIR:-$top/target}/release/kuberneteth-values"
 python=$("$top/scripts/venv.sh")
 validate="$(dirname "$python")/kubernetes-validate"
+checkov=$("$top/scripts/checkov.sh")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -132,6 +136,18 @@ yaml.safe_dump(s, open(sys.argv[3], "w"))
         bad "[$hv] kubernetes-validate --strict -k $k $name"; sed 's/^/  /' "$work/validate.log"
       fi
     done
+    # The scanner reads one rendering (Helm 4's) of each compiled example (the hand-made
+    # fixtures leave out what the compiler always writes); in a namespace, as installed.
+    if [ "$major" = 4 ] && [ "${name#fixture:}" = "$name" ]; then
+      scan="$work/scan-${name//[:\/]/_}.yaml"
+      if ! "$helm" template devnet chart --namespace devnet -f "$values" -f "$secrets" > "$scan" 2> "$work/template.log"; then
+        bad "[$hv] helm template --namespace devnet $name"; sed 's/^/  /' "$work/template.log"
+      elif "$checkov" --config-file chart/.checkov.yaml -f "$scan" > "$work/checkov.log" 2>&1; then
+        ok "[$hv] checkov $name: $(grep -o 'Passed checks: .*' "$work/checkov.log")"
+      else
+        bad "[$hv] checkov $name"; sed 's/^/  /' "$work/checkov.log"
+      fi
+    fi
   done
   echo "== cargo test --test chart with Helm $hv"
   if KUBERNETETH_HELM="$helm" cargo test --release --locked --test chart; then
@@ -145,7 +161,7 @@ echo "== tests/e2e-kind.sh"
 if bash -n tests/e2e-kind.sh; then ok "bash -n tests/e2e-kind.sh"; else bad "bash -n tests/e2e-kind.sh"; fi
 if command -v shellcheck > /dev/null 2>&1; then
   for s in tests/e2e-kind.sh scripts/helm.sh scripts/chart-test.sh scripts/cluster.sh scripts/cluster-build.sh \
-           scripts/live.sh scripts/live-pos.sh; do
+           scripts/live.sh scripts/live-pos.sh scripts/checkov.sh; do
     if shellcheck -x "$s"; then ok "shellcheck $s"; else bad "shellcheck $s"; fi
   done
 else

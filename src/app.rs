@@ -671,52 +671,116 @@ fn check_ranges(opts: &ExportOptions, nodes: u64) -> Result<(), Failure> {
 }
 
 /// export: the per-node files for running or debugging outside Kubernetes.
-/// The consensus side of one exported node: the beacon node's P2P key and the
-/// JWT secret its geth shares, and a validator pod's Prysm wallet. Returns what
-/// `nodes.json` says about it.
+/// Where an exported node's consensus files are, relative to its folder, where
+/// `beacon-chain $(cat beacon.args)` and `validator $(cat validator.args)` run (the
+/// network's consensus files are two folders up, beside `genesis.json`).
+const EXPORT_PRYSM_PATHS: crate::consensus::prysm::PrysmPaths<'static> =
+    crate::consensus::prysm::PrysmPaths {
+        beacon_data_dir: "beacon/data",
+        validator_data_dir: "validator/data",
+        chain_config: "../../consensus/config.yaml",
+        genesis_state: "../../consensus/genesis.ssz",
+        jwt_secret: "jwt.hex",
+        p2p_key: "beacon/p2p-key",
+        wallet_dir: "validator/wallet",
+        wallet_password: "validator/wallet-password",
+    };
+
+/// A beacon node's multiaddr at an exported node's address.
+fn beacon_multiaddr(host: &str, beacon: &plan::proof_of_stake::BeaconNodePlan) -> String {
+    use plan::proof_of_stake::BEACON_TCP_PORT;
+    format!(
+        "/ip4/{host}/tcp/{BEACON_TCP_PORT}/p2p/{}",
+        beacon.identity.peer_id()
+    )
+}
+
+/// What the consensus side of one exported node needs besides its own plan.
+struct ExportedConsensus<'a> {
+    /// The node's own address: every listener binds to it.
+    host: &'a str,
+    /// The beacon nodes of every other exported node, at their addresses.
+    peers: Vec<String>,
+    metrics: bool,
+    verbosity: u8,
+}
+
+/// The consensus side of one exported node: the beacon node's P2P key, the JWT
+/// secret its geth shares and its arguments (`beacon.args`), and a validator pod's
+/// Prysm wallet and its validator client's arguments (`validator.args`). Returns
+/// what `nodes.json` says about it.
 fn export_consensus_node(
     pos: &plan::proof_of_stake::ProofOfStakePlan,
     dir: &Path,
     n: &plan::NodePlan,
-    host: &str,
+    at: ExportedConsensus,
     files: &mut Vec<PendingFile>,
 ) -> Option<serde_json::Value> {
+    use crate::consensus::prysm;
     use plan::proof_of_stake::{BEACON_API_PORT, BEACON_TCP_PORT, BEACON_UDP_PORT};
+    let paths = EXPORT_PRYSM_PATHS;
     let beacon = pos.beacon_nodes.get(&n.name)?;
+    let lines = |args: Vec<String>| args.join("\n") + "\n";
     files.push(PendingFile::new(
-        dir.join("jwt.hex"),
+        dir.join(paths.jwt_secret),
         hex::encode(beacon.jwt_secret),
         Visibility::Private,
     ));
     files.push(PendingFile::new(
-        dir.join("beacon").join("p2p-key"),
+        dir.join(paths.p2p_key),
         beacon.identity.p2p_priv_key_file(),
         Visibility::Private,
+    ));
+    files.push(PendingFile::new(
+        dir.join("beacon.args"),
+        lines(prysm::standalone_beacon_flags(&prysm::BeaconInput {
+            paths,
+            ports: values::PRYSM_PORTS,
+            execution_endpoint: format!("http://{}:{}", at.host, plan::ENGINE_API_PORT),
+            bind_host: at.host,
+            peers: at.peers,
+            fee_recipient: pos.fee_recipient(),
+            metrics: at.metrics,
+            supernode: pos.settings.fork == crate::config::ForkAtGenesis::Fulu,
+            verbosity: prysm::verbosity(at.verbosity),
+        })),
+        Visibility::Public,
     ));
     let validator = pos.validator_clients.get(&n.name);
     if let Some(v) = validator {
         for (path, bytes) in &v.wallet_files {
             files.push(PendingFile::new(
-                dir.join("validator").join("wallet").join(path),
+                dir.join(paths.wallet_dir).join(path),
                 bytes.clone(),
                 Visibility::Private,
             ));
         }
         files.push(PendingFile::new(
-            dir.join("validator").join("wallet-password"),
+            dir.join(paths.wallet_password),
             v.wallet_password.clone(),
             Visibility::Private,
+        ));
+        files.push(PendingFile::new(
+            dir.join("validator.args"),
+            lines(prysm::standalone_validator_flags(&prysm::ValidatorInput {
+                paths,
+                ports: values::PRYSM_PORTS,
+                bind_host: at.host,
+                fee_recipient: pos.fee_recipient(),
+                verbosity: prysm::verbosity(at.verbosity),
+            })),
+            Visibility::Public,
         ));
     }
     Some(serde_json::json!({
         "peerId": beacon.identity.peer_id(),
         "enr": beacon.enr,
-        "multiaddr": format!("/ip4/{host}/tcp/{BEACON_TCP_PORT}/p2p/{}", beacon.identity.peer_id()),
+        "multiaddr": beacon_multiaddr(at.host, beacon),
         "tcpPort": BEACON_TCP_PORT,
         "udpPort": BEACON_UDP_PORT,
         "apiPort": BEACON_API_PORT,
         "validators": pos.validators.iter().filter(|v| v.node == n.name).count(),
-        "wallet": validator.map(|_| "validator/wallet"),
+        "wallet": validator.map(|_| paths.wallet_dir),
     }))
 }
 
@@ -793,7 +857,8 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
                 nodekey: "nodekey",
                 keystore: "keystore",
                 password: "password",
-                jwt_secret: "jwt.hex",
+                // The file the beacon node reads too (beacon.args).
+                jwt_secret: EXPORT_PRYSM_PATHS.jwt_secret,
             },
             ethstats_url: None,
             listen_port: Some(e.port),
@@ -818,6 +883,21 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
             args.join("\n") + "\n",
             Visibility::Public,
         ));
+        // `geth init $(cat geth-init.args)`: the datadir, the database flags geth
+        // must create it with (as the chart's init step passes them: proof of stake
+        // runs the hash state scheme) and the genesis.
+        let mut init_args = vec![format!("--datadir={}", layout.data_dir)];
+        init_args.extend(
+            args.iter()
+                .filter(|a| a.starts_with("--state.scheme") || a.starts_with("--db.engine"))
+                .cloned(),
+        );
+        init_args.push("../../genesis.json".into());
+        files.push(PendingFile::new(
+            opts.out.join(&dir).join("geth-init.args"),
+            init_args.join("\n") + "\n",
+            Visibility::Public,
+        ));
         files.push(PendingFile::new(
             opts.out.join(&dir).join("nodekey"),
             n.node_key.to_hex(),
@@ -836,7 +916,22 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
             ));
         }
         let beacon = plan.proof_of_stake.as_ref().and_then(|pos| {
-            export_consensus_node(pos, &opts.out.join(&dir), n, &e.host, &mut files)
+            // Every other node's beacon node is a static peer, at its address.
+            let peers = plan
+                .all_nodes()
+                .filter(|(_, o)| o.name != n.name)
+                .filter_map(|(og, o)| {
+                    let b = pos.beacon_nodes.get(&o.name)?;
+                    Some(beacon_multiaddr(&endpoint(og, o).host, b))
+                })
+                .collect();
+            let at = ExportedConsensus {
+                host: &e.host,
+                peers,
+                metrics: plan.config.monitoring.metrics.enabled,
+                verbosity: g.verbosity,
+            };
+            export_consensus_node(pos, &opts.out.join(&dir), n, at, &mut files)
         });
         nodes_json.push(serde_json::json!({
             "beacon": beacon,

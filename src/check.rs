@@ -233,11 +233,7 @@ fn refused(
     base: &str,
 ) -> Option<Vec<(String, Option<Value>)>> {
     use jsonschema::error::ValidationErrorKind as K;
-    let mut sub = node.clone();
-    if let (Some(obj), Some(defs)) = (sub.as_object_mut(), root.get("definitions")) {
-        obj.insert("definitions".into(), defs.clone());
-    }
-    let validator = jsonschema::validator_for(&sub).ok()?;
+    let validator = validator_at(root, node).ok()?;
     let mut out = Vec::new();
     for err in validator.iter_errors(instance) {
         let pointer = format!("{base}{}", err.instance_path);
@@ -264,6 +260,16 @@ fn refused(
         }
     }
     Some(out)
+}
+
+/// A validator of `node`, a part of the `root` schema, with the root's definitions
+/// (which `node`'s `$ref`s name).
+fn validator_at(root: &Value, node: &Value) -> Result<jsonschema::Validator, String> {
+    let mut sub = node.clone();
+    if let (Some(obj), Some(defs)) = (sub.as_object_mut(), root.get("definitions")) {
+        obj.insert("definitions".into(), defs.clone());
+    }
+    jsonschema::validator_for(&sub).map_err(|e| e.to_string())
 }
 
 /// Removes the mapping entry at `pointer`; `None` when it is no mapping entry (the
@@ -308,11 +314,7 @@ fn validate_at(
     doc: &Document,
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut sub = node.clone();
-    if let (Some(obj), Some(defs)) = (sub.as_object_mut(), root.get("definitions")) {
-        obj.insert("definitions".into(), defs.clone());
-    }
-    let validator = match jsonschema::validator_for(&sub) {
+    let validator = match validator_at(root, node) {
         Ok(v) => v,
         Err(e) => {
             out.push(Diagnostic::error(

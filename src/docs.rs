@@ -1,5 +1,6 @@
 //! The option reference (`docs/CONFIG.md`), generated from the network file's schema
-//! so the documentation cannot drift from what the compiler accepts.
+//! so the documentation cannot drift from what the compiler accepts. The schema-walking
+//! helpers here serve the chart's documentation too (`crate::chart_docs`).
 
 use serde_json::Value;
 
@@ -22,13 +23,19 @@ pub fn config_reference() -> String {
             } else {
                 format!("`{default}`")
             },
-            desc.replace('\n', " ").replace('|', "\\|")
+            table_cell(&desc)
         ));
     }
     out
 }
 
-fn deref<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
+/// Text for one Markdown table cell: one line, `|` escaped.
+pub(crate) fn table_cell(text: &str) -> String {
+    text.replace('\n', " ").replace('|', "\\|")
+}
+
+/// The schema node behind `$ref`s (local references only).
+pub(crate) fn deref<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
     while let Some(r) = node.get("$ref").and_then(Value::as_str) {
         match r.strip_prefix('#').and_then(|p| root.pointer(p)) {
             Some(n) => node = n,
@@ -39,7 +46,7 @@ fn deref<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
 }
 
 /// The object schema behind a property (through `$ref`, `allOf` and `Option`'s `anyOf`).
-fn object_of<'a>(root: &'a Value, node: &'a Value) -> Option<&'a Value> {
+pub(crate) fn object_of<'a>(root: &'a Value, node: &'a Value) -> Option<&'a Value> {
     let node = deref(root, node);
     if node.get("properties").is_some() {
         return Some(node);
@@ -75,7 +82,7 @@ fn choices<'a>(root: &'a Value, node: &'a Value) -> Option<&'a Vec<Value>> {
 /// The description of a property: its own, else its type's (through `$ref`, a
 /// defaulted field's `allOf` and `Option`'s `anyOf`). A tagged choice's branch (one
 /// property) lends the property its own.
-fn description_of<'a>(root: &'a Value, node: &'a Value) -> Option<&'a str> {
+pub(crate) fn description_of<'a>(root: &'a Value, node: &'a Value) -> Option<&'a str> {
     if let Some(d) = node.get("description").and_then(Value::as_str) {
         return Some(d);
     }
@@ -90,7 +97,8 @@ fn description_of<'a>(root: &'a Value, node: &'a Value) -> Option<&'a str> {
         .find_map(|b| description_of(root, b))
 }
 
-fn type_of(root: &Value, node: &Value) -> String {
+/// A property's type in words, for a table: `string`, `list of mapping`, `` `a` \| `b` ``.
+pub(crate) fn type_of(root: &Value, node: &Value) -> String {
     let n = deref(root, node);
     if let Some(values) = n.get("enum").and_then(Value::as_array) {
         return values

@@ -1,6 +1,7 @@
 //! kuberneteth: compile one `kuberneteth.yaml` into checked, keyed, deterministic
 //! Helm values for a private Ethereum network.
 pub mod app;
+pub mod chart_docs;
 pub mod check;
 pub mod config;
 pub mod consensus;

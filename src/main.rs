@@ -103,8 +103,15 @@ enum Command {
         #[arg(long)]
         chart: bool,
     },
-    /// Print the option reference (Markdown), generated from the schema
-    Docs,
+    /// Print the option reference (Markdown), or the chart's values.yaml or README.md, generated from the schemas
+    Docs {
+        /// The chart's values.yaml instead: every value with its default and description
+        #[arg(long, conflicts_with = "chart_readme")]
+        chart_values: bool,
+        /// The chart's README.md instead: install, upgrade, roll back, test; the values table
+        #[arg(long)]
+        chart_readme: bool,
+    },
     /// List every node: group, role, signer address, enode (never private keys)
     Inspect {
         #[command(flatten)]
@@ -184,7 +191,16 @@ fn main() -> ExitCode {
             };
             print_stdout(&(serde_json::to_string_pretty(&schema).unwrap_or_default() + "\n"))
         }
-        Command::Docs => print_stdout(&kuberneteth::docs::config_reference()),
+        Command::Docs {
+            chart_values,
+            chart_readme,
+        } => print_stdout(&if chart_values {
+            kuberneteth::chart_docs::values_yaml()
+        } else if chart_readme {
+            kuberneteth::chart_docs::readme()
+        } else {
+            kuberneteth::docs::config_reference()
+        }),
         Command::Limits => print_stdout(&limits()),
         Command::Inspect { input } => now()
             .and_then(|now| {

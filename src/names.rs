@@ -30,6 +30,12 @@ pub fn ethstats(network: &str) -> String {
     format!("{network}-ethstats")
 }
 
+/// The NetworkPolicies of the release's own pods beside the groups' (`<network>-<group>`):
+/// the ethstats server's, and the rollout Job's and helm test's, which take no connection.
+pub fn release_policies(network: &str) -> [String; 3] {
+    ["ethstats", "rollout", "test"].map(|c| format!("{network}-{c}"))
+}
+
 /// A DNS-1123 label (Service names, pod host names) has at most 63 characters.
 const LABEL_MAX: usize = 63;
 /// The StatefulSet controller adds `-<10-char hash>` in the `controller-revision-hash`
@@ -49,6 +55,11 @@ pub fn check(cfg: &NetworkFile) -> Vec<(String, String)> {
             problems.push((pointer, format!("the Service name `{name}` is derived twice ({other} and {owner}); rename one of the groups")));
         }
     };
+    // NetworkPolicies are named apart from Services: a group's is its StatefulSet's name.
+    let mut policies: BTreeMap<String, String> = release_policies(net)
+        .into_iter()
+        .map(|name| (name, "the chart's own pods".to_string()))
+        .collect();
     let mut seen_groups = std::collections::BTreeSet::new();
     for (i, g) in cfg.nodes.iter().enumerate() {
         // A repeated group name is reported on its own; its names would only echo it.
@@ -77,6 +88,9 @@ pub fn check(cfg: &NetworkFile) -> Vec<(String, String)> {
             problems.push((pointer.clone(), p));
         }
         let owner = format!("group `{}`", g.name);
+        if let Some(other) = policies.insert(sts.clone(), owner.clone()) {
+            problems.push((pointer.clone(), format!("the NetworkPolicy name `{sts}` is derived twice ({other} and {owner}); rename the group (`ethstats`, `rollout` and `test` name the chart's own pods' policies)")));
+        }
         claim(
             peers_service(net, &g.name),
             owner.clone(),

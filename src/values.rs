@@ -49,26 +49,42 @@ pub const PRYSM_PORTS: PrysmPorts = PrysmPorts {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[schemars(title = "kuberneteth chart values")]
 pub struct ChartValues {
-    /// Digest shared with `secrets.generation`: the chart refuses a values file and
-    /// a secrets values file from different compiles.
+    /// Digest shared with `secrets.generation`: the chart refuses a values file and a
+    /// secrets values file from different compiles (empty: not checked).
     #[serde(default)]
     pub generation: String,
+    /// The network: its name, chain id and consensus engine.
     pub network: NetworkValues,
-    /// Default geth image (each group carries its own resolved image).
+    /// The network's geth image (`geth.image`, `geth.pullPolicy`); informational: each node
+    /// group carries its own resolved image.
     pub image: ImageDefaults,
+    /// Secrets to pull images with, on every pod (`geth.imagePullSecrets`).
     pub image_pull_secrets: Vec<NameRef>,
+    /// The execution genesis (genesis.json), shared by every geth.
     pub genesis: GenesisValues,
-    /// Proof of stake: the consensus client, its genesis and config. Absent for clique.
+    /// Proof of stake: the consensus client (Prysm), its images, the beacon genesis and
+    /// config. Absent for clique.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proof_of_stake: Option<ProofOfStakeValues>,
+    /// Where signer keystores live in the cluster.
     pub keystore: KeystoreValues,
+    /// The node groups, in the network file's order: one StatefulSet `<network>-<group>`
+    /// each.
     pub node_groups: Vec<GroupValues>,
+    /// The ethstats network dashboard; every geth reports under its pod name.
     pub ethstats: EthstatsValues,
+    /// Prometheus metrics and what consumes them.
     pub metrics: MetricsValues,
+    /// Kubernetes NetworkPolicy for the network's pods: P2P only among them, RPC from
+    /// `rpc.allowedFrom`, ethstats from the nodes.
     pub network_policy: Toggle,
+    /// The rollout Job: how `helm upgrade` and `helm rollback` replace the pods of
+    /// coordinated groups (signer, validator and bootnode groups), one at a time.
     pub rollout: RolloutValues,
-    /// Prefunded accounts, listed in NOTES.
+    /// Prefunded accounts (their genesis balances), listed in NOTES.
     pub accounts: Vec<AccountValues>,
+    /// The `helm test` pod `<network>-test-rpc`: chain id, peers, blocks advancing; it
+    /// needs a node group serving `eth` over HTTP.
     pub tests: Toggle,
     /// The cluster's DNS domain (chart default `cluster.local`): the fully qualified
     /// RPC Service name geth accepts as a virtual host ends with it. Set by the
@@ -86,44 +102,57 @@ pub struct ChartValues {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkValues {
-    /// Prefix of every object name (DNS-1123 label).
+    /// The network name (DNS-1123 label): the prefix of every object name.
     #[schemars(
         regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"),
         length(min = 1, max = 53)
     )]
     pub name: String,
+    /// EIP-155 chain id.
     pub chain_id: u64,
+    /// devp2p network id (the chain id unless the network file sets one); compiled into
+    /// every geth's `args`.
     pub network_id: u64,
+    /// The consensus engine: `clique` or `proofOfStake`.
     pub consensus: String,
-    /// Seconds between clique blocks.
+    /// Seconds between blocks: the clique period, or for proof of stake the slot time
+    /// (`helm test` waits for a new block).
     pub clique_period: u64,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ImageDefaults {
+    /// geth image repository.
     pub repository: String,
+    /// geth image pull policy.
     pub pull_policy: PullPolicy,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Image {
+    /// Image repository.
     pub repository: String,
+    /// Image tag: a release, never a floating tag.
     pub tag: String,
+    /// Image pull policy.
     pub pull_policy: PullPolicy,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct NameRef {
+    /// Name of an image pull Secret in the release's namespace.
     pub name: String,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct GenesisValues {
-    /// genesis.json text.
+    /// genesis.json text, verbatim in the `<network>-genesis` ConfigMap (exact integers:
+    /// the chart never re-encodes it). `geth init` writes it into an empty datadir and
+    /// stops a pod whose volume holds another chain.
     pub json: String,
 }
 
@@ -133,18 +162,27 @@ pub struct GenesisValues {
 pub struct ProofOfStakeValues {
     /// The consensus client (`prysm`).
     pub client: String,
+    /// The Prysm beacon node image (`beaconImage` and `version` of
+    /// `consensus.proofOfStake.client.prysm`).
     pub beacon_image: Image,
+    /// The Prysm validator client image (`validatorImage` and `version` of
+    /// `consensus.proofOfStake.client.prysm`).
     pub validator_image: Image,
-    /// `mainnet` or `minimal`.
+    /// The consensus preset: `mainnet` or `minimal`.
     pub preset: String,
     /// The fork the chain starts at (`fulu`, `electra`).
     pub fork: String,
+    /// Beacon genesis time in Unix seconds (the network file's `genesisTimestamp`):
+    /// validators start proposing then.
     pub genesis_time: u64,
+    /// Seconds per slot.
     pub seconds_per_slot: u64,
+    /// Slots per epoch (32 for the `mainnet` preset, 8 for `minimal`); the finality alert
+    /// counts epochs.
     pub slots_per_epoch: u64,
     /// EIP-55 address that receives the proposers' priority fees.
     pub fee_recipient: String,
-    /// The consensus clients' `config.yaml` text.
+    /// The consensus clients' `config.yaml` text (ConfigMap `<network>-consensus`).
     pub chain_config: String,
     /// `genesis.ssz`, gzipped and base64-encoded (a mainnet-preset state is larger
     /// than a ConfigMap holds; gzipped it is small).
@@ -164,11 +202,18 @@ pub struct ProofOfStakeValues {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BeaconPorts {
+    /// Beacon node libp2p port (TCP), also on the per-pod Services of validator and
+    /// bootnode pods.
     pub tcp: u16,
+    /// Beacon node discovery v5 port (UDP).
     pub udp: u16,
+    /// Beacon API (REST) port; readiness and NOTES use it.
     pub api: u16,
+    /// Beacon node gRPC port, which the validator client uses; on the pod's localhost only.
     pub grpc: u16,
+    /// Beacon node metrics port.
     pub beacon_metrics: u16,
+    /// Validator client metrics port.
     pub validator_metrics: u16,
 }
 
@@ -198,6 +243,7 @@ pub struct BeaconSecretValues {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ValidatorWalletValues {
+    /// The wallet's password (Prysm's `--wallet-password-file`).
     pub password: String,
     /// Files under `--wallet-dir`, by relative path: EIP-2335 keystore JSON text.
     pub files: BTreeMap<String, String>,
@@ -206,34 +252,42 @@ pub struct ValidatorWalletValues {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoreValues {
-    /// false puts signer keystores in a ConfigMap.
+    /// `true`: signer keystores in a Secret. `false`: in a ConfigMap (readable by anyone
+    /// who can read ConfigMaps; not recommended; NOTES warns).
     pub secret: bool,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Toggle {
+    /// Render it; `false` leaves it out.
     pub enabled: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GroupValues {
+    /// The group name (DNS-1123 label): StatefulSet `<network>-<group>`, pods
+    /// `<network>-<group>-<ordinal>`.
     #[schemars(
         regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"),
         length(min = 1, max = 40)
     )]
     pub name: String,
+    /// What the group does in the network.
     pub role: Role,
+    /// Number of nodes (pods) in the group.
     #[schemars(range(min = 1))]
     pub replicas: u32,
     /// The geth release (= image tag), for the version label.
     pub geth_version: String,
+    /// The group's geth image (`geth`, or the group's own override).
     pub image: Image,
-    /// geth TOML text with `__NODE_NAME__` and `__ETHSTATS_SECRET__` placeholders (the
-    /// init step fills them) and `__NAMESPACE__` (the chart fills it).
+    /// geth TOML text with `__NODE_NAME__` and `__ETHSTATS_SECRET__` placeholders (the init
+    /// step fills them) and `__NAMESPACE__` and `__CLUSTER_DOMAIN__` (the chart fills
+    /// them).
     pub config: String,
-    /// geth flags for this release and role.
+    /// geth flags for this release and role, in order.
     pub args: Vec<String>,
     /// Proof of stake: the Prysm beacon node's flags (empty for clique).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -245,27 +299,45 @@ pub struct GroupValues {
     pub unlock_signer: bool,
     /// Host names in `config` the init step resolves to Service IPs.
     pub peer_hosts: Vec<String>,
-    /// Give each pod its own ClusterIP Service (stable address).
+    /// Give each pod its own ClusterIP Service, named like the pod (a stable address:
+    /// signer, validator and bootnode groups).
     pub node_services: bool,
+    /// The group's nodes, one per pod, in ordinal order.
     pub nodes: Vec<NodeValues>,
+    /// geth's ports in the group's pods.
     pub ports: Ports,
+    /// JSON-RPC exposure; only `rpc` groups serve it.
     pub rpc: RpcValues,
+    /// The persistent volume of each pod: geth's datadir, and for proof of stake the beacon
+    /// node's and validator client's databases.
     pub storage: StorageValues,
+    /// Requests and limits of each container of the group's pods (the role's defaults,
+    /// README "Sizing", with the network file's `resources` over them).
     pub resources: ContainerResources,
+    /// Node labels the group's pods must run on (Kubernetes `nodeSelector`).
     pub node_selector: BTreeMap<String, String>,
+    /// Kubernetes tolerations, passed through unchanged.
     pub tolerations: Vec<serde_json::Value>,
+    /// Kubernetes affinity, passed through unchanged (`{}`: none).
     pub affinity: serde_json::Value,
+    /// How `helm upgrade` and `helm rollback` replace the group's pods.
     pub update_strategy: UpdateStrategy,
+    /// The group's PodDisruptionBudget: how many of its pods a drain may take at once.
     pub pod_disruption_budget: PdbValues,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NodeValues {
+    /// Pod name, `<network>-<group>-<ordinal>`; also its Service's name in groups with
+    /// `nodeServices`.
     pub name: String,
+    /// The pod's StatefulSet ordinal.
     pub ordinal: u32,
     /// keccak256 of the public key, as `admin_nodeInfo.id` shows it.
     pub node_id: String,
+    /// enode URL; its host is the pod's Service name, which the init step resolves to the
+    /// Service IP.
     pub enode: String,
     /// EIP-55 address for signers, empty otherwise.
     pub signer_address: String,
@@ -277,58 +349,78 @@ pub struct NodeValues {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Ports {
+    /// devp2p TCP and UDP port.
     pub p2p: u16,
+    /// Port of JSON-RPC over HTTP, in the pod and on the Service.
     pub http: u16,
+    /// Port of JSON-RPC over WebSocket, in the pod and on the Service.
     pub ws: u16,
+    /// Prometheus metrics port (path `/debug/metrics/prometheus`).
     pub metrics: u16,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RpcValues {
+    /// Serve JSON-RPC over HTTP (Service `<network>-<group>-rpc`).
     pub http: bool,
+    /// Serve JSON-RPC over WebSocket.
     pub ws: bool,
-    /// The API namespaces served (what `helm test` may call).
+    /// API namespaces served (what `helm test` may call).
     pub modules: Vec<String>,
+    /// The Kubernetes Service in front of an RPC group.
     pub service: RpcServiceValues,
+    /// An Ingress (networking.k8s.io/v1) for the HTTP RPC port.
     pub ingress: IngressValues,
+    /// NetworkPolicy peers allowed to reach RPC (Kubernetes NetworkPolicyPeer objects);
+    /// empty = anyone.
     pub allowed_from: Vec<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RpcServiceValues {
+    /// Service type: `ClusterIP`, `NodePort` or `LoadBalancer`.
     #[serde(rename = "type")]
     pub service_type: ServiceType,
+    /// Annotations of the Service (e.g. a cloud load balancer's settings).
     pub annotations: BTreeMap<String, String>,
-    /// 0 lets Kubernetes choose.
+    /// Fixed node port for HTTP (NodePort/LoadBalancer); 0 lets Kubernetes choose.
     pub http_node_port: u16,
+    /// Fixed node port for WebSocket (NodePort/LoadBalancer); 0 lets Kubernetes choose.
     pub ws_node_port: u16,
+    /// CIDRs allowed through a LoadBalancer.
     pub load_balancer_source_ranges: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IngressValues {
+    /// Create the Ingress `<network>-<group>-rpc`.
     pub enabled: bool,
+    /// IngressClass to use; empty uses the cluster's default class.
     pub class_name: String,
+    /// Host name served.
     pub host: String,
+    /// Annotations of the Ingress (e.g. for the ingress controller).
     pub annotations: BTreeMap<String, String>,
+    /// Secret holding the TLS certificate; empty = plain HTTP.
     pub tls_secret_name: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StorageValues {
+    /// Volume size (Kubernetes quantity).
     pub size: String,
-    /// Empty uses the cluster default.
+    /// StorageClass name; empty uses the cluster default.
     pub storage_class: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateStrategy {
-    /// Pods with a lower ordinal keep the old revision (canary rollouts).
+    /// Pods with an ordinal below this keep the old version on upgrade (canary rollouts).
     pub partition: u32,
     /// Replaced by the release's rollout Job, one pod at a time across every
     /// coordinated group, rather than by its StatefulSet alone (signer, validator and
@@ -339,7 +431,12 @@ pub struct UpdateStrategy {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PdbValues {
+    /// Create the PodDisruptionBudget `<network>-<group>` (not for a single rpc, full or
+    /// bootnode pod, nor for a validator group a drain may empty).
     pub enabled: bool,
+    /// Pods of the group a drain must leave running: together a clique majority of the
+    /// signers, more than two thirds of the stake for validators, all but one pod
+    /// otherwise.
     pub min_available: u32,
 }
 
@@ -347,12 +444,13 @@ pub struct PdbValues {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ContainerResources {
+    /// geth. Its `--cache` is a quarter of its memory limit.
     #[serde(default)]
     pub geth: Resources,
-    /// Proof of stake: the beacon node.
+    /// The beacon node (proof of stake).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub beacon: Option<Resources>,
-    /// Proof-of-stake validator groups: the validator client.
+    /// The validator client (proof-of-stake validator groups).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validator: Option<Resources>,
     /// Each init step (`geth init`, preparing keys and config).
@@ -363,10 +461,15 @@ pub struct ContainerResources {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EthstatsValues {
+    /// Run the dashboard `<network>-ethstats` and have every geth report to it.
     pub enabled: bool,
+    /// ethstats server image; it reads `WS_SECRET` and listens on `port`.
     pub image: Image,
+    /// ethstats server port: the HTTP dashboard and the nodes' WebSocket.
     pub port: u16,
+    /// The Kubernetes Service `<network>-ethstats`.
     pub service: ServiceValues,
+    /// Requests and limits of the ethstats server.
     pub resources: Resources,
 }
 
@@ -375,16 +478,20 @@ pub struct EthstatsValues {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RolloutValues {
-    /// `kubectl` at /bin/kubectl; the Job runs one kubectl command per step.
+    /// Image of the rollout Job: `kubectl` at /bin/kubectl (no shell needed); one kubectl
+    /// command per step.
     pub image: Image,
-    /// How long one replaced pod may take to be Ready.
+    /// Seconds a replaced pod may take to be Ready before the rollout fails (and `helm
+    /// upgrade` with it): `helm rollback` then restores the previous revision.
     pub pod_ready_seconds: u32,
+    /// Requests and limits of each step's container.
     pub resources: Resources,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceValues {
+    /// Service type: `ClusterIP`, `NodePort` or `LoadBalancer`.
     #[serde(rename = "type")]
     pub service_type: ServiceType,
 }
@@ -392,40 +499,59 @@ pub struct ServiceValues {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MetricsValues {
+    /// Expose the nodes' Prometheus metrics (geth's; for proof of stake also the beacon
+    /// node's and validator client's) on each group's peers Service, with `prometheus.io`
+    /// pod annotations.
     pub enabled: bool,
+    /// A prometheus-operator ServiceMonitor.
     pub service_monitor: ServiceMonitorValues,
+    /// A PrometheusRule with alerts: head not advancing, no peers; for proof of stake also
+    /// finality stalled and a beacon node without peers.
     pub prometheus_rule: PrometheusRuleValues,
+    /// A ConfigMap with a Grafana dashboard.
     pub dashboard: DashboardValues,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceMonitorValues {
+    /// Create the ServiceMonitor `<network>`.
     pub enabled: bool,
+    /// Scrape interval.
     pub interval: String,
+    /// Extra labels (to match your Prometheus' `serviceMonitorSelector`).
     pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PrometheusRuleValues {
+    /// Create the PrometheusRule `<network>`.
     pub enabled: bool,
+    /// Extra labels (to match your Prometheus' `ruleSelector`).
     pub labels: BTreeMap<String, String>,
+    /// Minutes without a new block before the head-stalled alert fires.
     pub head_stalled_minutes: u32,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DashboardValues {
+    /// Create the ConfigMap `<network>-dashboard`.
     pub enabled: bool,
+    /// Labels of the ConfigMap: `grafana_dashboard: "1"` (what Grafana's dashboard sidecar
+    /// looks for) and the network file's `labels`.
     pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AccountValues {
+    /// The account's name; empty for an outside address.
     pub name: String,
+    /// The account's EIP-55 address.
     pub address: String,
+    /// Genesis balance as the network file gives it (e.g. `1000000 ether`).
     pub balance: String,
 }
 
@@ -433,6 +559,7 @@ pub struct AccountValues {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct PrivateValues {
+    /// Private material: key material, passwords, the ethstats secret.
     pub secrets: SecretValues,
 }
 
@@ -442,11 +569,13 @@ pub struct SecretValues {
     /// The `generation` of the values.yaml this file was written with.
     #[serde(default)]
     pub generation: String,
-    /// Node keys by node name (64 hex, no 0x).
+    /// Node keys (devp2p) by node name (64 hex, no 0x).
     pub node_keys: BTreeMap<String, String>,
-    /// Signer keystores by node name.
+    /// Signer keystores (V3) by node name.
     pub signer_keystores: BTreeMap<String, KeystoreValue>,
+    /// Password of every signer keystore.
     pub keystore_password: String,
+    /// Shared secret of the ethstats server (`WS_SECRET`); every geth reports with it.
     pub ethstats_secret: String,
     /// Proof of stake: beacon node keys and JWT secrets by node name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -459,7 +588,9 @@ pub struct SecretValues {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct KeystoreValue {
+    /// File name in geth's keystore folder (`UTC--<time>--<address>`).
     pub file_name: String,
+    /// The V3 keystore JSON text.
     pub json: String,
 }
 
@@ -581,7 +712,7 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
                     paths: PRYSM_PATHS,
                     ports: PRYSM_PORTS,
                     bind_host: "0.0.0.0",
-                    fee_recipient: fee_recipient(pos),
+                    fee_recipient: pos.fee_recipient(),
                     verbosity: prysm::verbosity(g.verbosity),
                 })
             }
@@ -678,12 +809,6 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
 }
 
 /// The EIP-55 fee recipient (the network file may spell it in any case).
-fn fee_recipient(pos: &ProofOfStakePlan) -> String {
-    crate::execution::crypto::Address::parse(&pos.settings.fee_recipient)
-        .map(|a| a.to_string())
-        .unwrap_or_else(|_| pos.settings.fee_recipient.clone())
-}
-
 /// The beacon node of every pod of a group keeps connected to the stable nodes
 /// (validators, bootnodes) through their Services, as geth does.
 fn beacon_args(plan: &Plan, g: &GroupPlan, pos: &ProofOfStakePlan) -> Vec<String> {
@@ -705,7 +830,7 @@ fn beacon_args(plan: &Plan, g: &GroupPlan, pos: &ProofOfStakePlan) -> Vec<String
         execution_endpoint: format!("http://127.0.0.1:{}", crate::plan::ENGINE_API_PORT),
         bind_host: "0.0.0.0",
         peers,
-        fee_recipient: fee_recipient(pos),
+        fee_recipient: pos.fee_recipient(),
         metrics: plan.config.monitoring.metrics.enabled,
         supernode: pos.settings.fork == ForkAtGenesis::Fulu,
         verbosity: prysm::verbosity(g.verbosity),
@@ -732,7 +857,7 @@ fn proof_of_stake_values(pos: &ProofOfStakePlan) -> ProofOfStakeValues {
         genesis_time: pos.genesis_time,
         seconds_per_slot: pos.settings.seconds_per_slot,
         slots_per_epoch: pos.slots_per_epoch(),
-        fee_recipient: fee_recipient(pos),
+        fee_recipient: pos.fee_recipient(),
         chain_config: pos.chain_config.clone(),
         genesis_state_gz: base64::engine::general_purpose::STANDARD.encode(&pos.genesis_state_gz),
         genesis_validators_root: format!(

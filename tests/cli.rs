@@ -666,6 +666,8 @@ fn generated_files_match_the_types() {
         (vec!["schema"], "schema/kuberneteth.schema.json"),
         (vec!["schema", "--chart"], "chart/values.schema.json"),
         (vec!["docs"], "docs/CONFIG.md"),
+        (vec!["docs", "--chart-values"], "chart/values.yaml"),
+        (vec!["docs", "--chart-readme"], "chart/README.md"),
     ] {
         let o = run(&args, &r);
         assert!(o.status.success());
@@ -674,6 +676,51 @@ fn generated_files_match_the_types() {
             fs::read_to_string(r.join(file)).unwrap(),
             "{file} is stale: run `make schema`"
         );
+    }
+}
+
+/// The chart's values table: every row names a value and says what it does.
+#[test]
+fn every_chart_value_has_a_description() {
+    let o = run(&["docs", "--chart-readme"], &repo());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let rows: Vec<Vec<String>> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("| value | type | default | description |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            // Cells split at `|` but not at an escaped `\|`.
+            let mut cells = vec![String::new()];
+            let mut escaped = false;
+            for c in l.trim().trim_matches('|').chars() {
+                if c == '|' && !escaped {
+                    cells.push(String::new());
+                } else {
+                    cells.last_mut().unwrap().push(c);
+                }
+                escaped = c == '\\';
+            }
+            cells.iter().map(|c| c.trim().to_string()).collect()
+        })
+        .collect();
+    assert!(rows.len() > 100, "only {} rows", rows.len());
+    for row in &rows {
+        assert_eq!(row.len(), 4, "{row:?}");
+        assert!(row[0].starts_with('`') && row[0].len() > 2, "{row:?}");
+        assert!(!row[1].is_empty(), "{}: no type", row[0]);
+        assert!(!row[3].is_empty(), "{}: no description", row[0]);
+    }
+    for path in [
+        "`proofOfStake.beaconImage.tag`",
+        "`nodeGroups[].role`",
+        "`nodeGroups[].validatorArgs`",
+        "`nodeGroups[].resources.validator`",
+        "`secrets.validatorWallets.<node>.password`",
+        "`clusterDomain`",
+    ] {
+        assert!(rows.iter().any(|r| r[0] == path), "no row for {path}");
     }
 }
 

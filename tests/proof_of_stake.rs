@@ -868,3 +868,241 @@ fn every_pod_has_its_own_jwt_which_its_geth_and_beacon_node_share() {
         assert_eq!(toml["Node"]["JWTSecret"].as_str(), Some("jwt.hex"), "{pod}");
     }
 }
+
+// ---------------------------------------------------------------------------------
+// The outside-Kubernetes recipe (README): from each exported node's folder,
+// `geth init $(cat geth-init.args) && geth $(cat geth.args)`, `beacon-chain $(cat
+// beacon.args)` and, on validator nodes, `validator $(cat validator.args)`.
+
+/// The arguments of an exported `.args` file: one a line.
+fn args_file(dir: &Path, rel: &str) -> Vec<String> {
+    let text = read(dir, rel);
+    assert!(text.ends_with('\n'), "{rel}: no final newline");
+    text.lines().map(str::to_string).collect()
+}
+
+/// `flag`, which must be there.
+fn must<'a>(args: &'a [String], name: &str) -> &'a str {
+    flag(args, name).unwrap_or_else(|| panic!("{name} missing: {args:?}"))
+}
+
+/// Every node's beacon node and every validator pod's validator client get their
+/// argument files: every path names a file of the export (relative to the node's
+/// folder), every listener binds to the node's address and no two listeners of a
+/// node share a port, the JWT is the file geth reads and the engine API is where geth
+/// listens, the static peers are the other nodes' beacon nodes at their addresses,
+/// and the validator client asks its own beacon node. `geth-init.args` creates the
+/// datadir with the hash state scheme geth runs. (Catches a pod's flags in an export:
+/// gRPC or libp2p on an address another node also binds, a missing peer or the node
+/// itself among its peers, a path into the cluster's mounts.)
+#[test]
+fn export_writes_runnable_prysm_arguments_for_every_node() {
+    let d = dir_with(&format!(
+        "{}monitoring: {{metrics: {{enabled: true}}}}\n",
+        network(
+            "  - {name: val, role: validator, replicas: 2, validatorsPerPod: 4}\n  \
+                 - {name: full, role: full, replicas: 1}\n"
+        )
+    ));
+    ok(&run(
+        &[
+            "export",
+            "-c",
+            "net.yaml",
+            "-o",
+            "e",
+            "--ip-range",
+            "127.0.1.10",
+        ],
+        d.path(),
+    ));
+    let e = d.path().join("e");
+    let nodes: serde_json::Value = serde_json::from_str(&read(&e, "nodes.json")).unwrap();
+    let nodes = nodes.as_array().unwrap();
+    assert_eq!(nodes.len(), 4);
+    let mut validator_nodes = 0;
+    for (i, n) in nodes.iter().enumerate() {
+        let name = n["name"].as_str().unwrap();
+        let ip = n["ip"].as_str().unwrap();
+        assert_eq!(ip, format!("127.0.1.{}", 10 + i), "{name}");
+        let folder = e.join(n["dir"].as_str().unwrap());
+        let exists = |path: &str| folder.join(path).exists();
+
+        // geth: the datadir created with the state scheme geth then runs.
+        let geth = args_file(&folder, "geth.args");
+        assert_eq!(flag(&geth, "--state.scheme"), Some("hash"), "{name}");
+        let init = args_file(&folder, "geth-init.args");
+        assert_eq!(
+            init,
+            [
+                "--datadir=data",
+                "--state.scheme=hash",
+                "../../genesis.json"
+            ],
+            "{name}"
+        );
+        assert!(
+            exists(init.last().unwrap()),
+            "{name}: no genesis at {init:?}"
+        );
+        let toml: toml::Value = toml::from_str(&read(&folder, "config.toml")).unwrap();
+        let node = &toml["Node"];
+
+        // The beacon node.
+        let beacon = args_file(&folder, "beacon.args");
+        assert!(
+            beacon.iter().any(|a| a == "--accept-terms-of-use"),
+            "{name}"
+        );
+        for path in [
+            "--chain-config-file",
+            "--genesis-state",
+            "--jwt-secret",
+            "--p2p-priv-key",
+        ] {
+            assert!(exists(must(&beacon, path)), "{name}: {path} names no file");
+        }
+        assert_eq!(
+            must(&beacon, "--chain-config-file"),
+            "../../consensus/config.yaml"
+        );
+        assert_eq!(
+            must(&beacon, "--genesis-state"),
+            "../../consensus/genesis.ssz"
+        );
+        assert!(
+            must(&beacon, "--datadir").starts_with("beacon/"),
+            "{name}: the beacon node's database outside its folder: {beacon:?}"
+        );
+        assert_eq!(
+            Some(must(&beacon, "--jwt-secret")),
+            node["JWTSecret"].as_str(),
+            "{name}: geth's and the beacon node's JWT files"
+        );
+        assert_eq!(
+            read(&folder, must(&beacon, "--jwt-secret")).len(),
+            64,
+            "{name}: a 32-byte hex JWT"
+        );
+        assert_eq!(
+            must(&beacon, "--execution-endpoint"),
+            format!(
+                "http://{}:{}",
+                node["AuthAddr"].as_str().unwrap(),
+                node["AuthPort"].as_integer().unwrap()
+            ),
+            "{name}: the engine API is where geth listens"
+        );
+        for host in [
+            "--p2p-local-ip",
+            "--p2p-host-ip",
+            "--http-host",
+            "--rpc-host",
+            "--monitoring-host",
+        ] {
+            assert_eq!(must(&beacon, host), ip, "{name}: {host}");
+        }
+        assert!(beacon.iter().all(|a| !a.contains("0.0.0.0")), "{beacon:?}");
+        let b = &n["beacon"];
+        assert_eq!(must(&beacon, "--p2p-tcp-port"), b["tcpPort"].to_string());
+        assert_eq!(must(&beacon, "--p2p-udp-port"), b["udpPort"].to_string());
+        assert_eq!(must(&beacon, "--http-port"), b["apiPort"].to_string());
+        assert_eq!(
+            b["multiaddr"],
+            format!(
+                "/ip4/{ip}/tcp/{}/p2p/{}",
+                b["tcpPort"],
+                b["peerId"].as_str().unwrap()
+            )
+        );
+        // Its static peers: every other node's beacon node, at that node's address.
+        let mut peers: Vec<&str> = beacon
+            .iter()
+            .filter_map(|a| a.strip_prefix("--peer="))
+            .collect();
+        peers.sort();
+        let mut others: Vec<&str> = nodes
+            .iter()
+            .filter(|o| o["name"] != n["name"])
+            .map(|o| o["beacon"]["multiaddr"].as_str().unwrap())
+            .collect();
+        others.sort();
+        assert_eq!(peers, others, "{name}: static peers");
+
+        // The validator client, on validator nodes only.
+        let has_validator = folder.join("validator.args").exists();
+        assert_eq!(has_validator, n["role"] == "validator", "{name}");
+        let mut ports = vec![
+            must(&beacon, "--p2p-tcp-port").to_string(),
+            must(&beacon, "--http-port").to_string(),
+            must(&beacon, "--rpc-port").to_string(),
+            must(&beacon, "--monitoring-port").to_string(),
+            node["AuthPort"].to_string(),
+            node["P2P"]["ListenAddr"]
+                .as_str()
+                .unwrap()
+                .rsplit(':')
+                .next()
+                .unwrap()
+                .to_string(),
+            must(&geth, "--metrics.port").to_string(),
+        ];
+        assert_eq!(
+            node["P2P"]["ListenAddr"].as_str().unwrap(),
+            format!("{ip}:{}", ports[5]),
+            "{name}: geth's P2P"
+        );
+        if has_validator {
+            validator_nodes += 1;
+            let validator = args_file(&folder, "validator.args");
+            for path in [
+                "--chain-config-file",
+                "--wallet-dir",
+                "--wallet-password-file",
+            ] {
+                assert!(
+                    exists(must(&validator, path)),
+                    "{name}: {path} names no file"
+                );
+            }
+            assert_eq!(
+                n["beacon"]["wallet"].as_str(),
+                Some(must(&validator, "--wallet-dir"))
+            );
+            assert!(folder
+                .join(must(&validator, "--wallet-dir"))
+                .join("direct/accounts/all-accounts.keystore.json")
+                .is_file());
+            assert!(must(&validator, "--datadir").starts_with("validator/"));
+            assert_eq!(
+                must(&validator, "--beacon-rpc-provider"),
+                format!("{ip}:{}", must(&beacon, "--rpc-port")),
+                "{name}: the validator client asks its own beacon node"
+            );
+            assert_eq!(must(&validator, "--monitoring-host"), ip, "{name}");
+            ports.push(must(&validator, "--monitoring-port").to_string());
+        }
+        let distinct: std::collections::BTreeSet<&String> = ports.iter().collect();
+        assert_eq!(distinct.len(), ports.len(), "{name}: TCP ports {ports:?}");
+    }
+    assert_eq!(validator_nodes, 2);
+
+    // A clique network's nodes have nothing of Prysm, and `geth init` only needs the
+    // datadir and the genesis.
+    let clique = dir_with(
+        "network: {name: pa, chainId: 4344, consensus: {clique: {}}}\n\
+         nodes:\n  - {name: signer, role: signer, replicas: 1}\n",
+    );
+    ok(&run(
+        &["export", "-c", "net.yaml", "-o", "e"],
+        clique.path(),
+    ));
+    let folder = clique.path().join("e/nodes/pa-signer-0");
+    assert_eq!(
+        args_file(&folder, "geth-init.args"),
+        ["--datadir=data", "../../genesis.json"]
+    );
+    for absent in ["beacon.args", "validator.args", "jwt.hex"] {
+        assert!(!folder.join(absent).exists(), "{absent}");
+    }
+}

@@ -74,7 +74,21 @@ pub fn peer_multiaddr(host: &str, tcp_port: u16, peer_id: &str) -> String {
     format!("/dns4/{host}/tcp/{tcp_port}/p2p/{peer_id}")
 }
 
+/// A beacon node in a pod (the chart): gRPC on localhost, for the pod's own
+/// validator client only; libp2p on every interface of the pod.
 pub fn beacon_flags(input: &BeaconInput) -> Vec<String> {
+    beacon(input, None)
+}
+
+/// A beacon node outside Kubernetes (`export`), beside other nodes on one host:
+/// every listener (libp2p TCP and discovery UDP, gRPC, the REST API, metrics) on
+/// `bind_host`, the node's own address, which its record (ENR) advertises too.
+pub fn standalone_beacon_flags(input: &BeaconInput) -> Vec<String> {
+    beacon(input, Some(input.bind_host))
+}
+
+/// `own_address`: the one address every listener binds to (`None`: in a pod).
+fn beacon(input: &BeaconInput, own_address: Option<&str>) -> Vec<String> {
     let p = &input.paths;
     let ports = &input.ports;
     let mut args = vec![
@@ -90,6 +104,12 @@ pub fn beacon_flags(input: &BeaconInput) -> Vec<String> {
         format!("--p2p-priv-key={}", p.p2p_key),
         format!("--p2p-tcp-port={}", ports.tcp),
         format!("--p2p-udp-port={}", ports.udp),
+    ];
+    if let Some(address) = own_address {
+        args.push(format!("--p2p-local-ip={address}"));
+        args.push(format!("--p2p-host-ip={address}"));
+    }
+    args.extend([
         // TCP only: a killed peer's TCP connections close at once, while a QUIC
         // connection lingers until its idle timeout and the restarted peer's new
         // connection is not taken up meanwhile.
@@ -117,11 +137,11 @@ pub fn beacon_flags(input: &BeaconInput) -> Vec<String> {
         "--subscribe-all-subnets".to_string(),
         format!("--http-host={}", input.bind_host),
         format!("--http-port={}", ports.api),
-        "--rpc-host=127.0.0.1".to_string(),
+        format!("--rpc-host={}", own_address.unwrap_or("127.0.0.1")),
         format!("--rpc-port={}", ports.grpc),
         format!("--suggested-fee-recipient={}", input.fee_recipient),
         format!("--verbosity={}", input.verbosity),
-    ];
+    ]);
     if input.supernode {
         args.push("--supernode".into());
     }
@@ -134,7 +154,19 @@ pub fn beacon_flags(input: &BeaconInput) -> Vec<String> {
     args
 }
 
+/// The validator client of a validator pod (the chart): its beacon node's gRPC on
+/// localhost.
 pub fn validator_flags(input: &ValidatorInput) -> Vec<String> {
+    validator(input, "127.0.0.1")
+}
+
+/// A validator client outside Kubernetes (`export`): its beacon node's gRPC and its
+/// own metrics on `bind_host`, the node's own address.
+pub fn standalone_validator_flags(input: &ValidatorInput) -> Vec<String> {
+    validator(input, input.bind_host)
+}
+
+fn validator(input: &ValidatorInput, beacon_host: &str) -> Vec<String> {
     let p = &input.paths;
     let mut args = vec![
         "--accept-terms-of-use".to_string(),
@@ -142,7 +174,7 @@ pub fn validator_flags(input: &ValidatorInput) -> Vec<String> {
         format!("--chain-config-file={}", p.chain_config),
         format!("--wallet-dir={}", p.wallet_dir),
         format!("--wallet-password-file={}", p.wallet_password),
-        format!("--beacon-rpc-provider=127.0.0.1:{}", input.ports.grpc),
+        format!("--beacon-rpc-provider={beacon_host}:{}", input.ports.grpc),
         format!("--suggested-fee-recipient={}", input.fee_recipient),
         format!("--verbosity={}", input.verbosity),
     ];
@@ -230,6 +262,52 @@ mod tests {
         let quiet = beacon(false, false);
         assert!(quiet.iter().any(|a| a == "--disable-monitoring"));
         assert!(!quiet.iter().any(|a| a == "--supernode"));
+    }
+
+    #[test]
+    fn a_standalone_node_listens_only_on_its_own_address() {
+        let input = |bind_host| BeaconInput {
+            paths: PATHS,
+            ports: PORTS,
+            execution_endpoint: "http://127.0.0.3:8551".into(),
+            bind_host,
+            peers: Vec::new(),
+            fee_recipient: "0x00000000000000000000000000000000000000aa".into(),
+            metrics: true,
+            supernode: false,
+            verbosity: verbosity(3),
+        };
+        let args = standalone_beacon_flags(&input("127.0.0.3"));
+        for want in [
+            "--p2p-local-ip=127.0.0.3",
+            "--p2p-host-ip=127.0.0.3",
+            "--http-host=127.0.0.3",
+            "--rpc-host=127.0.0.3",
+            "--monitoring-host=127.0.0.3",
+        ] {
+            assert!(args.iter().any(|a| a == want), "{want} missing: {args:?}");
+        }
+        // The pod's flags are those, less the P2P address, with gRPC on localhost.
+        let pod = beacon_flags(&input("0.0.0.0"));
+        let standalone: Vec<String> = standalone_beacon_flags(&input("0.0.0.0"))
+            .into_iter()
+            .filter(|a| !a.starts_with("--p2p-local-ip") && !a.starts_with("--p2p-host-ip"))
+            .map(|a| a.replace("--rpc-host=0.0.0.0", "--rpc-host=127.0.0.1"))
+            .collect();
+        assert_eq!(pod, standalone);
+        let validator = standalone_validator_flags(&ValidatorInput {
+            paths: PATHS,
+            ports: PORTS,
+            bind_host: "127.0.0.3",
+            fee_recipient: "0x00000000000000000000000000000000000000aa".into(),
+            verbosity: verbosity(3),
+        });
+        for want in [
+            "--beacon-rpc-provider=127.0.0.3:4000",
+            "--monitoring-host=127.0.0.3",
+        ] {
+            assert!(validator.iter().any(|a| a == want), "{want}: {validator:?}");
+        }
     }
 
     #[test]

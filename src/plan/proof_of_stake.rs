@@ -116,6 +116,13 @@ pub struct ProofOfStakePlan {
 }
 
 impl ProofOfStakePlan {
+    /// The fee recipient in its EIP-55 form, as both Prysm clients' flags carry it.
+    pub fn fee_recipient(&self) -> String {
+        crate::execution::crypto::Address::parse(&self.settings.fee_recipient)
+            .map(|a| a.to_string())
+            .unwrap_or_else(|_| self.settings.fee_recipient.clone())
+    }
+
     pub fn slots_per_epoch(&self) -> u64 {
         self.settings.preset.slots_per_epoch()
     }
