@@ -1,6 +1,7 @@
 //! Checking a network file: YAML syntax, then the JSON Schema, then the semantic
 //! rules no schema can express. Every problem is reported, not just the first.
 
+use crate::execution::crypto::AddressExt;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;

@@ -1,6 +1,7 @@
 //! The network plan: every identity, key and text the outputs need, derived purely
 //! from the checked network file, the master secret and any brought keys.
 
+use crate::execution::crypto::AddressExt;
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;

@@ -8,6 +8,7 @@
 //! - `GETH_SOURCE_DIRS`: `:`-separated go-ethereum module directories whose
 //!   `params/protocol_params.go` must hold the same bytecode as the Rust constants.
 
+use kuberneteth::execution::crypto::AddressExt;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -99,7 +100,10 @@ fn parse_alloc(v: &Value) -> Alloc {
             storage,
         };
         alloc
-            .insert(Address(fixed(&Value::String(address.clone()))), account)
+            .insert(
+                Address::new(fixed(&Value::String(address.clone()))),
+                account,
+            )
             .unwrap();
     }
     alloc
@@ -128,7 +132,7 @@ fn parse_header(genesis: &Value, state_root: [u8; 32]) -> GenesisHeader {
     GenesisHeader {
         fork,
         parent_hash: fixed(get(genesis, "parentHash")),
-        coinbase: Address(fixed(get(genesis, "coinbase"))),
+        coinbase: Address::new(fixed(get(genesis, "coinbase"))),
         state_root,
         difficulty: number(get(genesis, "difficulty")),
         number: small(get(genesis, "number")),
@@ -190,9 +194,9 @@ fn premine() -> Vec<(Address, U256)> {
             Address::parse("0x71562b71999873DB5b286dF957af199Ec94617F7").unwrap(),
             ether,
         ),
-        (Address([0xfe; 20]), U256::MAX),
+        (Address::new([0xfe; 20]), U256::MAX),
         // A zero balance leaves an empty account, which geth keeps in the genesis trie.
-        (Address([0x42; 20]), U256::ZERO),
+        (Address::new([0x42; 20]), U256::ZERO),
     ]
 }
 
@@ -203,10 +207,10 @@ fn cases(alloc: &[(Address, U256)]) -> Vec<(&'static str, PosGenesisInput<'_>)> 
     osaka_custom.gas_limit = 36_000_000;
     osaka_custom.base_fee_per_gas = U256::from(7u64);
     osaka_custom.extra_data = b"kuberneteth genesis, 32 bytes ok";
-    osaka_custom.coinbase = Address([0xc0; 20]);
+    osaka_custom.coinbase = Address::new([0xc0; 20]);
     osaka_custom.mix_hash = [0x5a; 32];
     osaka_custom.nonce = 0x1234;
-    osaka_custom.deposit_contract_address = Address([0x44; 20]);
+    osaka_custom.deposit_contract_address = Address::new([0x44; 20]);
     let mut prague = PosGenesisInput::new(1337, 1_750_000_000, &alloc[..2]);
     prague.fork = PosFork::Prague;
     vec![

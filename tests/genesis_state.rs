@@ -66,7 +66,7 @@ fn plain_block() -> GenesisBlock {
     .expect("hex");
     GenesisBlock {
         parent_hash: [0; 32],
-        fee_recipient: Address([0; 20]),
+        fee_recipient: Address::new([0; 20]),
         state_root: [0x11; 32],
         receipts_root,
         logs_bloom: [0; 256],
@@ -125,7 +125,7 @@ fn cases() -> Vec<Case> {
 
     let mut odd = plain_block();
     odd.parent_hash = [0x30; 32];
-    odd.fee_recipient = Address([0x42; 20]);
+    odd.fee_recipient = Address::new([0x42; 20]);
     odd.logs_bloom = std::array::from_fn(|i| i as u8);
     odd.prev_randao = [0x5a; 32];
     odd.number = 7;
@@ -198,7 +198,7 @@ fn describe(case: &Case, state: &GenesisState) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "execution_block": {
             "parent_hash": hex0x(&block.parent_hash),
-            "fee_recipient": hex0x(&block.fee_recipient.0),
+            "fee_recipient": hex0x(block.fee_recipient.as_slice()),
             "state_root": hex0x(&block.state_root),
             "receipts_root": hex0x(&block.receipts_root),
             "logs_bloom": hex0x(&block.logs_bloom),

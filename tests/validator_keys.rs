@@ -3,6 +3,7 @@
 //! `tests/oracle/validator_keys.py` (ethstaker-deposit, py_ecc) re-derives and
 //! decrypts everything (`scripts/oracle-validator-keys.sh` runs both).
 
+use kuberneteth::execution::crypto::AddressExt;
 use std::fs;
 use std::path::Path;
 use std::time::Instant;
@@ -65,7 +66,7 @@ fn sources(master: &MasterSecret) -> Vec<Source> {
 fn writes_keys_for_the_oracle() {
     let master = MasterSecret::from_bytes([0x42; 32]);
     let out = std::env::var_os("VALIDATOR_KEYS_ORACLE_DIR");
-    let address = Address([0x5e; 20]);
+    let address = Address::new([0x5e; 20]);
     let mut entries = Vec::new();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut wallet_keys = Vec::new();

@@ -288,7 +288,7 @@ impl WithdrawalCredentials {
     fn with_address(prefix: u8, address: &Address) -> Self {
         let mut out = [0u8; 32];
         out[0] = prefix;
-        out[12..].copy_from_slice(&address.0);
+        out[12..].copy_from_slice(address.as_slice());
         Self(out)
     }
 
@@ -438,7 +438,7 @@ mod tests {
         let hash: [u8; 32] = Sha256::digest(pk.0).into();
         assert_eq!(bls.as_bytes()[0], 0);
         assert_eq!(bls.as_bytes()[1..], hash[1..]);
-        let address = Address([0xab; 20]);
+        let address = Address::new([0xab; 20]);
         let eth1 = WithdrawalCredentials::execution(&address);
         assert_eq!(
             eth1.to_hex(),

@@ -316,6 +316,8 @@ impl ChainConfig {
 mod tests {
     use std::collections::BTreeSet;
 
+    use crate::execution::crypto::AddressExt;
+
     use yaml_rust2::{Yaml, YamlLoader};
 
     use super::*;

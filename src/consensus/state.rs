@@ -339,7 +339,7 @@ fn payload_header<P: PresetSpec>(
         })?;
     Ok(ExecutionPayloadHeader {
         parent_hash: Hash256::from(block.parent_hash),
-        fee_recipient: block.fee_recipient.0,
+        fee_recipient: block.fee_recipient.0 .0,
         state_root: Hash256::from(block.state_root),
         receipts_root: Hash256::from(block.receipts_root),
         logs_bloom: block.logs_bloom,
@@ -385,7 +385,7 @@ mod tests {
     fn block() -> GenesisBlock {
         GenesisBlock {
             parent_hash: [0; 32],
-            fee_recipient: Address([0; 20]),
+            fee_recipient: Address::new([0; 20]),
             state_root: [1; 32],
             receipts_root: [2; 32],
             logs_bloom: [0; 256],

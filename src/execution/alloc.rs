@@ -1,6 +1,7 @@
 //! The genesis allocation: the accounts a chain starts with, written as geth's
 //! `alloc` JSON and hashed into the genesis state root.
 
+use crate::execution::crypto::AddressExt;
 use std::collections::BTreeMap;
 
 use alloy_primitives::{keccak256, B256};
@@ -159,7 +160,7 @@ mod tests {
     #[test]
     fn duplicates_are_refused() {
         let mut alloc = Alloc::new();
-        let a = Address([7; 20]);
+        let a = Address::new([7; 20]);
         alloc.insert(a, Account::funded(U256::from(1u8))).unwrap();
         assert_eq!(
             alloc.insert(a, Account::funded(U256::from(2u8))),
@@ -170,11 +171,11 @@ mod tests {
     #[test]
     fn json_omits_unset_fields() {
         let mut alloc = Alloc::new();
-        alloc.set(Address([1; 20]), Account::funded(U256::from(255u16)));
+        alloc.set(Address::new([1; 20]), Account::funded(U256::from(255u16)));
         let mut storage = Storage::new();
         storage.insert([0; 32], [0xff; 32]);
         alloc.set(
-            Address([2; 20]),
+            Address::new([2; 20]),
             Account {
                 nonce: 1,
                 code: vec![0x60, 0x00],
@@ -202,7 +203,7 @@ mod tests {
         let with = |slots: &[([u8; 32], [u8; 32])]| {
             let mut alloc = Alloc::new();
             alloc.set(
-                Address([3; 20]),
+                Address::new([3; 20]),
                 Account {
                     nonce: 1,
                     storage: slots.iter().copied().collect(),

@@ -171,11 +171,11 @@ mod tests {
         let mut alloc = Alloc::new();
         let mut one = [0u8; 20];
         one[19] = 1;
-        alloc.set(Address(one), Account::funded(U256::from(1u8)));
+        alloc.set(Address::new(one), Account::funded(U256::from(1u8)));
         let header = GenesisHeader {
             fork: HeaderFork::Prague,
             parent_hash: [0; 32],
-            coinbase: Address([0; 20]),
+            coinbase: Address::new([0; 20]),
             state_root: alloc.state_root(),
             difficulty: U256::ZERO,
             number: 0,
@@ -207,7 +207,7 @@ mod tests {
         let header = |fork| GenesisHeader {
             fork,
             parent_hash: [0; 32],
-            coinbase: Address([0; 20]),
+            coinbase: Address::new([0; 20]),
             state_root: [0; 32],
             difficulty: U256::ZERO,
             number: 0,

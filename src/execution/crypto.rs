@@ -4,11 +4,13 @@
 use std::fmt;
 
 use k256::ecdsa::SigningKey;
-use sha3::{Digest, Keccak256};
 
-/// Keccak-256, the hash Ethereum uses everywhere (not NIST SHA3-256).
+/// The one address type: alloy's (`Display` gives the EIP-55 checksummed form).
+pub use alloy_primitives::Address;
+
+/// Keccak-256, the hash Ethereum uses everywhere (not NIST SHA3-256), as bytes.
 pub fn keccak256(data: &[u8]) -> [u8; 32] {
-    Keccak256::digest(data).into()
+    alloy_primitives::keccak256(data).0
 }
 
 /// A valid secp256k1 private key (non-zero, below the group order).
@@ -78,10 +80,7 @@ pub struct PublicKey(pub [u8; 64]);
 
 impl PublicKey {
     pub fn address(&self) -> Address {
-        let hash = keccak256(&self.0);
-        let mut out = [0u8; 20];
-        out.copy_from_slice(&hash[12..]);
-        Address(out)
+        Address::from_raw_public_key(&self.0)
     }
 
     /// The devp2p node ID: keccak256 of the public key (what `admin_nodeInfo.id` shows).
@@ -103,14 +102,17 @@ impl PublicKey {
     }
 }
 
-/// A 20-byte Ethereum address; `Display` gives the EIP-55 checksummed form.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Address(pub [u8; 20]);
-
-impl Address {
+/// Addresses as network files and geth's files write them.
+pub trait AddressExt: Sized {
     /// Parses `0x` + 40 hex characters. A mixed-case address must carry a
     /// correct EIP-55 checksum (a typo in a funded address loses the funds).
-    pub fn parse(text: &str) -> Result<Self, String> {
+    fn parse(text: &str) -> Result<Self, String>;
+    /// The 40 hex digits in lower case, without `0x` (geth's alloc and keystore keys).
+    fn to_lower_hex(&self) -> String;
+}
+
+impl AddressExt for Address {
+    fn parse(text: &str) -> Result<Self, String> {
         let body = text
             .strip_prefix("0x")
             .ok_or_else(|| "an address starts with 0x".to_string())?;
@@ -122,10 +124,10 @@ impl Address {
         }
         let mut bytes = [0u8; 20];
         hex::decode_to_slice(body, &mut bytes).map_err(|_| "not a hex address".to_string())?;
-        let address = Address(bytes);
+        let address = Address::new(bytes);
         let mixed = body.chars().any(|c| c.is_ascii_uppercase())
             && body.chars().any(|c| c.is_ascii_lowercase());
-        if mixed && address.to_string() != text {
+        if mixed && address.to_checksum(None) != text {
             return Err(format!(
                 "EIP-55 checksum mismatch (the checksummed form is {address}); check for a typo"
             ));
@@ -133,32 +135,8 @@ impl Address {
         Ok(address)
     }
 
-    pub fn to_lower_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-}
-
-impl fmt::Display for Address {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let lower = self.to_lower_hex();
-        let hash = keccak256(lower.as_bytes());
-        let mut out = String::with_capacity(42);
-        out.push_str("0x");
-        for (i, c) in lower.chars().enumerate() {
-            let nibble = (hash[i / 2] >> (if i % 2 == 0 { 4 } else { 0 })) & 0x0f;
-            if c.is_ascii_alphabetic() && nibble >= 8 {
-                out.push(c.to_ascii_uppercase());
-            } else {
-                out.push(c);
-            }
-        }
-        f.write_str(&out)
-    }
-}
-
-impl fmt::Debug for Address {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
+    fn to_lower_hex(&self) -> String {
+        hex::encode(self)
     }
 }
 

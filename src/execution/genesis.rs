@@ -83,7 +83,7 @@ pub fn clique_extra_data(signers: &[Address]) -> Vec<u8> {
     sorted.dedup();
     let mut out = vec![0u8; 32];
     for s in &sorted {
-        out.extend_from_slice(&s.0);
+        out.extend_from_slice(s.as_slice());
     }
     out.extend_from_slice(&[0u8; 65]);
     out
@@ -139,8 +139,8 @@ mod tests {
 
     #[test]
     fn extra_data_layout() {
-        let a = Address([0xbb; 20]);
-        let b = Address([0xaa; 20]);
+        let a = Address::new([0xbb; 20]);
+        let b = Address::new([0xaa; 20]);
         let extra = clique_extra_data(&[a, b]);
         assert_eq!(extra.len(), 97 + 2 * 20);
         assert_eq!(&extra[32..52], &[0xaa; 20]);
@@ -149,7 +149,7 @@ mod tests {
 
     #[test]
     fn genesis_has_required_keys_and_no_post_merge_forks() {
-        let signer = Address([1; 20]);
+        let signer = Address::new([1; 20]);
         let text = genesis_json(&GenesisInput {
             chain_id: 4242,
             period: 5,
@@ -157,7 +157,10 @@ mod tests {
             gas_limit: 30_000_000,
             timestamp: 0,
             signers: &[signer],
-            alloc: &[(Address([2; 20]), U256::from(10u64).pow(U256::from(24u64)))],
+            alloc: &[(
+                Address::new([2; 20]),
+                U256::from(10u64).pow(U256::from(24u64)),
+            )],
         });
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         for key in ["alloc", "difficulty", "gasLimit", "extraData", "nonce"] {

@@ -3,6 +3,7 @@
 //! Writing is deterministic: the caller supplies salt, IV and UUID bytes (derived from
 //! the master secret), so recompiling gives the same file byte for byte.
 
+use crate::execution::crypto::AddressExt;
 use aes::cipher::{KeyIvInit, StreamCipher};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
@@ -316,7 +317,7 @@ mod tests {
 
     #[test]
     fn file_names() {
-        let a = Address([0xab; 20]);
+        let a = Address::new([0xab; 20]);
         assert_eq!(
             file_name(0, &a),
             format!("UTC--1970-01-01T00-00-00.000000000Z--{}", "ab".repeat(20))

@@ -2,6 +2,7 @@
 //! starts at Prague or Osaka, and the genesis block (hash, state root and the
 //! header fields the beacon genesis state embeds), computed without geth.
 
+use crate::execution::crypto::AddressExt;
 use ruint::aliases::U256;
 use serde::Serialize;
 
@@ -98,7 +99,7 @@ impl<'a> PosGenesisInput<'a> {
             gas_limit: 60_000_000,
             base_fee_per_gas: DEFAULT_BASE_FEE,
             extra_data: &[],
-            coinbase: Address([0; 20]),
+            coinbase: Address::new([0; 20]),
             mix_hash: [0; 32],
             nonce: 0,
             deposit_contract_address: MAINNET_DEPOSIT_CONTRACT_ADDRESS,
@@ -267,7 +268,7 @@ mod tests {
 
     fn premine() -> Vec<(Address, U256)> {
         vec![(
-            Address([0xaa; 20]),
+            Address::new([0xaa; 20]),
             U256::from(10u64).pow(U256::from(24u64)),
         )]
     }

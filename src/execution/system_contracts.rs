@@ -10,16 +10,17 @@ use sha2::{Digest, Sha256};
 use crate::execution::alloc::{Account, Storage};
 use crate::execution::crypto::Address;
 
-pub const BEACON_ROOTS_ADDRESS: Address = Address(hex!("000F3df6D732807Ef1319fB7B8bB8522d0Beac02"));
+pub const BEACON_ROOTS_ADDRESS: Address =
+    Address::new(hex!("000F3df6D732807Ef1319fB7B8bB8522d0Beac02"));
 pub const HISTORY_STORAGE_ADDRESS: Address =
-    Address(hex!("0000F90827F1C53a10cb7A02335B175320002935"));
+    Address::new(hex!("0000F90827F1C53a10cb7A02335B175320002935"));
 pub const WITHDRAWAL_QUEUE_ADDRESS: Address =
-    Address(hex!("00000961Ef480Eb55e80D19ad83579A64c007002"));
+    Address::new(hex!("00000961Ef480Eb55e80D19ad83579A64c007002"));
 pub const CONSOLIDATION_QUEUE_ADDRESS: Address =
-    Address(hex!("0000BBdDc7CE488642fb579F8B00f3a590007251"));
+    Address::new(hex!("0000BBdDc7CE488642fb579F8B00f3a590007251"));
 /// Mainnet's deposit contract address, the customary one for devnets too.
 pub const MAINNET_DEPOSIT_CONTRACT_ADDRESS: Address =
-    Address(hex!("00000000219ab540356cBB839Cbe05303d7705Fa"));
+    Address::new(hex!("00000000219ab540356cBB839Cbe05303d7705Fa"));
 
 /// EIP-4788 beacon roots contract, runtime code as in geth `params.BeaconRootsCode`.
 pub const BEACON_ROOTS_CODE: &[u8] = &hex!("3373fffffffffffffffffffffffffffffffffffffffe14604d57602036146024575f5ffd5b5f35801560495762001fff810690815414603c575f5ffd5b62001fff01545f5260205ff35b5f5ffd5b62001fff42064281555f359062001fff015500");
@@ -94,19 +95,19 @@ pub fn precompile_addresses() -> impl Iterator<Item = Address> {
         .map(|n| {
             let mut a = [0u8; 20];
             a[19] = n;
-            Address(a)
+            Address::new(a)
         })
         .chain(std::iter::once({
             let mut a = [0u8; 20];
             a[18] = 1;
-            Address(a)
+            Address::new(a)
         }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::execution::crypto::keccak256;
+    use crate::execution::crypto::{keccak256, AddressExt};
 
     #[test]
     fn code_lengths_match_geth() {

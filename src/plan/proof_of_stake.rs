@@ -2,6 +2,7 @@
 //! the execution and beacon genesis, the consensus config, and each pod's beacon
 //! identity and engine-API secret. Pure: the same inputs give the same bytes.
 
+use crate::execution::crypto::AddressExt;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 
