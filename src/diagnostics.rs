@@ -2,7 +2,12 @@
 
 use std::fmt;
 
-use crate::yaml::Position;
+/// A 1-based line and column in the source file (the YAML parser makes them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {

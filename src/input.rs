@@ -7,7 +7,8 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use crate::yaml::{position_of, Position};
+use crate::diagnostics::Position;
+use crate::yaml::position_of;
 
 /// The largest network file read (a thousand node groups fit in a tenth of it).
 pub const MAX_NETWORK_FILE: u64 = 1 << 20;

@@ -10,12 +10,7 @@ use serde_json::{Map, Number, Value};
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
-/// A 1-based line and column.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Position {
-    pub line: usize,
-    pub column: usize,
-}
+use crate::diagnostics::{excerpt, Position};
 
 impl From<Marker> for Position {
     fn from(m: Marker) -> Self {
@@ -341,7 +336,7 @@ impl Builder {
                 format!("{parent}/{}", escape_segment(&key)),
                 format!(
                     "duplicate key `{}` (first defined at line {}); a key may appear once in a mapping",
-                    crate::diagnostics::excerpt(&key),
+                    excerpt(&key),
                     first.line
                 ),
             );
@@ -381,7 +376,7 @@ impl Builder {
             p,
             format!(
                 "YAML tags are not supported (`{}`): write the plain value (quote it to make it a string)",
-                crate::diagnostics::excerpt(&shown)
+                excerpt(&shown)
             ),
         );
         true
