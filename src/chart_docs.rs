@@ -14,19 +14,17 @@ use crate::docs::{deref, description_of, object_of, table_cell, type_of};
 use crate::plan::{ENGINE_API_PORT, ETHSTATS_PORT};
 use crate::sizing::{self, Container};
 use crate::values::{
-    AccountValues, BeaconNodeValues, BeaconPorts, BeaconSecretValues, ChartValues,
-    ContainerResources, DashboardValues, EthstatsValues, GenesisValues, GroupValues, Image,
-    ImageDefaults, IngressValues, KeystoreValue, KeystoreValues, MetricsValues, NameRef,
-    NetworkValues, NodeValues, PdbValues, Ports, PrometheusRuleValues, ProofOfStakeValues,
-    RolloutValues, RpcServiceValues, RpcValues, SecretValues, ServiceMonitorValues, ServiceValues,
-    StorageValues, Toggle, UpdateStrategy, ValidatorWalletValues, PRYSM_PATHS, PRYSM_PORTS,
+    self, AccountValues, BeaconNodeValues, BeaconPorts, BeaconSecretValues, ChartValues,
+    ContainerResources, GenesisValues, GroupValues, Image, ImageDefaults, IngressValues,
+    KeystoreValue, KeystoreValues, NameRef, NetworkValues, NodeValues, PdbValues, Ports,
+    ProofOfStakeValues, RpcServiceValues, RpcValues, SecretValues, StorageValues, Toggle,
+    UpdateStrategy, ValidatorWalletValues, PRYSM_PATHS, PRYSM_PORTS,
 };
 
 /// The chart's defaults: what the chart renders without the compiler's values (the
 /// shared objects only: no node groups). The compiler sets every value but
 /// `clusterDomain`; where the network file has a default, this is it.
 pub fn chart_defaults() -> ChartValues {
-    let metrics = config::Metrics::default();
     ChartValues {
         generation: String::new(),
         network: NetworkValues {
@@ -47,57 +45,16 @@ pub fn chart_defaults() -> ChartValues {
             secret: config::Keystore::default().secret,
         },
         node_groups: Vec::new(),
-        ethstats: EthstatsValues {
-            enabled: config::Ethstats::default().enabled,
-            image: image(&config::default_ethstats_image()),
-            port: ETHSTATS_PORT,
-            service: ServiceValues::default(),
-            resources: sizing::ethstats_resources(),
-        },
-        metrics: MetricsValues {
-            enabled: metrics.enabled,
-            service_monitor: ServiceMonitorValues {
-                enabled: metrics.enabled && metrics.service_monitor,
-                interval: "30s".into(),
-                labels: metrics.labels.clone(),
-            },
-            prometheus_rule: PrometheusRuleValues {
-                enabled: metrics.enabled && metrics.alerts,
-                labels: metrics.labels.clone(),
-                head_stalled_minutes: metrics.head_stalled_minutes,
-            },
-            dashboard: DashboardValues {
-                enabled: metrics.enabled && metrics.dashboard,
-                labels: BTreeMap::from([("grafana_dashboard".into(), "1".into())]),
-            },
-        },
+        ethstats: values::ethstats_values(&config::Ethstats::default()),
+        metrics: values::metrics_values(&config::Metrics::default()),
         network_policy: Toggle {
             enabled: config::NetworkPolicy::default().enabled,
         },
-        rollout: RolloutValues {
-            image: image(&config::default_rollout_image()),
-            pod_ready_seconds: config::Rollout::default().pod_ready_seconds,
-            resources: sizing::rollout_resources(),
-        },
+        rollout: values::rollout_values(&config::Rollout::default()),
         accounts: Vec::new(),
         tests: Toggle { enabled: true },
         cluster_domain: Some("cluster.local".into()),
         secrets: Some(SecretValues::default()),
-    }
-}
-
-/// An image reference split into repository and tag (the tag follows the last `:`
-/// after the last `/`).
-fn image(reference: &str) -> Image {
-    let slash = reference.rfind('/').map_or(0, |i| i + 1);
-    let (repository, tag) = match reference[slash..].rfind(':') {
-        Some(i) => (&reference[..slash + i], &reference[slash + i + 1..]),
-        None => (reference, "latest"),
-    };
-    Image {
-        repository: repository.into(),
-        tag: tag.into(),
-        pull_policy: PullPolicy::IfNotPresent,
     }
 }
 
@@ -879,16 +836,6 @@ mod tests {
         assert_eq!(scalar("10m"), "10m");
         assert_eq!(scalar("yes"), "\"yes\"");
         assert_eq!(scalar("0x00ab"), "\"0x00ab\"");
-    }
-
-    #[test]
-    fn image_references_split_at_the_tag() {
-        let i = image("reg:5000/a/b:c");
-        assert_eq!(
-            (i.repository.as_str(), i.tag.as_str()),
-            ("reg:5000/a/b", "c")
-        );
-        assert_eq!(image("reg:5000/a").tag, "latest");
     }
 
     #[test]

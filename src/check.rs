@@ -9,7 +9,7 @@ use serde_json::Value;
 use ruint::aliases::U256;
 
 use crate::config::{
-    Consensus, ConsensusClient, NetworkFile, NodeGroup, Preset, ProofOfStake, ResourceName, Role,
+    Consensus, ConsensusClient, NetworkFile, NodeGroup, Preset, ProofOfStake, Role,
 };
 use crate::consensus::preset::{MAX_EFFECTIVE_BALANCE_ELECTRA, MIN_ACTIVATION_BALANCE};
 use crate::diagnostics::{display_path, excerpt, sort, Diagnostic, Severity};
@@ -1024,16 +1024,9 @@ fn resource_rules(
         let mut parsed_ok = true;
         for (kind, quantities) in [("requests", &given.requests), ("limits", &given.limits)] {
             for (resource, q) in quantities {
-                let parsed = match resource {
-                    ResourceName::Cpu => crate::units::parse_cpu(q).map(|_| ()),
-                    ResourceName::Memory | ResourceName::EphemeralStorage => {
-                        crate::units::parse_memory(q).map(|_| ())
-                    }
-                };
-                if let Err(e) = parsed {
+                if let Err(e) = resource.amount(q) {
                     parsed_ok = false;
-                    let key = serde_json::to_value(resource).unwrap_or_default();
-                    let key = key.as_str().unwrap_or_default();
+                    let key = resource.as_str();
                     err(diags, &at(&format!("/{name}/{kind}/{key}")), e);
                 }
             }
@@ -1047,13 +1040,8 @@ fn resource_rules(
             let Some(request) = size.requests.get(resource) else {
                 continue;
             };
-            let amount = |q: &str| match resource {
-                ResourceName::Cpu => crate::units::parse_cpu(q).ok(),
-                _ => crate::units::parse_memory(q).ok(),
-            };
-            if amount(request) > amount(limit) {
-                let key = serde_json::to_value(resource).unwrap_or_default();
-                let key = key.as_str().unwrap_or_default().to_string();
+            if resource.amount(request).ok() > resource.amount(limit).ok() {
+                let key = resource.as_str();
                 let which = if given.limits.contains_key(resource) {
                     "limits"
                 } else {

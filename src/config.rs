@@ -639,6 +639,27 @@ pub enum ResourceName {
     EphemeralStorage,
 }
 
+impl ResourceName {
+    /// The key, as Kubernetes and the network file write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceName::Cpu => "cpu",
+            ResourceName::Memory => "memory",
+            ResourceName::EphemeralStorage => "ephemeral-storage",
+        }
+    }
+
+    /// A quantity of this resource, in millicores (CPU) or bytes, or why it is none.
+    pub fn amount(self, quantity: &str) -> Result<u64, String> {
+        match self {
+            ResourceName::Cpu => crate::units::parse_cpu(quantity),
+            ResourceName::Memory | ResourceName::EphemeralStorage => {
+                crate::units::parse_memory(quantity)
+            }
+        }
+    }
+}
+
 /// A prefunded account. Give exactly one of `name` (a key derived for you),
 /// `address` (someone else's account) or `keystore` (your own key, with `name`).
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]

@@ -624,6 +624,59 @@ fn split_image(image: &str) -> (String, String) {
     }
 }
 
+/// An image reference (`repository:tag`) as the chart's image values.
+pub(crate) fn image_values(reference: &str) -> Image {
+    let (repository, tag) = split_image(reference);
+    Image {
+        repository,
+        tag,
+        pull_policy: PullPolicy::IfNotPresent,
+    }
+}
+
+/// The ethstats server's values from the network file's `monitoring.ethstats`.
+pub(crate) fn ethstats_values(e: &crate::config::Ethstats) -> EthstatsValues {
+    EthstatsValues {
+        enabled: e.enabled,
+        image: image_values(&e.image),
+        port: ETHSTATS_PORT,
+        service: ServiceValues::default(),
+        resources: sizing::ethstats_resources(),
+    }
+}
+
+/// The metrics values from the network file's `monitoring.metrics`.
+pub(crate) fn metrics_values(metrics: &crate::config::Metrics) -> MetricsValues {
+    let mut dashboard_labels = BTreeMap::from([("grafana_dashboard".to_string(), "1".to_string())]);
+    dashboard_labels.extend(metrics.labels.clone());
+    MetricsValues {
+        enabled: metrics.enabled,
+        service_monitor: ServiceMonitorValues {
+            enabled: metrics.enabled && metrics.service_monitor,
+            interval: "30s".into(),
+            labels: metrics.labels.clone(),
+        },
+        prometheus_rule: PrometheusRuleValues {
+            enabled: metrics.enabled && metrics.alerts,
+            labels: metrics.labels.clone(),
+            head_stalled_minutes: metrics.head_stalled_minutes,
+        },
+        dashboard: DashboardValues {
+            enabled: metrics.enabled && metrics.dashboard,
+            labels: dashboard_labels,
+        },
+    }
+}
+
+/// The rollout Job's values from the network file's `rollout`.
+pub(crate) fn rollout_values(rollout: &crate::config::Rollout) -> RolloutValues {
+    RolloutValues {
+        image: image_values(&rollout.image),
+        pod_ready_seconds: rollout.pod_ready_seconds,
+        resources: sizing::rollout_resources(),
+    }
+}
+
 fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
     let layout = pod_layout(plan);
     let cfg = &g.config;
@@ -880,11 +933,6 @@ fn proof_of_stake_values(pos: &ProofOfStakePlan) -> ProofOfStakeValues {
 /// The public values (no private key material) and the private ones.
 pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
     let cfg = &plan.config;
-    let (ethstats_repo, ethstats_tag) = split_image(&cfg.monitoring.ethstats.image);
-    let (rollout_repo, rollout_tag) = split_image(&cfg.rollout.image);
-    let metrics = &cfg.monitoring.metrics;
-    let mut dashboard_labels = BTreeMap::from([("grafana_dashboard".to_string(), "1".to_string())]);
-    dashboard_labels.extend(metrics.labels.clone());
     let public = ChartValues {
         generation: String::new(),
         network: NetworkValues {
@@ -915,46 +963,12 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
             secret: cfg.keystore.secret,
         },
         node_groups: plan.groups.iter().map(|g| group_values(plan, g)).collect(),
-        ethstats: EthstatsValues {
-            enabled: cfg.monitoring.ethstats.enabled,
-            image: Image {
-                repository: ethstats_repo,
-                tag: ethstats_tag,
-                pull_policy: PullPolicy::IfNotPresent,
-            },
-            port: ETHSTATS_PORT,
-            service: ServiceValues::default(),
-            resources: sizing::ethstats_resources(),
-        },
-        metrics: MetricsValues {
-            enabled: metrics.enabled,
-            service_monitor: ServiceMonitorValues {
-                enabled: metrics.enabled && metrics.service_monitor,
-                interval: "30s".into(),
-                labels: metrics.labels.clone(),
-            },
-            prometheus_rule: PrometheusRuleValues {
-                enabled: metrics.enabled && metrics.alerts,
-                labels: metrics.labels.clone(),
-                head_stalled_minutes: metrics.head_stalled_minutes,
-            },
-            dashboard: DashboardValues {
-                enabled: metrics.enabled && metrics.dashboard,
-                labels: dashboard_labels,
-            },
-        },
+        ethstats: ethstats_values(&cfg.monitoring.ethstats),
+        metrics: metrics_values(&cfg.monitoring.metrics),
         network_policy: Toggle {
             enabled: cfg.network_policy.enabled,
         },
-        rollout: RolloutValues {
-            image: Image {
-                repository: rollout_repo,
-                tag: rollout_tag,
-                pull_policy: PullPolicy::IfNotPresent,
-            },
-            pod_ready_seconds: cfg.rollout.pod_ready_seconds,
-            resources: sizing::rollout_resources(),
-        },
+        rollout: rollout_values(&cfg.rollout),
         accounts: plan
             .accounts
             .iter()

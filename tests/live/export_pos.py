@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -40,7 +39,7 @@ import time
 import urllib.error
 import urllib.request
 
-from live import HERE, Failure, Fatal, check, log, wait_for
+from live import HERE, Failure, Fatal, check, log, run, wait_for
 
 # From genesis: the first block, and blocks from every validator node (each holds half
 # of the proposers, so k slots without one of its blocks is a 2^-k chance), in slots.
@@ -346,6 +345,11 @@ class ExportPos:
                           f"{n.name}/{what}: {line.strip()[:600]}")
         log("5. every process still running; no panic or fatal line from Prysm")
 
+    def teardown(self) -> None:
+        """What `run` does after the checks, whatever happened: stop every process
+        (again, should the run have been interrupted while stopping)."""
+        self.stop()
+
     def dump_logs(self, lines: int) -> None:
         for n, what, _ in self.procs:
             print(f"\n===== {n.name}/{what}, last {lines} lines =====", file=sys.stderr)
@@ -382,36 +386,7 @@ def main() -> int:
     for cmd in ("beacon-chain", "validator"):
         if not os.access(os.path.join(opts.prysm, cmd), os.X_OK):
             ap.error(f"no {cmd} in {opts.prysm}")
-    test = ExportPos(opts)
-
-    def stop(signum, _frame):
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, stop)
-    ok = False
-    try:
-        test.run()
-        ok = True
-    except Failure as e:
-        print(f"\nexport-pos: FAILED: {e}", file=sys.stderr)
-    except KeyboardInterrupt as e:
-        print(f"\nexport-pos: interrupted ({e})", file=sys.stderr)
-    except Exception as e:  # the driver's own error: still show logs
-        import traceback
-        traceback.print_exc()
-        print(f"\nexport-pos: ERROR: {e}", file=sys.stderr)
-    finally:
-        test.stop()  # again, should the run have been interrupted while stopping
-        if not ok:
-            test.dump_logs(opts.log_lines)
-        if ok and not opts.keep:
-            shutil.rmtree(test.work, ignore_errors=True)
-        else:
-            print(f"export-pos: work directory kept: {test.work}", file=sys.stderr)
-    if ok:
-        print("export-pos: times: " + ", ".join(f"{k} {v:.1f}s" for k, v in test.times.items()))
-        print("export-pos: OK")
-    return 0 if ok else 1
+    return run(ExportPos(opts), "export-pos")
 
 
 if __name__ == "__main__":

@@ -866,6 +866,10 @@ class Live:
               f"geth init of another genesis on a used datadir: exit {refused.returncode}\n{refused.stderr[-800:]}")
         log("init: `geth init` on a used datadir accepts the compiled genesis and refuses another one")
 
+    def teardown(self) -> None:
+        """What `run` does after the checks, whatever happened: stop watching pods."""
+        self.kube.stop_watch()
+
     def dump_logs(self, lines: int) -> None:
         try:
             pods = self.kube.pods()
@@ -910,8 +914,9 @@ def main() -> int:
     return run(Live(parse(ap)))
 
 
-def run(live: Live) -> int:
-    """Runs a driver: signals stop it cleanly, logs on failure, times on success."""
+def run(live, name: str = "live") -> int:
+    """Runs a driver (`Live`, or another with `run`, `teardown`, `dump_logs`, `opts`,
+    `work` and `times`): signals stop it cleanly, logs on failure, times on success."""
     def stop(signum, _frame):
         raise KeyboardInterrupt(signal.Signals(signum).name)
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -921,24 +926,24 @@ def run(live: Live) -> int:
         live.run()
         ok = True
     except Failure as e:
-        print(f"\nlive: FAILED: {e}", file=sys.stderr)
+        print(f"\n{name}: FAILED: {e}", file=sys.stderr)
     except KeyboardInterrupt as e:
-        print(f"\nlive: interrupted ({e})", file=sys.stderr)
+        print(f"\n{name}: interrupted ({e})", file=sys.stderr)
     except Exception as e:  # the driver's own error: still show logs
         import traceback
         traceback.print_exc()
-        print(f"\nlive: ERROR: {e}", file=sys.stderr)
+        print(f"\n{name}: ERROR: {e}", file=sys.stderr)
     finally:
-        live.kube.stop_watch()
+        live.teardown()
         if not ok:
             live.dump_logs(live.opts.log_lines)
         if ok and not live.opts.keep:
             shutil.rmtree(live.work, ignore_errors=True)
         else:
-            print(f"live: work directory kept: {live.work}", file=sys.stderr)
+            print(f"{name}: work directory kept: {live.work}", file=sys.stderr)
     if ok:
-        print("live: times: " + ", ".join(f"{k} {v:.1f}" + ("" if "slots" in k else "s") for k, v in live.times.items()))
-        print("live: OK")
+        print(f"{name}: times: " + ", ".join(f"{k} {v:.1f}" + ("" if "slots" in k else "s") for k, v in live.times.items()))
+        print(f"{name}: OK")
     return 0 if ok else 1
 
 
