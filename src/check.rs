@@ -1001,6 +1001,7 @@ fn resource_rules(
     diags: &mut Vec<Diagnostic>,
 ) {
     use crate::sizing::{container_resources, Container};
+    use crate::units::parse_resource;
     let pos = matches!(cfg.network.consensus, Consensus::ProofOfStake(_));
     for (name, container, runs) in [
         ("geth", Container::Geth, true),
@@ -1024,7 +1025,7 @@ fn resource_rules(
         let mut parsed_ok = true;
         for (kind, quantities) in [("requests", &given.requests), ("limits", &given.limits)] {
             for (resource, q) in quantities {
-                if let Err(e) = resource.amount(q) {
+                if let Err(e) = parse_resource(*resource, q) {
                     parsed_ok = false;
                     let key = resource.as_str();
                     err(diags, &at(&format!("/{name}/{kind}/{key}")), e);
@@ -1040,7 +1041,7 @@ fn resource_rules(
             let Some(request) = size.requests.get(resource) else {
                 continue;
             };
-            if resource.amount(request).ok() > resource.amount(limit).ok() {
+            if parse_resource(*resource, request).ok() > parse_resource(*resource, limit).ok() {
                 let key = resource.as_str();
                 let which = if given.limits.contains_key(resource) {
                     "limits"

@@ -648,16 +648,6 @@ impl ResourceName {
             ResourceName::EphemeralStorage => "ephemeral-storage",
         }
     }
-
-    /// A quantity of this resource, in millicores (CPU) or bytes, or why it is none.
-    pub fn amount(self, quantity: &str) -> Result<u64, String> {
-        match self {
-            ResourceName::Cpu => crate::units::parse_cpu(quantity),
-            ResourceName::Memory | ResourceName::EphemeralStorage => {
-                crate::units::parse_memory(quantity)
-            }
-        }
-    }
 }
 
 /// A prefunded account. Give exactly one of `name` (a key derived for you),

@@ -3,7 +3,7 @@
 
 use ruint::aliases::U256;
 
-use crate::config::Balance;
+use crate::config::{Balance, ResourceName};
 
 /// The balance in wei, or why it is not a valid uint256 amount.
 pub fn parse_balance(b: &Balance) -> Result<U256, String> {
@@ -52,6 +52,14 @@ fn parse_amount(text: &str) -> Result<U256, String> {
     U256::from_str_radix(&digits, 10).map_err(|_| {
         format!("`{text}` does not fit in a uint256 balance (the maximum is about 1.16e59 ether)")
     })
+}
+
+/// A quantity of `resource`, in millicores (CPU) or bytes, or why it is none.
+pub fn parse_resource(resource: ResourceName, quantity: &str) -> Result<u64, String> {
+    match resource {
+        ResourceName::Cpu => parse_cpu(quantity),
+        ResourceName::Memory | ResourceName::EphemeralStorage => parse_memory(quantity),
+    }
 }
 
 /// A Kubernetes CPU quantity in millicores (`500m`, `2`, `0.5`), or why it is not one.
