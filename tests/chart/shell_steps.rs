@@ -1,0 +1,161 @@
+//! The pods' shell steps, run for real: the `prepare` init step and the geth wrapper.
+
+use std::fs;
+use std::process::Command;
+
+use crate::support::{
+    default_example, examples, install_fake, name, of_kind, run_prepare, NAMESPACE,
+};
+
+#[test]
+fn prepare_step_writes_the_final_config_and_this_pods_keys() {
+    for ex in examples() {
+        let public = ex.public();
+        let private = ex.private();
+        for g in public["nodeGroups"].as_array().unwrap() {
+            let group = g["name"].as_str().unwrap();
+            let node = &g["nodes"][g["nodes"].as_array().unwrap().len() - 1];
+            let pod = node["name"].as_str().unwrap();
+            let r = run_prepare(ex, group, pod, &[]);
+            assert!(
+                r.status.success(),
+                "{}: prepare failed for {pod}:\n{}",
+                ex.name,
+                r.stderr
+            );
+            let config = fs::read_to_string(r.run.join("config.toml")).unwrap();
+            let mut want = g["config"].as_str().unwrap().to_string();
+            for (i, h) in g["peerHosts"].as_array().unwrap().iter().enumerate() {
+                let h = h.as_str().unwrap();
+                want = want.replace(&format!("@{h}:"), &format!("@10.96.0.{}:", 10 + i));
+            }
+            let want = want
+                .replace("__NODE_NAME__", pod)
+                .replace("__NAMESPACE__", NAMESPACE)
+                .replace("__CLUSTER_DOMAIN__", "cluster.local")
+                .replace(
+                    "__ETHSTATS_SECRET__",
+                    private["secrets"]["ethstatsSecret"].as_str().unwrap(),
+                );
+            assert_eq!(config, want, "{}: final config of {pod}", ex.name);
+            assert_eq!(
+                fs::read_to_string(r.run.join("nodekey")).unwrap(),
+                private["secrets"]["nodeKeys"][pod].as_str().unwrap(),
+                "{}: node key of {pod}",
+                ex.name
+            );
+            let address = node["signerAddress"].as_str().unwrap();
+            if address.is_empty() {
+                assert!(
+                    !r.run.join("keystore").exists(),
+                    "{}: {pod} got a keystore",
+                    ex.name
+                );
+                assert!(!r.run.join("password").exists());
+                continue;
+            }
+            let ks = &private["secrets"]["signerKeystores"][pod];
+            let file = r
+                .run
+                .join("keystore")
+                .join(ks["fileName"].as_str().unwrap());
+            assert_eq!(
+                fs::read_to_string(&file).unwrap(),
+                ks["json"].as_str().unwrap()
+            );
+            assert_eq!(
+                fs::read_dir(r.run.join("keystore")).unwrap().count(),
+                1,
+                "only this pod's keystore"
+            );
+            assert_eq!(
+                fs::read_to_string(r.run.join("password")).unwrap(),
+                private["secrets"]["keystorePassword"].as_str().unwrap()
+            );
+            assert_eq!(
+                fs::read_to_string(r.run.join("signer-address"))
+                    .unwrap()
+                    .trim(),
+                address
+            );
+        }
+    }
+}
+
+#[test]
+fn prepare_step_fails_clearly_when_a_peer_does_not_resolve() {
+    let ex = default_example();
+    let public = ex.public();
+    let g = &public["nodeGroups"][0];
+    let pod = g["nodes"][0]["name"].as_str().unwrap();
+    let missing = g["peerHosts"][g["peerHosts"].as_array().unwrap().len() - 1]
+        .as_str()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let r = run_prepare(ex, g["name"].as_str().unwrap(), pod, &[missing]);
+    assert!(!r.status.success(), "prepare succeeded without {missing}");
+    assert!(
+        r.stderr
+            .contains(&format!("peer Service {missing} did not resolve within 2s")),
+        "unclear failure:\n{}",
+        r.stderr
+    );
+    assert!(started.elapsed().as_secs() < 30);
+    assert!(!r.run.join("config.toml").exists());
+}
+
+#[test]
+fn geth_wrapper_appends_this_pods_signer_address() {
+    for ex in examples() {
+        let docs = ex.render();
+        for sts in of_kind(&docs, "StatefulSet") {
+            let geth = &sts["spec"]["template"]["spec"]["containers"][0];
+            let dir = tempfile::tempdir().unwrap();
+            let bin = dir.path().join("bin");
+            install_fake(
+                &bin,
+                "geth",
+                "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n",
+            );
+            fs::write(dir.path().join("signer-address"), "0xAbC\n").unwrap();
+            let script = geth["command"][2]
+                .as_str()
+                .unwrap()
+                .replace("/run/kuberneteth", &dir.path().to_string_lossy());
+            let args: Vec<&str> = geth["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            let out = Command::new("sh")
+                .arg("-c")
+                .arg(script)
+                .args(geth["command"][3].as_str())
+                .args(&args)
+                .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                ex.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let got: Vec<String> = String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .map(String::from)
+                .collect();
+            let mut want: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            if serde_json::to_string(&geth["command"])
+                .unwrap()
+                .contains("--unlock")
+            {
+                want.push("--miner.etherbase=0xAbC".into());
+                want.push("--unlock=0xAbC".into());
+            }
+            assert_eq!(got, want, "{}: geth argv of {}", ex.name, name(sts));
+        }
+    }
+}
