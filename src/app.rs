@@ -13,6 +13,7 @@ use crate::execution::crypto::PrivateKey;
 use crate::execution::geth::GethVersion;
 use crate::execution::keystore;
 use crate::input::{self, ReadError};
+use crate::objects;
 use crate::output::{OutputDir, OutputError, PendingFile, Visibility};
 use crate::pair;
 use crate::plan::{self, BroughtAccount, BroughtKeys, Endpoint, Keystores, Layout, Plan};
@@ -393,33 +394,81 @@ pub fn compile(
         "{}{private_yaml}",
         header("PRIVATE Helm values: node keys, keystores, passwords. Never commit or share this file."),
     );
+    let objects_dir = opts.out.join(objects::DIR);
+    let separate = objects::build(
+        &plan,
+        &public,
+        &header("Kubernetes objects this network keeps outside its Helm release (largeObjects: separate); apply them first: kubectl apply --server-side -n NAMESPACE -f <this folder>"),
+    )
+    .map_err(|e| Failure::new(exit::IO, format!("cannot write YAML: {e}")))?;
+    let mut files = Vec::new();
+    if let Some(o) = &separate {
+        files.push(PendingFile::new(
+            objects_dir.join(objects::VALIDATOR_KEYS_FILE),
+            o.validator_keys.clone(),
+            Visibility::Private,
+        ));
+        files.push(PendingFile::new(
+            objects_dir.join(objects::GENESIS_STATE_FILE),
+            o.genesis_state.clone(),
+            Visibility::Public,
+        ));
+    }
     // Secrets first: if the second rename fails, the new secrets sit beside the old
     // values.yaml, whose generation differs, so the chart and the next compile notice.
-    out.write_all(
-        &[
-            PendingFile::new(&secrets_values_path, private_text, Visibility::Private),
-            PendingFile::new(&values_path, public_text, Visibility::Public),
-        ],
-        false,
-    )
-    .map_err(|e| Failure::new(exit::IO, e.to_string()))?;
-    Ok(vec![
-        format!(
-            "wrote {} and {} ({} nodes in {} groups)",
-            values_path.display(),
-            secrets_values_path.display(),
-            plan.all_nodes().count(),
-            plan.groups.len()
+    files.push(PendingFile::new(
+        &secrets_values_path,
+        private_text,
+        Visibility::Private,
+    ));
+    files.push(PendingFile::new(
+        &values_path,
+        public_text,
+        Visibility::Public,
+    ));
+    out.write_all(&files, false)
+        .map_err(|e| Failure::new(exit::IO, e.to_string()))?;
+    if separate.is_none() {
+        // Objects of an earlier compile that kept them outside the release would
+        // only mislead now: the release holds them.
+        out.remove_files(&[
+            objects_dir.join(objects::VALIDATOR_KEYS_FILE),
+            objects_dir.join(objects::GENESIS_STATE_FILE),
+        ])
+        .map_err(|e| Failure::new(exit::IO, e.to_string()))?;
+    }
+    let apply = format!(
+        "kubectl apply --server-side -n NAMESPACE -f {}",
+        objects_dir.display()
+    );
+    let mut lines = vec![format!(
+        "wrote {} and {} ({} nodes in {} groups)",
+        values_path.display(),
+        secrets_values_path.display(),
+        plan.all_nodes().count(),
+        plan.groups.len()
+    )];
+    if let Some(o) = &separate {
+        lines.push(format!(
+            "wrote {} ({} ConfigMaps of genesis state, {} validator keys Secrets): they stay outside the Helm release",
+            objects_dir.display(),
+            o.config_maps,
+            o.secrets
+        ));
+    }
+    let next = match &separate {
+        Some(_) => format!("{apply}, then {install}"),
+        None => install.clone(),
+    };
+    lines.push(crate::rollout::summary(&plan));
+    lines.push(match &plan.proof_of_stake {
+        None => format!("next: {next}"),
+        Some(pos) => format!(
+            "next: {next} (genesis is at {}: install before then; validators start with it)",
+            crate::execution::keystore::utc_text(pos.genesis_time)
         ),
-        crate::rollout::summary(&plan),
-        match plan.proof_of_stake {
-            None => format!("next: {install}"),
-            Some(pos) => format!(
-                "next: {install} (genesis is at {}: install before then; validators start with it)",
-                crate::execution::keystore::utc_text(pos.genesis_time)
-            ),
-        },
-    ])
+    });
+    Ok(lines)
 }
 
 /// The values an earlier compile wrote, if any. A file that exists but cannot
@@ -489,8 +538,12 @@ fn guard_existing(
     let beacon_genesis = |v: &ChartValues| {
         v.proof_of_stake
             .as_ref()
-            .map(|p| (p.genesis_state_gz.clone(), p.chain_config.clone()))
+            .map(|p| (p.genesis_state.sha256.clone(), p.chain_config.clone()))
     };
+    let placement = |v: &ChartValues| v.proof_of_stake.as_ref().map(|p| p.large_objects);
+    if placement(old) != placement(new) {
+        changes.push("where the genesis state and the validators' wallets live (`largeObjects`: Helm would delete objects kubectl now holds, or the reverse)");
+    }
     if beacon_genesis(old) != beacon_genesis(new) {
         changes.push("the beacon chain's genesis or config (validators, genesis time, slot time, fork, preset)");
     }

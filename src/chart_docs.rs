@@ -10,8 +10,10 @@ use serde_json::Value;
 
 use crate::config::{self, PullPolicy, Resources, ServiceType};
 use crate::consensus::prysm;
+use crate::consensus::prysm_wallet::ACCOUNTS_KEYSTORE_PATH;
 use crate::docs::{deref, description_of, object_of, table_cell, type_of};
 use crate::plan::{ENGINE_API_PORT, ETHSTATS_PORT};
+use crate::release::Placement;
 use crate::sizing::{self, Container};
 use crate::values::{
     self, AccountValues, BeaconNodeValues, BeaconPorts, BeaconSecretValues, ChartValues,
@@ -19,6 +21,10 @@ use crate::values::{
     KeystoreValue, KeystoreValues, NameRef, NetworkValues, NodeValues, PdbValues, Ports,
     ProofOfStakeValues, RpcServiceValues, RpcValues, SecretValues, StorageValues, Toggle,
     UpdateStrategy, ValidatorWalletValues, PRYSM_PATHS, PRYSM_PORTS,
+};
+use crate::values::{
+    genesis_state_config_map, validator_keys_secret, GenesisStatePartValues, GenesisStateValues,
+    ValidatorKeysValues, WalletFileValues,
 };
 
 /// The chart's defaults: what the chart renders without the compiler's values (the
@@ -99,7 +105,15 @@ fn example() -> ChartValues {
         fee_recipient: FEE_RECIPIENT.into(),
         chain_config:
             "PRESET_BASE: 'mainnet'\nCONFIG_NAME: 'devnet-4242'\nDEPOSIT_CHAIN_ID: 4242\n".into(),
-        genesis_state_gz: "H4sIAAAAAAAC/<base64>".into(),
+        large_objects: Placement::Release,
+        genesis_state: GenesisStateValues {
+            sha256: "<64 hex>".into(),
+            parts: vec![GenesisStatePartValues {
+                config_map: genesis_state_config_map("devnet", 0),
+                sha256: "<64 hex>".into(),
+                data: Some("H4sIAAAAAAAC/<base64>".into()),
+            }],
+        },
         genesis_validators_root: "0x<64 hex>".into(),
         execution_genesis_hash: "0x<64 hex>".into(),
         ports: BeaconPorts {
@@ -164,6 +178,13 @@ fn example() -> ChartValues {
                 peer_id: PEER_ID.into(),
                 enr: "enr:<base64>".into(),
                 validators: group.validators_per_pod.unwrap_or(0),
+            }),
+            validator_keys: Some(ValidatorKeysValues {
+                secret: validator_keys_secret(NODE),
+                files: vec![WalletFileValues {
+                    path: ACCOUNTS_KEYSTORE_PATH.into(),
+                    sha256: "<64 hex>".into(),
+                }],
             }),
         }],
         ports: Ports {

@@ -16,6 +16,9 @@ use crate::diagnostics::{display_path, excerpt, sort, Diagnostic, Severity};
 use crate::execution::crypto::Address;
 use crate::execution::geth::{check_support, Engine, GethVersion};
 use crate::names;
+use crate::release::{
+    release_weight, Placement, RELEASE_CAPACITY, RELEASE_POD_COST, VALIDATORS_PER_KEYS_SECRET,
+};
 use crate::units::parse_balance;
 use crate::yaml::{self, Document};
 
@@ -50,24 +53,6 @@ const PUBLIC_CHAIN_IDS: &[(u64, &str)] = &[
     (560048, "Hoodi"),
     (11155111, "Sepolia"),
 ];
-
-/// What one Helm release holds of a proof-of-stake network, stored the default way
-/// in one Kubernetes Secret of at most 1 MiB (base64 of the gzipped release: the
-/// chart, both values files and the rendered manifest, which hold every validator's
-/// wallet and the genesis state): a validator counts 1 and each validator pod
-/// [`RELEASE_POD_COST`] more (its wallet, keys and identity), and the sum may not pass
-/// this. Measured by `scripts/live-limits.sh --search` (tests/live/limits.py: one
-/// validator group and an rpc node, `helm install` on the API server) on Kubernetes
-/// v1.37.2 with Helm v4.3.2: 1,400 validators in 14 pods installed and 1,500 in 15
-/// did not; 1,130 in 113 pods installed and 1,140 in 114 did not — about 1,500
-/// validators less 3.2 per pod. This leaves about an eighth for the rest of a network
-/// (accounts, more nodes). `make live-limits` installs the largest network of pods of
-/// 100 it allows and checks that one pod more is refused; `kuberneteth-values limits`
-/// prints both numbers for scripts.
-pub const RELEASE_CAPACITY: u64 = 1300;
-
-/// What a validator pod adds to a release, in validators (see [`RELEASE_CAPACITY`]).
-pub const RELEASE_POD_COST: u64 = 4;
 
 /// Whether a network must fit one Helm release ([`RELEASE_CAPACITY`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1207,8 +1192,20 @@ fn proof_of_stake_rules(
         ));
         return;
     }
-    if ctx.release_limit == ReleaseLimit::Enforce {
+    let placement = crate::release::placement(cfg, pos);
+    if placement == Placement::Release && ctx.release_limit == ReleaseLimit::Enforce {
         release_too_large(&validator_groups, total, err, diags);
+    }
+    if let Some((i, g)) = validator_groups
+        .iter()
+        .find(|(_, g)| g.validators_per_pod.unwrap_or(0) > VALIDATORS_PER_KEYS_SECRET)
+    {
+        err(diags, &format!("/nodes/{i}/validatorsPerPod"), format!(
+            "{} validators in each pod of `{}`, and one pod's keys Secret holds at most {VALIDATORS_PER_KEYS_SECRET} (Kubernetes keeps each Secret within 1 MiB): \
+             spread them over more pods (`replicas`)",
+            per_pod(g),
+            g.name
+        ));
     }
     if total > 0 {
         if let Some((i, g)) = validator_groups
@@ -1229,12 +1226,6 @@ fn proof_of_stake_rules(
             "{total} validators: an epoch has {minimum} slots and each needs its own attesters, so some slots get no votes and blocks gain weight slowly; use {minimum} or more"
         ));
     }
-}
-
-/// What a validator group weighs in a release: its validators, and
-/// [`RELEASE_POD_COST`] for each of its pods.
-pub fn release_weight(pods: u32, per_pod: u32) -> u64 {
-    u64::from(pods) * (u64::from(per_pod) + RELEASE_POD_COST)
 }
 
 /// Refuses a network whose validator groups weigh more than [`RELEASE_CAPACITY`], at
@@ -1268,9 +1259,9 @@ fn release_too_large(
         };
         err(diags, &format!("/nodes/{i}/validatorsPerPod"), format!(
             "{count} (each validator 1, each validator pod {RELEASE_POD_COST} more), and one Helm release holds at most {RELEASE_CAPACITY}: \
-             Helm keeps each release in one Kubernetes Secret of at most 1 MiB, and the release holds the validators' wallets and the genesis state. \
-             Use fewer validators (about {RELEASE_CAPACITY} less {RELEASE_POD_COST} per pod); or, when the release is stored elsewhere (Helm's SQL storage driver, `HELM_DRIVER=sql`), pass `--no-size-limit`, \
-             and mind that each validator group's keys Secret and the consensus ConfigMap must still fit Kubernetes' limit of 1 MiB per object"
+             Helm keeps each release in one Kubernetes Secret of at most 1 MiB, and with `largeObjects: release` the release holds the validators' wallets and the genesis state. \
+             Set `largeObjects: separate` in `network.consensus.proofOfStake` (or leave it out: `auto`), which keeps them in objects applied beside the release; \
+             or use fewer validators (about {RELEASE_CAPACITY} less {RELEASE_POD_COST} per pod); or, when the release is stored elsewhere (Helm's SQL storage driver, `HELM_DRIVER=sql`), pass `--no-size-limit`"
         ));
         return;
     }
@@ -1367,7 +1358,7 @@ mod tests {
     fn pos_groups(groups: &[(u64, u64)]) -> String {
         let mut text = String::from(
             "network: {name: stake, chainId: 4343, genesisTimestamp: 1798761600, \
-             consensus: {proofOfStake: {}}}\ngeth: {version: v1.17.10}\nnodes:\n",
+             consensus: {proofOfStake: {largeObjects: release}}}\ngeth: {version: v1.17.10}\nnodes:\n",
         );
         for (j, (replicas, per_pod)) in groups.iter().enumerate() {
             text.push_str(&format!(
@@ -1485,6 +1476,15 @@ mod tests {
                 Vec::<String>::new(),
                 "{text}"
             );
+            // Left to `auto` (or `separate`), the network goes beside the release.
+            for other in ["auto", "separate"] {
+                let text = text.replace("largeObjects: release", &format!("largeObjects: {other}"));
+                assert_eq!(
+                    errors(&text, ReleaseLimit::Enforce),
+                    Vec::<String>::new(),
+                    "{text}"
+                );
+            }
         }
         // Past the compiler's own bound, that bound is what is reported, either way.
         let huge = pos_groups(&[(11, 100_000)]);

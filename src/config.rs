@@ -146,6 +146,26 @@ pub struct ProofOfStake {
     /// The consensus client every pod runs.
     #[serde(default)]
     pub client: ConsensusClient,
+    /// Where the genesis state and the validators' wallets live. `release`: in the
+    /// Helm release, created by the chart (one release holds about 1,300 validators).
+    /// `separate`: in ConfigMaps and per-pod Secrets that `compile` writes to
+    /// `objects/` and you apply with `kubectl apply --server-side` before `helm
+    /// install` or `upgrade`; the release names them and carries their checksums, so
+    /// it stays small however many validators there are. `auto`: `release` while the
+    /// network fits one release, `separate` beyond.
+    #[serde(default)]
+    pub large_objects: LargeObjects,
+}
+
+/// Where a proof-of-stake network's genesis state and validator wallets live (see
+/// `largeObjects`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LargeObjects {
+    #[default]
+    Auto,
+    Release,
+    Separate,
 }
 
 fn default_seconds_per_slot() -> u64 {

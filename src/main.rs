@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use kuberneteth::app::{self, CompileOptions, ExportOptions, Failure};
-use kuberneteth::check::{Context, ReleaseLimit, RELEASE_CAPACITY, RELEASE_POD_COST};
+use kuberneteth::check::{Context, ReleaseLimit};
+use kuberneteth::release::{RELEASE_CAPACITY, RELEASE_POD_COST};
 
 const EXAMPLES: &str = "\
 Examples:

@@ -183,6 +183,26 @@ impl OutputDir {
         }
         Ok(())
     }
+
+    /// Removes `paths` where they exist (files an earlier run wrote that this
+    /// one does not), then their folders when that leaves them empty.
+    pub fn remove_files(&self, paths: &[PathBuf]) -> Result<(), OutputError> {
+        for path in paths {
+            match fs::remove_file(path) {
+                Ok(()) => sync_dir(parent_dir(path)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(OutputError::Io {
+                        path: path.clone(),
+                        source: e,
+                    })
+                }
+            }
+            // Only an empty folder goes; one holding anything else stays.
+            let _ = fs::remove_dir(parent_dir(path));
+        }
+        Ok(())
+    }
 }
 
 /// Writes `file` through a temporary file in the same directory and a rename.

@@ -16,6 +16,7 @@ use crate::plan::proof_of_stake::{
     BEACON_UDP_PORT, VALIDATOR_METRICS_PORT,
 };
 use crate::plan::{GroupPlan, Layout, Plan, ETHSTATS_PORT};
+use crate::release::Placement;
 use crate::sizing::{self, Container};
 
 /// The paths inside a pod that the chart's init step fills.
@@ -184,9 +185,12 @@ pub struct ProofOfStakeValues {
     pub fee_recipient: String,
     /// The consensus clients' `config.yaml` text (ConfigMap `<network>-consensus`).
     pub chain_config: String,
-    /// `genesis.ssz`, gzipped and base64-encoded (a mainnet-preset state is larger
-    /// than a ConfigMap holds; gzipped it is small).
-    pub genesis_state_gz: String,
+    /// Where the genesis state and the validators' wallets live: `release` (the chart
+    /// creates their ConfigMaps and Secrets from these values) or `separate` (applied
+    /// before the release from the compiler's `objects/`; the chart only names them).
+    pub large_objects: Placement,
+    /// `genesis.ssz`, gzipped, in parts of at most 768 KiB, one ConfigMap each.
+    pub genesis_state: GenesisStateValues,
     /// `0x`-hex; clients log it, and it is part of every fork digest.
     pub genesis_validators_root: String,
     /// The execution genesis block hash (`0x`-hex), also the beacon state's eth1 block.
@@ -197,6 +201,52 @@ pub struct ProofOfStakeValues {
     pub ports: BeaconPorts,
     /// The engine API port on each pod's localhost.
     pub engine_api_port: u16,
+}
+
+/// The genesis state as the pods rebuild it: the parts in order, gunzipped.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenesisStateValues {
+    /// SHA-256 of `genesis.ssz` (hex): each pod's init step checks the state it
+    /// rebuilds against it before the beacon node reads it.
+    pub sha256: String,
+    /// The gzipped state's parts, in order.
+    pub parts: Vec<GenesisStatePartValues>,
+}
+
+/// One part of the gzipped genesis state: a ConfigMap with the key `part`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GenesisStatePartValues {
+    /// The ConfigMap's name, `<network>-genesis-state-<index>`.
+    pub config_map: String,
+    /// SHA-256 of the part (hex), checked by each pod's init step.
+    pub sha256: String,
+    /// The part, base64, when the chart creates the ConfigMap (`largeObjects:
+    /// release`); absent when it is applied separately.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+}
+
+/// A validator pod's keys Secret, `<pod>-validator-keys`: its Prysm wallet and the
+/// wallet's password.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ValidatorKeysValues {
+    /// The Secret's name.
+    pub secret: String,
+    /// The wallet's files, checked by the pod's init step against their SHA-256.
+    pub files: Vec<WalletFileValues>,
+}
+
+/// A file of a validator pod's wallet.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WalletFileValues {
+    /// Path under `--wallet-dir`.
+    pub path: String,
+    /// SHA-256 of the file (hex).
+    pub sha256: String,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
@@ -344,6 +394,9 @@ pub struct NodeValues {
     /// Proof of stake: the beacon node's identity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub beacon: Option<BeaconNodeValues>,
+    /// Proof of stake, validator pods: the Secret with the pod's wallet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validator_keys: Option<ValidatorKeysValues>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq)]
@@ -580,7 +633,8 @@ pub struct SecretValues {
     /// Proof of stake: beacon node keys and JWT secrets by node name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub beacon: BTreeMap<String, BeaconSecretValues>,
-    /// Proof of stake: validator pods' wallets by node name.
+    /// Proof of stake: validator pods' wallets by node name, when the chart creates
+    /// their Secrets (`largeObjects: release`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub validator_wallets: BTreeMap<String, ValidatorWalletValues>,
 }
@@ -799,6 +853,20 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
                             validators: cfg.validators_per_pod.unwrap_or(0),
                         })
                     }),
+                    validator_keys: plan.proof_of_stake.as_ref().and_then(|pos| {
+                        let v = pos.validator_clients.get(&n.name)?;
+                        Some(ValidatorKeysValues {
+                            secret: validator_keys_secret(&n.name),
+                            files: v
+                                .wallet_files
+                                .iter()
+                                .map(|(path, bytes)| WalletFileValues {
+                                    path: path.clone(),
+                                    sha256: sha256_hex(bytes),
+                                })
+                                .collect(),
+                        })
+                    }),
                 }
             })
             .collect(),
@@ -912,7 +980,20 @@ fn proof_of_stake_values(pos: &ProofOfStakePlan) -> ProofOfStakeValues {
         slots_per_epoch: pos.slots_per_epoch(),
         fee_recipient: pos.fee_recipient(),
         chain_config: pos.chain_config.clone(),
-        genesis_state_gz: base64::engine::general_purpose::STANDARD.encode(&pos.genesis_state_gz),
+        large_objects: pos.placement,
+        genesis_state: GenesisStateValues {
+            sha256: sha256_hex(&pos.genesis_state.ssz),
+            parts: pos
+                .genesis_state_parts()
+                .enumerate()
+                .map(|(i, part)| GenesisStatePartValues {
+                    config_map: genesis_state_config_map(&pos.network, i),
+                    sha256: sha256_hex(part),
+                    data: (pos.placement == Placement::Release)
+                        .then(|| base64::engine::general_purpose::STANDARD.encode(part)),
+                })
+                .collect(),
+        },
         genesis_validators_root: format!(
             "0x{}",
             hex::encode(pos.genesis_state.genesis_validators_root)
@@ -1026,6 +1107,7 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
             validator_wallets: plan
                 .proof_of_stake
                 .iter()
+                .filter(|pos| pos.placement == Placement::Release)
                 .flat_map(|pos| &pos.validator_clients)
                 .map(|(node, v)| {
                     (
@@ -1046,6 +1128,22 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
         },
     };
     (public, private)
+}
+
+/// The name of a validator pod's keys Secret.
+pub fn validator_keys_secret(node: &str) -> String {
+    format!("{node}-validator-keys")
+}
+
+/// The name of the ConfigMap of the genesis state's part `index`.
+pub fn genesis_state_config_map(network: &str, index: usize) -> String {
+    format!("{network}-genesis-state-{index}")
+}
+
+/// SHA-256 as lowercase hex, as `sha256sum` prints it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// The JSON Schema Helm checks values against (`chart/values.schema.json`).

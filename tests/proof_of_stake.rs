@@ -62,6 +62,21 @@ fn export(dir: &Path, out: &str) -> serde_json::Value {
     serde_json::from_str(&read(dir, &format!("{out}/consensus/validators.json"))).unwrap()
 }
 
+/// The gzipped genesis state the values carry (`largeObjects: release`): its parts, joined.
+fn genesis_state_gz(pos: &serde_json::Value) -> Vec<u8> {
+    use base64::Engine as _;
+    pos["genesisState"]["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| {
+            base64::engine::general_purpose::STANDARD
+                .decode(p["data"].as_str().unwrap())
+                .unwrap()
+        })
+        .collect()
+}
+
 /// Validator pubkeys by the node holding them.
 fn pubkeys_by_node(validators: &serde_json::Value) -> BTreeMap<String, Vec<String>> {
     let mut by_node: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -123,7 +138,7 @@ fn values_carry_the_genesis_bundle_and_no_private_material() {
         .as_str()
         .unwrap()
         .contains("CONFIG_NAME: 'stake-4343'"));
-    assert!(!pos["genesisStateGz"].as_str().unwrap().is_empty());
+    assert!(!genesis_state_gz(pos).is_empty());
     let genesis: serde_json::Value =
         serde_json::from_str(v["genesis"]["json"].as_str().unwrap()).unwrap();
     assert_eq!(genesis["config"]["terminalTotalDifficulty"], 0);
@@ -163,7 +178,14 @@ fn values_carry_the_genesis_bundle_and_no_private_material() {
     }
     for w in s["validatorWallets"].as_object().unwrap().values() {
         assert!(!public.contains(w["password"].as_str().unwrap()));
-        assert!(!public.contains("all-accounts"));
+        for text in w["files"].as_object().unwrap().values() {
+            let wallet: serde_json::Value = serde_json::from_str(text.as_str().unwrap()).unwrap();
+            let ciphertext = wallet["crypto"]["cipher"]["message"].as_str().unwrap();
+            assert!(
+                !public.contains(ciphertext),
+                "a wallet in the public values"
+            );
+        }
     }
 }
 
@@ -429,8 +451,8 @@ fn release_limit() -> u64 {
     ok(&o);
     let out = String::from_utf8(o.stdout.clone()).unwrap();
     let (cap, cost) = (
-        kuberneteth::check::RELEASE_CAPACITY,
-        kuberneteth::check::RELEASE_POD_COST,
+        kuberneteth::release::RELEASE_CAPACITY,
+        kuberneteth::release::RELEASE_POD_COST,
     );
     assert_eq!(
         out,
@@ -443,12 +465,16 @@ fn release_limit() -> u64 {
 /// Two validator groups holding `total` validators in pods of 100: one pod of
 /// `early`, then the rest in `val`, whose `validatorsPerPod` is at the returned
 /// `line:column` of the file.
-fn groups_of_100(total: u64) -> (String, String) {
+fn groups_of_100(total: u64, large_objects: &str) -> (String, String) {
     let text = network(&format!(
         "  - {{name: early, role: validator, replicas: 1, validatorsPerPod: 100}}\n  \
          - {{name: val, role: validator, replicas: {}, validatorsPerPod: 100}}\n",
         total / 100 - 1
-    ));
+    ))
+    .replace(
+        "    proofOfStake:\n",
+        &format!("    proofOfStake:\n      largeObjects: {large_objects}\n"),
+    );
     let (line, column) = text
         .lines()
         .enumerate()
@@ -458,7 +484,8 @@ fn groups_of_100(total: u64) -> (String, String) {
     (text, format!("{line}:{column}"))
 }
 
-/// One pod over the release limit: `compile` and `check` refuse it at the group
+/// One pod over the release limit, kept in the release (`largeObjects: release`):
+/// `compile` and `check` refuse it at the group
 /// that crosses the limit, naming the count and the limit, and write nothing;
 /// `--no-size-limit` lets it through; `export` and `inspect`, which make no
 /// release, take it as it is.
@@ -466,7 +493,7 @@ fn groups_of_100(total: u64) -> (String, String) {
 fn a_network_one_pod_over_the_release_limit_is_refused_unless_no_size_limit() {
     let limit = release_limit();
     let over = limit + 100;
-    let (text, at) = groups_of_100(over);
+    let (text, at) = groups_of_100(over, "release");
     let d = dir_with(&text);
     let wanted = format!("net.yaml:{at}: error: nodes[1].validatorsPerPod: {over} genesis validators in all; this group's");
     for args in [
@@ -484,11 +511,12 @@ fn a_network_one_pod_over_the_release_limit_is_refused_unless_no_size_limit() {
             format!("from 104 to {}", over / 100 * 104),
             format!(
                 "one Helm release holds at most {}:",
-                kuberneteth::check::RELEASE_CAPACITY
+                kuberneteth::release::RELEASE_CAPACITY
             ),
             "one Kubernetes Secret of at most 1 MiB".into(),
             "`--no-size-limit`".into(),
             "`HELM_DRIVER=sql`".into(),
+            "Set `largeObjects: separate` in `network.consensus.proofOfStake`".into(),
         ] {
             assert!(line.contains(&part), "{args:?}: `{part}` not in {line}");
         }
@@ -544,12 +572,179 @@ fn a_network_one_pod_over_the_release_limit_is_refused_unless_no_size_limit() {
     }
 }
 
+/// A network larger than one release, left at `largeObjects: auto`: `compile` keeps
+/// its genesis state and wallets beside the release, in `objects/` (ConfigMaps of
+/// the state's parts, public; one keys Secret per validator pod, private), and says
+/// to apply them first; the values name them and carry their SHA-256 but hold no
+/// wallet and no state, so they stay small. The same input gives the same bytes.
+/// Moving a running network's objects in or out of the release is refused; a pod
+/// with more keys than one Secret holds is refused.
+#[test]
+fn a_network_larger_than_a_release_keeps_its_state_and_wallets_beside_it() {
+    let limit = release_limit();
+    let over = limit + 100;
+    let (text, _) = groups_of_100(over, "auto");
+    let d = dir_with(&text);
+    let o = run(&["compile", "-c", "net.yaml", "-o", "out"], d.path());
+    ok(&o);
+    let said = stderr(&o);
+    assert!(
+        said.contains("they stay outside the Helm release"),
+        "{said}"
+    );
+    assert!(said.contains("next: kubectl apply --server-side -n NAMESPACE -f out/objects, then helm upgrade --install"), "{said}");
+    let values = yaml(d.path(), "out/values.yaml");
+    let private = yaml(d.path(), "out/secrets.values.yaml");
+    let pos = &values["proofOfStake"];
+    assert_eq!(pos["largeObjects"], "separate");
+    assert!(
+        private["secrets"].get("validatorWallets").is_none(),
+        "wallets in the secrets values"
+    );
+    let parts = pos["genesisState"]["parts"].as_array().unwrap();
+    assert!(
+        parts.iter().all(|p| p.get("data").is_none()),
+        "state in the values"
+    );
+    let values_bytes =
+        read(d.path(), "out/values.yaml").len() + read(d.path(), "out/secrets.values.yaml").len();
+    assert!(
+        values_bytes < 200_000,
+        "{values_bytes} bytes of values for {over} validators"
+    );
+
+    let mode = |rel: &str| {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(d.path().join(rel))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("out/objects/genesis-state.yaml"), 0o644);
+    assert_eq!(mode("out/objects/validator-keys.yaml"), 0o600);
+    let docs = |rel: &str| -> Vec<serde_json::Value> {
+        let text = read(d.path(), rel);
+        assert!(
+            text.starts_with("# Kubernetes objects this network keeps outside its Helm release"),
+            "{rel}"
+        );
+        serde_norway::Deserializer::from_str(&text)
+            .map(|doc| serde::Deserialize::deserialize(doc).unwrap())
+            .filter(|v: &serde_json::Value| !v.is_null())
+            .collect()
+    };
+    let config_maps = docs("out/objects/genesis-state.yaml");
+    let names: Vec<&str> = config_maps
+        .iter()
+        .map(|c| c["metadata"]["name"].as_str().unwrap())
+        .collect();
+    let want: Vec<&str> = parts
+        .iter()
+        .map(|p| p["configMap"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, want);
+    let secrets = docs("out/objects/validator-keys.yaml");
+    let validator_pods: Vec<String> = values["nodeGroups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["nodes"].as_array().unwrap())
+        .filter_map(|n| n["validatorKeys"]["secret"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(validator_pods.len() as u64, over / 100);
+    let secret_names: Vec<String> = secrets
+        .iter()
+        .map(|s| s["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(secret_names, validator_pods);
+    for o in config_maps.iter().chain(&secrets) {
+        assert_eq!(
+            o["metadata"]["labels"]["app.kubernetes.io/part-of"],
+            "stake"
+        );
+        assert!(
+            o["metadata"].get("namespace").is_none(),
+            "the namespace is kubectl's -n"
+        );
+        let size = serde_json::to_string(o).unwrap().len();
+        assert!(size < 1 << 20, "{} is {size} bytes", o["metadata"]["name"]);
+    }
+
+    // Same input, same bytes.
+    let before: Vec<String> = [
+        "out/values.yaml",
+        "out/objects/genesis-state.yaml",
+        "out/objects/validator-keys.yaml",
+    ]
+    .iter()
+    .map(|f| read(d.path(), f))
+    .collect();
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+    for (f, was) in [
+        "out/values.yaml",
+        "out/objects/genesis-state.yaml",
+        "out/objects/validator-keys.yaml",
+    ]
+    .iter()
+    .zip(&before)
+    {
+        assert!(&read(d.path(), f) == was, "{f} changed on a recompile");
+    }
+
+    // Into the release instead: refused for a running network, unless a new one.
+    let in_release = text.replace("largeObjects: auto", "largeObjects: release");
+    fs::write(d.path().join("net.yaml"), &in_release).unwrap();
+    let o = run(
+        &["compile", "-c", "net.yaml", "-o", "out", "--no-size-limit"],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("where the genesis state and the validators' wallets live (`largeObjects`"),
+        "{}",
+        stderr(&o)
+    );
+    ok(&run(
+        &[
+            "compile",
+            "-c",
+            "net.yaml",
+            "-o",
+            "out",
+            "--no-size-limit",
+            "--allow-genesis-change",
+        ],
+        d.path(),
+    ));
+    assert!(
+        !d.path().join("out/objects").exists(),
+        "objects of the earlier compile left behind"
+    );
+
+    // More keys in one pod than its Secret holds.
+    let cap = kuberneteth::release::VALIDATORS_PER_KEYS_SECRET;
+    let big = network(&format!(
+        "  - {{name: val, role: validator, replicas: 4, validatorsPerPod: {}}}\n",
+        cap + 1
+    ));
+    let d = dir_with(&big);
+    let o = run(&["check", "-c", "net.yaml"], d.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(&format!("nodes[0].validatorsPerPod: {} validators in each pod of `val`, and one pod's keys Secret holds at most {cap}", cap + 1)),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// The largest network of pods of 100 the release limit allows compiles, without
 /// `--no-size-limit` (`make live-limits` installs it).
 #[test]
 fn the_largest_release_in_pods_of_100_compiles() {
     let limit = release_limit();
-    let (text, _) = groups_of_100(limit);
+    let (text, _) = groups_of_100(limit, "release");
     let d = dir_with(&text);
     ok(&run(&["check", "-c", "net.yaml"], d.path()));
     let o = run(&["compile", "-c", "net.yaml", "-o", "out"], d.path());
@@ -764,9 +959,7 @@ fn the_execution_genesis_timestamp_is_the_beacon_genesis_time() {
         let min_time = config_value(config, "MIN_GENESIS_TIME");
         assert_eq!(delay, 0, "the state is built at genesis, not from deposits");
         assert_eq!(min_time, time, "values: MIN_GENESIS_TIME");
-        let gz = base64::engine::general_purpose::STANDARD
-            .decode(pos["genesisStateGz"].as_str().unwrap())
-            .unwrap();
+        let gz = genesis_state_gz(pos);
         let mut ssz = Vec::new();
         flate2::read::GzDecoder::new(&gz[..])
             .read_to_end(&mut ssz)

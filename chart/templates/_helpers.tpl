@@ -176,10 +176,11 @@ are filled here; the per-pod placeholders are filled by the init step. ctx: dict
 {{- $toml := .group.config | replace "__NAMESPACE__" $root.Release.Namespace | replace "__CLUSTER_DOMAIN__" $root.Values.clusterDomain }}
 {{- $data := dict "config.toml" $toml "nodes" (printf "%s\n" (join "\n" $nodes)) }}
 {{- if eq .group.role "validator" }}
-{{- $files := list "# node secretKey pathUnderWalletDir" }}
+{{- $files := list "# node secretKey pathUnderWalletDir sha256" }}
 {{- range $node := .group.nodes }}
-{{- range $i, $path := include "kuberneteth.walletPaths" (dict "root" $root "node" $node) | splitList " " | compact }}
-{{- $files = append $files (printf "%s wallet-%d %s" $node.name $i $path) }}
+{{- $keys := required (printf "nodeGroups[].nodes[].validatorKeys is missing for %s: compile the values with this chart's kuberneteth-values" $node.name) $node.validatorKeys }}
+{{- range $i, $file := $keys.files }}
+{{- $files = append $files (printf "%s wallet-%d %s %s" $node.name $i $file.path $file.sha256) }}
 {{- end }}
 {{- end }}
 {{- $_ := set $data "wallet-files" (printf "%s\n" (join "\n" $files)) }}
@@ -187,11 +188,19 @@ are filled here; the per-pod placeholders are filled by the init step. ctx: dict
 {{ toYaml $data }}
 {{- end -}}
 
-{{/* The files of a validator pod's wallet, by path under the wallet dir, sorted, space-separated. ctx: dict root node */}}
-{{- define "kuberneteth.walletPaths" -}}
+{{/*
+Data of a validator pod's keys Secret (largeObjects: release): its wallet's files, in
+the order of validatorKeys.files, and the wallet's password. The keys carry the pod's
+name, so the Secrets of a group's pods project side by side into one directory.
+ctx: dict root node
+*/}}
+{{- define "kuberneteth.validatorKeys.data" -}}
 {{- $wallets := (.root.Values.secrets | default dict).validatorWallets | default dict -}}
 {{- $wallet := required (printf "secrets.validatorWallets has no wallet for %s: pass the compiler's secrets.values.yaml with -f" .node.name) (index $wallets .node.name) -}}
-{{- keys $wallet.files | sortAlpha | join " " -}}
+{{- range $i, $file := .node.validatorKeys.files }}
+{{ $.node.name }}.wallet-{{ $i }}: {{ required (printf "secrets.validatorWallets.%s has no file %s" $.node.name $file.path) (index $wallet.files $file.path) | b64enc | quote }}
+{{- end }}
+{{ .node.name }}.wallet-password: {{ $wallet.password | b64enc | quote }}
 {{- end -}}
 
 {{/* Whether a group holds signer keys (its nodes have signer addresses). ctx: group */}}
@@ -199,7 +208,7 @@ are filled here; the per-pod placeholders are filled by the init step. ctx: dict
 {{- range .nodes -}}{{- if .signerAddress -}}true{{- end -}}{{- end -}}
 {{- end -}}
 
-{{/* Data of a group's Secret: node keys, and for signers keystores (if in a Secret) and password. ctx: dict root group */}}
+{{/* Data of a group's Secret: node keys, for signers keystores (if in a Secret) and password, for proof of stake beacon keys and JWTs. ctx: dict root group */}}
 {{- define "kuberneteth.group.secretData" -}}
 {{- $root := .root -}}
 {{- range .group.nodes }}
@@ -211,14 +220,6 @@ are filled here; the per-pod placeholders are filled by the init step. ctx: dict
 {{- $beacon := required (printf "secrets.beacon has no beacon node key and JWT for %s: pass the compiler's secrets.values.yaml with -f" .name) (index ($root.Values.secrets.beacon | default dict) .name) }}
 {{ .name }}.beacon-p2p-key: {{ $beacon.nodeKey | b64enc | quote }}
 {{ .name }}.jwt-secret: {{ $beacon.jwtSecret | b64enc | quote }}
-{{- end }}
-{{- if and $root.Values.proofOfStake (eq $.group.role "validator") }}
-{{- $node := . }}
-{{- $wallet := index $root.Values.secrets.validatorWallets .name }}
-{{- range $i, $path := include "kuberneteth.walletPaths" (dict "root" $root "node" $node) | splitList " " | compact }}
-{{ $node.name }}.wallet-{{ $i }}: {{ index $wallet.files $path | b64enc | quote }}
-{{- end }}
-{{ .name }}.wallet-password: {{ $wallet.password | b64enc | quote }}
 {{- end }}
 {{- end }}
 {{- if include "kuberneteth.group.hasSigners" .group }}
@@ -250,10 +251,18 @@ the genesis state gzipped (binaryData: a mainnet-preset state is larger than a C
 holds; the init step unpacks it). ctx: root
 */}}
 {{- define "kuberneteth.consensus.data" -}}
+{{- $state := .Values.proofOfStake.genesisState -}}
+{{- $parts := list "# index configMap sha256" -}}
+{{- range $i, $part := $state.parts -}}
+{{- $parts = append $parts (printf "%d %s %s" $i $part.configMap $part.sha256) -}}
+{{- end -}}
 data:
-  {{- dict "config.yaml" .Values.proofOfStake.chainConfig | toYaml | nindent 2 }}
-binaryData:
-  genesis.ssz.gz: {{ .Values.proofOfStake.genesisStateGz | quote }}
+  {{- dict "config.yaml" .Values.proofOfStake.chainConfig "genesis-state-parts" (printf "%s\n" (join "\n" $parts)) "genesis-state-sha256" $state.sha256 | toYaml | nindent 2 }}
+{{- end -}}
+
+{{/* Whether the chart creates the genesis state's ConfigMaps and the validators' keys Secrets. ctx: root */}}
+{{- define "kuberneteth.largeObjectsInRelease" -}}
+{{- if and .Values.proofOfStake (eq .Values.proofOfStake.largeObjects "release") -}}true{{- end -}}
 {{- end -}}
 
 {{/* checksum/config of a group's pods: everything non-secret they read. ctx: dict root group */}}
@@ -268,9 +277,18 @@ binaryData:
 {{- join "\n---\n" $parts | sha256sum -}}
 {{- end -}}
 
-{{/* checksum/secret of a group's pods: the Secrets they read. ctx: dict root group */}}
+{{/*
+checksum/secret of a group's pods: the Secrets they read. Validator keys Secrets applied
+separately are followed by their files' SHA-256 in checksum/config. ctx: dict root group
+*/}}
 {{- define "kuberneteth.group.checksumSecret" -}}
-{{- list (include "kuberneteth.group.secretData" .) (include "kuberneteth.ethstats.secretData" .root) | join "\n---\n" | sha256sum -}}
+{{- $parts := list (include "kuberneteth.group.secretData" .) (include "kuberneteth.ethstats.secretData" .root) -}}
+{{- if and (include "kuberneteth.largeObjectsInRelease" .root) (eq .group.role "validator") -}}
+{{- range .group.nodes -}}
+{{- $parts = append $parts (include "kuberneteth.validatorKeys.data" (dict "root" $.root "node" .)) -}}
+{{- end -}}
+{{- end -}}
+{{- join "\n---\n" $parts | sha256sum -}}
 {{- end -}}
 
 {{/* The first node group that serves HTTP RPC with the `eth` namespace (used by helm test and NOTES). ctx: root */}}

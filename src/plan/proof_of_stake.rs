@@ -3,6 +3,7 @@
 //! identity and engine-API secret. Pure: the same inputs give the same bytes.
 
 use crate::execution::crypto::AddressExt;
+use crate::release::{Placement, GENESIS_STATE_PART_BYTES};
 use std::collections::BTreeMap;
 use std::io::Write as _;
 
@@ -109,6 +110,10 @@ pub struct ProofOfStakePlan {
     pub genesis_state: GenesisState,
     /// `genesis.ssz`, gzipped (a mainnet-preset state is larger than a ConfigMap).
     pub genesis_state_gz: Vec<u8>,
+    /// Where the genesis state and the wallets live (`largeObjects`, resolved).
+    pub placement: Placement,
+    /// The network's name, which names the objects the pods read.
+    pub network: String,
     pub validators: Vec<ValidatorPlan>,
     /// By node name.
     pub beacon_nodes: BTreeMap<String, BeaconNodePlan>,
@@ -126,6 +131,11 @@ impl ProofOfStakePlan {
 
     pub fn slots_per_epoch(&self) -> u64 {
         self.settings.preset.slots_per_epoch()
+    }
+
+    /// The gzipped genesis state in the parts the ConfigMaps hold, in order.
+    pub fn genesis_state_parts(&self) -> std::slice::Chunks<'_, u8> {
+        self.genesis_state_gz.chunks(GENESIS_STATE_PART_BYTES)
     }
 }
 
@@ -413,6 +423,8 @@ pub fn build(
         chain_config,
         genesis_state,
         genesis_state_gz,
+        placement: crate::release::placement(config, settings),
+        network: config.network.name.clone(),
         validators,
         beacon_nodes,
         validator_clients: wallets.into_iter().collect(),

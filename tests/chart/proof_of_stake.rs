@@ -10,9 +10,9 @@ use serde_json::Value;
 use crate::args::flag;
 use crate::beacon_state::{address_credentials, BeaconState};
 use crate::support::{
-    base64_decode, container, containers, exported_consensus, geth_container, kind, name,
-    network_name, node_groups, object, pod_specs, pos_examples, read_yaml, rendered_toml,
-    run_prepare, str_map, strings,
+    base64, base64_decode, container, containers, exported_consensus, exported_wallet,
+    geth_container, kind, name, network_name, node_groups, object, pod_specs, pos_example,
+    pos_examples, read_yaml, rendered_toml, run_prepare, scratch, sha256_hex, strings, Example,
 };
 
 /// geth's engine API listens on the pod's localhost only, with the pod's JWT; the
@@ -314,18 +314,19 @@ fn pos_prysm_reads_only_mounted_files_that_prepare_wrote() {
                                     ),
                                     "--wallet-password-file" => assert_eq!(
                                         read(&local),
-                                        private["secrets"]["validatorWallets"][pod]["password"]
-                                            .as_str()
-                                            .unwrap(),
+                                        exported_wallet(ex, pod).0,
                                         "{ctx}"
                                     ),
                                     "--wallet-dir" => {
                                         // Exactly this pod's wallet files, byte for byte.
-                                        let wallet =
-                                            &private["secrets"]["validatorWallets"][pod]["files"];
                                         let mut got = BTreeMap::new();
                                         collect_files(&local, &local, &mut got);
-                                        let want: BTreeMap<String, String> = str_map(wallet);
+                                        let want: BTreeMap<String, String> =
+                                            exported_wallet(ex, pod)
+                                                .1
+                                                .into_iter()
+                                                .map(|(p, b)| (p, String::from_utf8(b).unwrap()))
+                                                .collect();
                                         assert!(!want.is_empty(), "{ctx}: no wallet compiled");
                                         assert_eq!(got, want, "{ctx}: wallet files");
                                     }
@@ -424,22 +425,51 @@ fn pos_consensus_configmap_is_the_compiled_genesis_state_and_config() {
             cm["data"]["config.yaml"],
             public["proofOfStake"]["chainConfig"]
         );
-        let gz = base64_decode(cm["binaryData"]["genesis.ssz.gz"].as_str().unwrap());
+        // The pods join the parts named in the consensus ConfigMap, each checked, and
+        // check the whole: as the cluster holds them, from the release or beside it.
+        let installed = ex.installed();
+        let state_values = &public["proofOfStake"]["genesisState"];
+        let mut gz = Vec::new();
+        let lines: Vec<&str> = cm["data"]["genesis-state-parts"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect();
+        assert_eq!(lines.len(), state_values["parts"].as_array().unwrap().len());
+        for (i, line) in lines.iter().enumerate() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(f[0], i.to_string(), "{}: {line}", ex.name);
+            let part_cm = object(&installed, "ConfigMap", f[1]);
+            let part = base64_decode(part_cm["binaryData"]["part"].as_str().unwrap());
+            assert_eq!(sha256_hex(&part), f[2], "{}: part {i}", ex.name);
+            // A ConfigMap holds at most 1 MiB (data and binaryData together).
+            let size = serde_json::to_string(part_cm).unwrap().len();
+            assert!(size < 1 << 20, "{}: part {i} of {size} bytes", ex.name);
+            gz.extend(part);
+        }
         let state = gunzip(&gz);
         assert!(
             state == ssz,
-            "{}: the ConfigMap's genesis state is not the compiled one ({} vs {} bytes)",
+            "{}: the genesis state in the ConfigMaps is not the compiled one ({} vs {} bytes)",
             ex.name,
             state.len(),
             ssz.len()
         );
-        // A ConfigMap holds at most 1 MiB (data and binaryData together).
-        let size = serde_json::to_string(&cm).unwrap().len();
-        assert!(
-            size < 1 << 20,
-            "{}: consensus ConfigMap of {size} bytes",
-            ex.name
+        assert_eq!(
+            cm["data"]["genesis-state-sha256"].as_str(),
+            Some(sha256_hex(&ssz).as_str())
         );
+        // With `largeObjects: separate` the release holds none of it.
+        let separate = public["proofOfStake"]["largeObjects"] == "separate";
+        let release = ex.render();
+        for part in state_values["parts"].as_array().unwrap() {
+            let in_release = release
+                .iter()
+                .any(|o| kind(o) == "ConfigMap" && name(o) == part["configMap"].as_str().unwrap());
+            assert_eq!(in_release, !separate, "{}: {part}", ex.name);
+            assert_eq!(part["data"].is_string(), !separate, "{}: {part}", ex.name);
+        }
         // The genesis validators root Prysm will compute is in the state: bytes 8..40
         // of a BeaconState (after genesis_time).
         let root = public["proofOfStake"]["genesisValidatorsRoot"]
@@ -455,27 +485,41 @@ fn pos_consensus_configmap_is_the_compiled_genesis_state_and_config() {
     }
 }
 
-/// Each group's Secret holds, for each of its pods, the beacon P2P key and JWT and,
-/// in validator groups, exactly that pod's wallet (and no other pod's).
+/// Each group's Secret holds, for each of its pods, the beacon P2P key and JWT; each
+/// validator pod's own keys Secret holds exactly its wallet (as `export` writes it)
+/// and the wallet's password, which the group's `wallet-files` names with their
+/// SHA-256. The release holds those Secrets with `largeObjects: release` only; the
+/// compiler's `objects/` holds them otherwise. No wallet is in two Secrets.
 #[test]
 fn pos_secrets_hold_each_pods_beacon_key_jwt_and_own_wallet() {
+    let secret_data = |o: &Value| -> BTreeMap<String, Vec<u8>> {
+        o["data"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), base64_decode(v.as_str().unwrap())))
+            .collect()
+    };
     for ex in pos_examples() {
         let docs = ex.render();
+        let installed = ex.installed();
         let public = ex.public();
         let private = ex.private();
         let s = &private["secrets"];
         let net = network_name(&public);
+        let separate = public["proofOfStake"]["largeObjects"] == "separate";
+        assert_eq!(
+            s["validatorWallets"].is_object(),
+            !separate,
+            "{}: wallets in the secrets values only when the chart makes their Secrets",
+            ex.name
+        );
         let mut pods_seen = BTreeSet::new();
+        let mut wallets_seen = BTreeSet::new();
         for g in node_groups(&public) {
             let group = g["name"].as_str().unwrap();
             let validator = g["role"] == "validator";
-            let secret = object(&docs, "Secret", &format!("{net}-{group}-keys"));
-            let data: BTreeMap<String, Vec<u8>> = secret["data"]
-                .as_object()
-                .unwrap()
-                .iter()
-                .map(|(k, v)| (k.clone(), base64_decode(v.as_str().unwrap())))
-                .collect();
+            let data = secret_data(object(&docs, "Secret", &format!("{net}-{group}-keys")));
             let cm = object(&docs, "ConfigMap", &format!("{net}-{group}-config"));
             let wallet_files = cm["data"]["wallet-files"].as_str();
             assert_eq!(
@@ -505,11 +549,10 @@ fn pos_secrets_hold_each_pods_beacon_key_jwt_and_own_wallet() {
                     format!("{pod}.beacon-p2p-key"),
                     format!("{pod}.jwt-secret"),
                 ]);
-                let w = &s["validatorWallets"][pod];
                 assert_eq!(
-                    w.is_object(),
+                    n["validatorKeys"].is_object(),
                     validator,
-                    "{ctx}: a wallet only for validator pods"
+                    "{ctx}: validator keys only for validator pods"
                 );
                 if !validator {
                     continue;
@@ -521,30 +564,49 @@ fn pos_secrets_hold_each_pods_beacon_key_jwt_and_own_wallet() {
                         .or(n["beacon"]["validators"].as_u64()),
                     "{ctx}"
                 );
-                want_keys.insert(format!("{pod}.wallet-password"));
+                let secret_name = n["validatorKeys"]["secret"].as_str().unwrap();
+                assert_eq!(secret_name, format!("{pod}-validator-keys"), "{ctx}");
+                let in_release = docs
+                    .iter()
+                    .any(|o| kind(o) == "Secret" && name(o) == secret_name);
+                assert_eq!(in_release, !separate, "{ctx}: {secret_name} in the release");
+                let own = secret_data(object(&installed, "Secret", secret_name));
+                let (password, exported) = exported_wallet(ex, pod);
                 assert_eq!(
-                    data[&format!("{pod}.wallet-password")],
-                    w["password"].as_str().unwrap().as_bytes(),
+                    own[&format!("{pod}.wallet-password")],
+                    password.as_bytes(),
                     "{ctx}"
                 );
-                // wallet-files maps the pod's Secret keys to paths under the wallet dir.
+                // wallet-files maps the Secret's keys to paths under the wallet dir and
+                // their SHA-256.
                 let mut files = BTreeMap::new();
+                let mut own_keys = BTreeSet::from([format!("{pod}.wallet-password")]);
                 for line in wallet_files
                     .unwrap()
                     .lines()
                     .filter(|l| !l.starts_with('#'))
                 {
                     let f: Vec<&str> = line.split_whitespace().collect();
-                    assert_eq!(f.len(), 3, "{ctx}: wallet-files line {line:?}");
+                    assert_eq!(f.len(), 4, "{ctx}: wallet-files line {line:?}");
                     if f[0] == pod {
-                        want_keys.insert(format!("{pod}.{}", f[1]));
-                        files.insert(
-                            f[2].to_string(),
-                            String::from_utf8(data[&format!("{pod}.{}", f[1])].clone()).unwrap(),
-                        );
+                        let key = format!("{pod}.{}", f[1]);
+                        assert_eq!(sha256_hex(&own[&key]), f[3], "{ctx}: {line}");
+                        files.insert(f[2].to_string(), own[&key].clone());
+                        own_keys.insert(key);
                     }
                 }
-                assert_eq!(files, str_map(&w["files"]), "{ctx}: wallet in the Secret");
+                assert_eq!(files, exported, "{ctx}: the wallet in its Secret");
+                assert_eq!(
+                    own.keys().cloned().collect::<BTreeSet<_>>(),
+                    own_keys,
+                    "{ctx}: its keys Secret holds its wallet and password, nothing else"
+                );
+                for bytes in files.into_values() {
+                    assert!(
+                        wallets_seen.insert(bytes),
+                        "{ctx}: a wallet file in two pods"
+                    );
+                }
             }
             let keys: BTreeSet<String> = data.keys().cloned().collect();
             let extra: BTreeSet<&String> = keys
@@ -559,25 +621,6 @@ fn pos_secrets_hold_each_pods_beacon_key_jwt_and_own_wallet() {
             for k in &want_keys {
                 assert!(keys.contains(k), "{}: {group} Secret lacks {k}", ex.name);
             }
-            // No other pod's wallet in this group's Secret.
-            let mine: BTreeSet<String> = g["nodes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|n| n["name"].as_str().unwrap().to_string())
-                .collect();
-            for (pod, w) in s["validatorWallets"].as_object().unwrap() {
-                if mine.contains(pod) {
-                    continue;
-                }
-                for text in str_map(&w["files"]).values() {
-                    assert!(
-                        !data.values().any(|v| v == text.as_bytes()),
-                        "{}: {group} Secret holds {pod}'s wallet",
-                        ex.name
-                    );
-                }
-            }
         }
         let with_beacon: BTreeSet<String> =
             s["beacon"].as_object().unwrap().keys().cloned().collect();
@@ -586,16 +629,66 @@ fn pos_secrets_hold_each_pods_beacon_key_jwt_and_own_wallet() {
             "{}: beacon secrets of exactly the pods",
             ex.name
         );
-        // Validator keys are never shared: each wallet file of one pod only.
-        let mut texts = BTreeSet::new();
-        for w in s["validatorWallets"].as_object().unwrap().values() {
-            for t in str_map(&w["files"]).into_values() {
-                assert!(
-                    texts.insert(t),
-                    "{}: two pods hold the same wallet file",
-                    ex.name
-                );
-            }
+    }
+}
+
+/// With `largeObjects: separate` the pods read objects applied outside the release:
+/// `prepare` rebuilds the genesis state and this pod's wallet from them and checks
+/// each against the SHA-256 the release carries, and stops a pod, saying what to do,
+/// when a genesis-state part or a wallet is not the compiled one.
+#[test]
+fn pos_prepare_refuses_separate_objects_that_are_not_the_compiled_ones() {
+    let ex = pos_example("network:pos-separate");
+    let public = ex.public();
+    let pod = public["nodeGroups"][0]["nodes"][0]["name"]
+        .as_str()
+        .unwrap();
+    let untouched = run_prepare(ex, "validator", pod, &[]);
+    assert!(untouched.status.success(), "{}", untouched.stderr);
+    assert!(
+        untouched.stderr.contains("from 1 parts, SHA-256 checked"),
+        "{}",
+        untouched.stderr
+    );
+    let compiled = ex.values.parent().unwrap();
+    for (tag, file, key) in [
+        ("part", "genesis-state.yaml", "part: ".to_string()),
+        ("wallet", "validator-keys.yaml", format!("{pod}.wallet-0: ")),
+    ] {
+        let dir = scratch().join("tampered").join(tag);
+        fs::create_dir_all(dir.join("objects")).unwrap();
+        for f in ["values.yaml", "secrets.values.yaml"] {
+            fs::copy(compiled.join(f), dir.join(f)).unwrap();
         }
+        for f in ["genesis-state.yaml", "validator-keys.yaml"] {
+            let text = fs::read_to_string(compiled.join("objects").join(f)).unwrap();
+            let text = if f != file {
+                text
+            } else {
+                // One byte of the first object's value changed.
+                let at = text.find(&key).unwrap() + key.len();
+                let end = at + text[at..].find('\n').unwrap();
+                let mut bytes = base64_decode(text[at..end].trim_matches('\''));
+                bytes[10] ^= 1;
+                format!("{}{}{}", &text[..at], base64(&bytes), &text[end..])
+            };
+            fs::write(dir.join("objects").join(f), text).unwrap();
+        }
+        let tampered = Example {
+            name: format!("{}:{tag}", ex.name),
+            values: dir.join("values.yaml"),
+            secrets: dir.join("secrets.values.yaml"),
+            compiled: true,
+            source: ex.source.clone(),
+        };
+        let r = run_prepare(&tampered, "validator", pod, &[]);
+        assert!(!r.status.success(), "{tag}: prepare accepted it");
+        assert!(
+            r.stderr.contains(
+                "is not the compiled one: apply the objects/ of the compile these values come from"
+            ),
+            "{tag}: {}",
+            r.stderr
+        );
     }
 }

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 
 use crate::support::{
     base64, compile, containers, default_example, examples, exported_consensus, kind, name,
-    network_name, node_groups, of_kind, parse_docs, pos_example, read_yaml, render, scratch, top,
-    write_json, Example, NAMESPACE, RELEASE, ROLLOUT_HOLD,
+    network_name, node_groups, of_kind, parse_docs, pos_example, read_yaml, render, scratch,
+    sha256_hex, top, write_json, Example, NAMESPACE, RELEASE, ROLLOUT_HOLD,
 };
 
 #[test]
@@ -342,6 +342,7 @@ fn pos_checksums_follow_the_genesis_state_config_and_beacon_secrets() {
         .iter()
         .map(|g| format!("{net}-{}", g["name"].as_str().unwrap()))
         .collect();
+    // Another genesis state, as a compile would write it: its one part and the checksums.
     let other_state = {
         let mut state = exported_consensus(ex).1;
         state[0] ^= 1;
@@ -349,14 +350,25 @@ fn pos_checksums_follow_the_genesis_state_config_and_beacon_secrets() {
         fs::create_dir_all(&dir).unwrap();
         let f = dir.join("genesis.ssz");
         fs::write(&f, &state).unwrap();
-        let out = Command::new("gzip").arg("-c").arg(&f).output().unwrap();
-        base64(&out.stdout)
+        let gz = Command::new("gzip")
+            .arg("-c")
+            .arg(&f)
+            .output()
+            .unwrap()
+            .stdout;
+        (sha256_hex(&state), sha256_hex(&gz), base64(&gz))
     };
     for (tag, change) in [
         (
             "genesis-state",
-            Box::new(move |p: &mut Value| p["proofOfStake"]["genesisStateGz"] = json!(other_state))
-                as Box<dyn FnOnce(&mut Value)>,
+            Box::new(move |p: &mut Value| {
+                let (state_sum, part_sum, part) = other_state;
+                let s = &mut p["proofOfStake"]["genesisState"];
+                assert_eq!(s["parts"].as_array().unwrap().len(), 1);
+                s["sha256"] = json!(state_sum);
+                s["parts"][0]["sha256"] = json!(part_sum);
+                s["parts"][0]["data"] = json!(part);
+            }) as Box<dyn FnOnce(&mut Value)>,
         ),
         (
             "chain-config",

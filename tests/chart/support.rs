@@ -1,6 +1,6 @@
 //! Shared helpers: render with Helm, compile the examples, find objects, run `prepare`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -133,6 +133,25 @@ impl Example {
     }
     pub(crate) fn render(&self) -> Vec<Value> {
         parse_docs(&render(&self.files()))
+    }
+    /// The objects the compiler wrote to apply beside the release
+    /// (`largeObjects: separate`; none otherwise).
+    pub(crate) fn separate_objects(&self) -> Vec<Value> {
+        let dir = self.values.parent().unwrap().join("objects");
+        let mut docs = Vec::new();
+        for file in ["genesis-state.yaml", "validator-keys.yaml"] {
+            if let Ok(text) = fs::read_to_string(dir.join(file)) {
+                docs.extend(parse_docs(&text));
+            }
+        }
+        docs
+    }
+    /// What the cluster holds once the network is installed as the README says:
+    /// the separate objects, then the release's.
+    pub(crate) fn installed(&self) -> Vec<Value> {
+        let mut docs = self.separate_objects();
+        docs.extend(self.render());
+        docs
     }
 }
 
@@ -280,14 +299,43 @@ pub(crate) fn default_example() -> &'static Example {
 /// `kuberneteth-values export` of a compiled proof-of-stake example (same network
 /// file, same master secret): its consensus/config.yaml and consensus/genesis.ssz.
 pub(crate) fn exported_consensus(ex: &Example) -> (String, Vec<u8>) {
-    type Exports = BTreeMap<String, (String, Vec<u8>)>;
-    static CACHE: OnceLock<std::sync::Mutex<Exports>> = OnceLock::new();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(hit) = cache.lock().unwrap().get(&ex.name) {
-        return hit.clone();
+    let dir = export_dir(ex);
+    (
+        fs::read_to_string(dir.join("consensus/config.yaml")).unwrap(),
+        fs::read(dir.join("consensus/genesis.ssz")).unwrap(),
+    )
+}
+
+/// A validator pod's wallet as `export` writes it: its password, and its files by
+/// path under the wallet folder.
+pub(crate) fn exported_wallet(ex: &Example, pod: &str) -> (String, BTreeMap<String, Vec<u8>>) {
+    let node = export_dir(ex).join("nodes").join(pod).join("validator");
+    let password = fs::read_to_string(node.join("wallet-password")).unwrap();
+    let mut files = BTreeMap::new();
+    let mut stack = vec![node.join("wallet")];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(node.join("wallet")).unwrap();
+                files.insert(rel.to_string_lossy().into_owned(), fs::read(&p).unwrap());
+            }
+        }
+    }
+    (password, files)
+}
+
+/// The folder `kuberneteth-values export` of a compiled example wrote (once per run).
+fn export_dir(ex: &Example) -> PathBuf {
+    static DONE: OnceLock<std::sync::Mutex<BTreeSet<String>>> = OnceLock::new();
+    let mut done = DONE.get_or_init(Default::default).lock().unwrap();
+    let dir = scratch().join("export").join(ex.name.replace(':', "_"));
+    if done.contains(&ex.name) {
+        return dir;
     }
     let (config, secrets) = ex.source.as_ref().expect("a compiled example");
-    let dir = scratch().join("export").join(ex.name.replace(':', "_"));
     let _ = fs::remove_dir_all(&dir);
     let out = Command::new(compiler())
         .arg("export")
@@ -305,12 +353,8 @@ pub(crate) fn exported_consensus(ex: &Example) -> (String, Vec<u8>) {
         ex.name,
         String::from_utf8_lossy(&out.stderr)
     );
-    let got = (
-        fs::read_to_string(dir.join("consensus/config.yaml")).unwrap(),
-        fs::read(dir.join("consensus/genesis.ssz")).unwrap(),
-    );
-    cache.lock().unwrap().insert(ex.name.clone(), got.clone());
-    got
+    done.insert(ex.name.clone());
+    dir
 }
 
 // ---------------------------------------------------------------------------------
@@ -539,6 +583,7 @@ pub(crate) fn run_prepare(
     unresolvable: &[&str],
 ) -> PrepareRun {
     let docs = ex.render();
+    let installed = ex.installed();
     let public = ex.public();
     let net = network_name(&public);
     let sts = object(&docs, "StatefulSet", &format!("{net}-{group}"));
@@ -573,32 +618,52 @@ pub(crate) fn run_prepare(
             .iter()
             .find(|v| v["name"] == m["name"])
             .unwrap();
-        let (source, is_secret) = match volume["secret"]["secretName"].as_str() {
-            Some(n) => (object(&docs, "Secret", n), true),
-            None => (
-                object(
-                    &docs,
-                    "ConfigMap",
-                    volume["configMap"]["name"].as_str().unwrap(),
-                ),
-                false,
-            ),
-        };
-        let dir = etc.join(under);
-        fs::create_dir_all(&dir).unwrap();
-        for (key, value) in source["data"].as_object().into_iter().flatten() {
-            let value = value.as_str().unwrap();
-            let bytes = if is_secret {
-                base64_decode(value)
-            } else {
-                value.as_bytes().to_vec()
-            };
-            fs::write(dir.join(key), bytes).unwrap();
-            mounted += 1;
+        // (kind, name, items) of each source: a Secret, a ConfigMap, or a projection
+        // of several, each with all its keys or only the listed ones.
+        let mut sources: Vec<(&str, &str, &Value)> = Vec::new();
+        if let Some(n) = volume["secret"]["secretName"].as_str() {
+            sources.push(("Secret", n, &Value::Null));
+        } else if let Some(n) = volume["configMap"]["name"].as_str() {
+            sources.push(("ConfigMap", n, &Value::Null));
+        } else {
+            for src in volume["projected"]["sources"].as_array().unwrap() {
+                for k in ["secret", "configMap"] {
+                    if let Some(n) = src[k]["name"].as_str() {
+                        let kind = if k == "secret" { "Secret" } else { "ConfigMap" };
+                        sources.push((kind, n, &src[k]["items"]));
+                    }
+                }
+            }
         }
-        for (key, value) in source["binaryData"].as_object().into_iter().flatten() {
-            fs::write(dir.join(key), base64_decode(value.as_str().unwrap())).unwrap();
-            mounted += 1;
+        let dir = etc.join(under);
+        for (kind, source_name, items) in sources {
+            let source = object(&installed, kind, source_name);
+            let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+            for (key, value) in source["data"].as_object().into_iter().flatten() {
+                let value = value.as_str().unwrap();
+                let bytes = if kind == "Secret" {
+                    base64_decode(value)
+                } else {
+                    value.as_bytes().to_vec()
+                };
+                files.push((key.clone(), bytes));
+            }
+            for (key, value) in source["binaryData"].as_object().into_iter().flatten() {
+                files.push((key.clone(), base64_decode(value.as_str().unwrap())));
+            }
+            for (key, bytes) in files {
+                let path = match items.as_array() {
+                    None => key,
+                    Some(items) => match items.iter().find(|i| i["key"] == key.as_str()) {
+                        Some(i) => i["path"].as_str().unwrap().to_string(),
+                        None => continue,
+                    },
+                };
+                let file = dir.join(path);
+                fs::create_dir_all(file.parent().unwrap()).unwrap();
+                fs::write(file, bytes).unwrap();
+                mounted += 1;
+            }
         }
     }
     assert!(mounted > 0, "{}: prepare mounts nothing", ex.name);
@@ -664,4 +729,13 @@ pub(crate) fn run_prepare(
         var,
         _dir: dir,
     }
+}
+
+/// SHA-256 as lowercase hex, as `sha256sum` prints it.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

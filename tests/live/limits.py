@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The largest proof-of-stake network one Helm release holds, measured on the real API server.
+"""The largest proof-of-stake network one Helm release holds (`largeObjects: release`),
+measured on the real API server.
 
 Runs inside the test cluster (scripts/live-limits.sh, `make live-limits`). For a
 validator count N it compiles a network of one validator group (pods of --per-pod, 100 by default
@@ -32,6 +33,7 @@ NETWORK = """network:
   consensus:
     proofOfStake:
       secondsPerSlot: 12
+      largeObjects: release
 geth: {{ version: v1.17.10 }}
 nodes:
   - {{ name: validator, role: validator, replicas: {pods}, validatorsPerPod: {per_pod} }}
