@@ -189,7 +189,7 @@ pub struct ProofOfStakeValues {
     /// creates their ConfigMaps and Secrets from these values) or `separate` (applied
     /// before the release from the compiler's `objects/`; the chart only names them).
     pub large_objects: Placement,
-    /// `genesis.ssz`, gzipped, in parts of at most 768 KiB, one ConfigMap each.
+    /// `genesis.ssz`, gzipped, in parts of at most 256 KiB, one ConfigMap each.
     pub genesis_state: GenesisStateValues,
     /// `0x`-hex; clients log it, and it is part of every fork digest.
     pub genesis_validators_root: String,
