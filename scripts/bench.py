@@ -88,9 +88,11 @@ def main():
             t, m = measure(compile_cmd(d, f"pos{validators}", stake_network(pods, validators // pods, "light"),
                                        f"p{validators}"), runs=runs)
             size = ((out / "values.yaml").stat().st_size + (out / "secrets.values.yaml").stat().st_size) / 1024
-            objects = sum(f.stat().st_size for f in (out / "objects").glob("*.yaml")) / 1024 / 1024
+            files = list((out / "objects").glob("*.yaml"))
+            objects = (f"objects/ {sum(f.stat().st_size for f in files) / 1024 / 1024:.1f} MiB" if files
+                       else "genesis state and wallets in the release")
             print(f"compile, proof of stake, {validators} validators in {pods} pods (mainnet preset, light KDF): "
-                  f"{t:.2f} s wall, {m:.0f} MiB peak; values {size:.0f} KiB, objects/ {objects:.1f} MiB{target}")
+                  f"{t:.2f} s wall, {m:.0f} MiB peak; values {size:.0f} KiB, {objects}{target}")
         base, _ = measure(compile_cmd(d, "pos-light", stake_network(1, 1, "light"), "pl"), runs=3)
         one, m1 = measure(compile_cmd(d, "pos-std", stake_network(1, 1, "standard"), "ps"), runs=3)
         print(f"one standard-KDF validator wallet (EIP-2335 scrypt n=2^18 r=8 p=1): {(one - base) * 1000:.0f} ms, {m1:.0f} MiB peak")
