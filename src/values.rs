@@ -9,13 +9,15 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{ConsensusClient, ForkAtGenesis, PullPolicy, Resources, Role, ServiceType};
+use crate::config::{
+    ConsensusClient, ForkAtGenesis, PullPolicy, Resources, Role, Rpc, ServiceType,
+};
 use crate::consensus::prysm::{self, PrysmPaths, PrysmPorts};
 use crate::plan::proof_of_stake::{
     ProofOfStakePlan, BEACON_API_PORT, BEACON_GRPC_PORT, BEACON_METRICS_PORT, BEACON_TCP_PORT,
     BEACON_UDP_PORT, VALIDATOR_METRICS_PORT,
 };
-use crate::plan::{GroupPlan, Layout, Plan, ETHSTATS_PORT};
+use crate::plan::{GroupPlan, Layout, NodePlan, Plan, ETHSTATS_PORT};
 use crate::release::Placement;
 use crate::sizing::{self, Container};
 
@@ -731,66 +733,11 @@ pub(crate) fn rollout_values(rollout: &crate::config::Rollout) -> RolloutValues 
     }
 }
 
+/// One group's values: its StatefulSet, its Services and its budget.
 fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
     let layout = pod_layout(plan);
     let cfg = &g.config;
-    let signer_groups = || plan.groups.iter().filter(|g| g.config.role == Role::Signer);
-    let signers_total: u32 = signer_groups().map(|g| g.config.replicas).sum();
-    let pdb = match cfg.role {
-        // Keep a clique majority of all signers. The signers that may be spared
-        // at once are shared out among the signer groups in plan order, so the
-        // groups' PodDisruptionBudgets together never allow more than that.
-        Role::Signer => {
-            let spare = signers_total - (signers_total / 2 + 1);
-            let before: u32 = signer_groups()
-                .take_while(|other| other.config.name != cfg.name)
-                .map(|other| other.config.replicas)
-                .sum();
-            let allowance = spare.saturating_sub(before).min(cfg.replicas);
-            PdbValues {
-                enabled: true,
-                min_available: cfg.replicas - allowance,
-            }
-        }
-        // Keep more than two thirds of the stake: finality needs two thirds of
-        // it attesting. The stake that may be spared at once is shared out among
-        // the validator groups in plan order, as for signers.
-        Role::Validator => {
-            let stake = |g: &GroupPlan| u64::from(g.config.validators_per_pod.unwrap_or(0));
-            let validator_groups = || {
-                plan.groups
-                    .iter()
-                    .filter(|g| g.config.role == Role::Validator)
-            };
-            let total: u64 = validator_groups()
-                .map(|g| stake(g) * u64::from(g.config.replicas))
-                .sum();
-            // The largest stake whose absence leaves 3 * (total - spare) > 2 * total.
-            let mut spare = total.saturating_sub(1) / 3;
-            let mut allowance = 0;
-            for other in validator_groups() {
-                let per_pod = stake(other).max(1);
-                let pods = (spare / per_pod).min(u64::from(other.config.replicas));
-                if other.config.name == cfg.name {
-                    allowance = pods as u32;
-                    break;
-                }
-                spare -= pods * per_pod;
-            }
-            // A group whose every pod may go (a small share of a large stake)
-            // needs no budget: minAvailable 0 would only clutter the cluster.
-            PdbValues {
-                enabled: allowance < cfg.replicas,
-                min_available: cfg.replicas - allowance,
-            }
-        }
-        _ => PdbValues {
-            enabled: cfg.replicas > 1,
-            min_available: cfg.replicas.saturating_sub(1).max(1),
-        },
-    };
     let rpc = cfg.rpc.clone().unwrap_or_default();
-    let has_rpc = cfg.rpc.is_some();
     let peer_hosts = plan
         .all_nodes()
         .filter(|(pg, _)| pg.config.role.has_stable_identity())
@@ -813,107 +760,24 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
             .as_ref()
             .map(|pos| beacon_args(plan, g, pos))
             .unwrap_or_default(),
-        validator_args: match &plan.proof_of_stake {
-            Some(pos) if cfg.role == Role::Validator => {
-                prysm::validator_flags(&prysm::ValidatorInput {
-                    paths: PRYSM_PATHS,
-                    ports: PRYSM_PORTS,
-                    bind_host: "0.0.0.0",
-                    fee_recipient: pos.fee_recipient(),
-                    verbosity: prysm::verbosity(g.verbosity),
-                })
-            }
-            _ => Vec::new(),
-        },
+        validator_args: validator_args(plan, g),
         unlock_signer: cfg.role == Role::Signer
             && crate::execution::geth::Release { version: g.version }.clique_sealing_flags(),
         peer_hosts,
         node_services: cfg.role.has_stable_identity(),
-        nodes: g
-            .nodes
-            .iter()
-            .map(|n| {
-                let e = Plan::service_endpoint(g, n);
-                let pk = n.node_key.public_key();
-                NodeValues {
-                    name: n.name.clone(),
-                    ordinal: n.ordinal,
-                    node_id: hex::encode(pk.node_id()),
-                    enode: pk.enode(&e.host, e.port, e.port),
-                    signer_address: n
-                        .signer
-                        .as_ref()
-                        .map(|s| s.key.address().to_string())
-                        .unwrap_or_default(),
-                    beacon: plan.proof_of_stake.as_ref().and_then(|pos| {
-                        let b = pos.beacon_nodes.get(&n.name)?;
-                        Some(BeaconNodeValues {
-                            peer_id: b.identity.peer_id(),
-                            enr: b.enr.clone(),
-                            validators: cfg.validators_per_pod.unwrap_or(0),
-                        })
-                    }),
-                    validator_keys: plan.proof_of_stake.as_ref().and_then(|pos| {
-                        let v = pos.validator_clients.get(&n.name)?;
-                        Some(ValidatorKeysValues {
-                            secret: validator_keys_secret(&n.name),
-                            files: v
-                                .wallet_files
-                                .iter()
-                                .map(|(path, bytes)| WalletFileValues {
-                                    path: path.clone(),
-                                    sha256: sha256_hex(bytes),
-                                })
-                                .collect(),
-                        })
-                    }),
-                }
-            })
-            .collect(),
+        nodes: g.nodes.iter().map(|n| node_values(plan, g, n)).collect(),
         ports: Ports {
             p2p: cfg.p2p_port,
             http: rpc.http_port,
             ws: rpc.ws_port,
             metrics: cfg.metrics_port,
         },
-        rpc: RpcValues {
-            http: has_rpc && rpc.http,
-            ws: has_rpc && rpc.ws,
-            modules: if has_rpc {
-                rpc.api.iter().map(|a| a.as_str().to_string()).collect()
-            } else {
-                Vec::new()
-            },
-            service: RpcServiceValues {
-                service_type: rpc.service.service_type,
-                annotations: rpc.service.annotations.clone(),
-                http_node_port: rpc.service.http_node_port.unwrap_or(0),
-                ws_node_port: rpc.service.ws_node_port.unwrap_or(0),
-                load_balancer_source_ranges: rpc.service.load_balancer_source_ranges.clone(),
-            },
-            ingress: IngressValues {
-                enabled: rpc.ingress.enabled,
-                class_name: rpc.ingress.class_name.clone(),
-                host: rpc.ingress.host.clone(),
-                annotations: rpc.ingress.annotations.clone(),
-                tls_secret_name: rpc.ingress.tls_secret_name.clone(),
-            },
-            allowed_from: rpc.allowed_from.clone(),
-        },
+        rpc: rpc_values(&rpc, cfg.rpc.is_some()),
         storage: StorageValues {
             size: cfg.storage.size.clone(),
             storage_class: cfg.storage.storage_class.clone(),
         },
-        resources: {
-            let size = |c| sizing::container_resources(cfg.role, c, cfg.resources.given(c));
-            let pos = plan.proof_of_stake.is_some();
-            ContainerResources {
-                geth: size(Container::Geth),
-                beacon: pos.then(|| size(Container::Beacon)),
-                validator: (pos && cfg.role == Role::Validator).then(|| size(Container::Validator)),
-                init: size(Container::Init),
-            }
-        },
+        resources: resource_values(plan, g),
         node_selector: cfg.node_selector.clone(),
         tolerations: cfg.tolerations.clone(),
         affinity: if cfg.affinity.is_null() {
@@ -925,11 +789,176 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
             partition: cfg.partition,
             coordinated: cfg.role.has_stable_identity(),
         },
-        pod_disruption_budget: pdb,
+        pod_disruption_budget: pdb_values(plan, g),
     }
 }
 
-/// The EIP-55 fee recipient (the network file may spell it in any case).
+/// How many of a group's pods a drain may take at once, by what its role must
+/// keep running.
+fn pdb_values(plan: &Plan, g: &GroupPlan) -> PdbValues {
+    let cfg = &g.config;
+    match cfg.role {
+        Role::Signer => signer_pdb(plan, g),
+        Role::Validator => validator_pdb(plan, g),
+        _ => PdbValues {
+            enabled: cfg.replicas > 1,
+            min_available: cfg.replicas.saturating_sub(1).max(1),
+        },
+    }
+}
+
+/// Keep a clique majority of all signers. The signers that may be spared at
+/// once are shared out among the signer groups in plan order, so the groups'
+/// PodDisruptionBudgets together never allow more than that.
+fn signer_pdb(plan: &Plan, g: &GroupPlan) -> PdbValues {
+    let cfg = &g.config;
+    let signer_groups = || plan.groups.iter().filter(|g| g.config.role == Role::Signer);
+    let signers_total: u32 = signer_groups().map(|g| g.config.replicas).sum();
+    let spare = signers_total - (signers_total / 2 + 1);
+    let before: u32 = signer_groups()
+        .take_while(|other| other.config.name != cfg.name)
+        .map(|other| other.config.replicas)
+        .sum();
+    let allowance = spare.saturating_sub(before).min(cfg.replicas);
+    PdbValues {
+        enabled: true,
+        min_available: cfg.replicas - allowance,
+    }
+}
+
+/// Keep more than two thirds of the stake: finality needs two thirds of it
+/// attesting. The stake that may be spared at once is shared out among the
+/// validator groups in plan order, as for signers.
+fn validator_pdb(plan: &Plan, g: &GroupPlan) -> PdbValues {
+    let cfg = &g.config;
+    let stake = |g: &GroupPlan| u64::from(g.config.validators_per_pod.unwrap_or(0));
+    let validator_groups = || {
+        plan.groups
+            .iter()
+            .filter(|g| g.config.role == Role::Validator)
+    };
+    let total: u64 = validator_groups()
+        .map(|g| stake(g) * u64::from(g.config.replicas))
+        .sum();
+    // The largest stake whose absence leaves 3 * (total - spare) > 2 * total.
+    let mut spare = total.saturating_sub(1) / 3;
+    let mut allowance = 0;
+    for other in validator_groups() {
+        let per_pod = stake(other).max(1);
+        let pods = (spare / per_pod).min(u64::from(other.config.replicas));
+        if other.config.name == cfg.name {
+            allowance = pods as u32;
+            break;
+        }
+        spare -= pods * per_pod;
+    }
+    // A group whose every pod may go (a small share of a large stake)
+    // needs no budget: minAvailable 0 would only clutter the cluster.
+    PdbValues {
+        enabled: allowance < cfg.replicas,
+        min_available: cfg.replicas - allowance,
+    }
+}
+
+/// One pod's identities: its enode, its signer address and, for proof of stake,
+/// its beacon node and the Secret of its validator wallet.
+fn node_values(plan: &Plan, g: &GroupPlan, n: &NodePlan) -> NodeValues {
+    let e = Plan::service_endpoint(g, n);
+    let pk = n.node_key.public_key();
+    NodeValues {
+        name: n.name.clone(),
+        ordinal: n.ordinal,
+        node_id: hex::encode(pk.node_id()),
+        enode: pk.enode(&e.host, e.port, e.port),
+        signer_address: n
+            .signer
+            .as_ref()
+            .map(|s| s.key.address().to_string())
+            .unwrap_or_default(),
+        beacon: plan.proof_of_stake.as_ref().and_then(|pos| {
+            let b = pos.beacon_nodes.get(&n.name)?;
+            Some(BeaconNodeValues {
+                peer_id: b.identity.peer_id(),
+                enr: b.enr.clone(),
+                validators: g.config.validators_per_pod.unwrap_or(0),
+            })
+        }),
+        validator_keys: plan.proof_of_stake.as_ref().and_then(|pos| {
+            let v = pos.validator_clients.get(&n.name)?;
+            Some(ValidatorKeysValues {
+                secret: validator_keys_secret(&n.name),
+                files: v
+                    .wallet_files
+                    .iter()
+                    .map(|(path, bytes)| WalletFileValues {
+                        path: path.clone(),
+                        sha256: sha256_hex(bytes),
+                    })
+                    .collect(),
+            })
+        }),
+    }
+}
+
+/// A group's JSON-RPC exposure. `rpc` is the group's settings or their defaults;
+/// only a group that has them (`has_rpc`) serves anything.
+fn rpc_values(rpc: &Rpc, has_rpc: bool) -> RpcValues {
+    RpcValues {
+        http: has_rpc && rpc.http,
+        ws: has_rpc && rpc.ws,
+        modules: if has_rpc {
+            rpc.api.iter().map(|a| a.as_str().to_string()).collect()
+        } else {
+            Vec::new()
+        },
+        service: RpcServiceValues {
+            service_type: rpc.service.service_type,
+            annotations: rpc.service.annotations.clone(),
+            http_node_port: rpc.service.http_node_port.unwrap_or(0),
+            ws_node_port: rpc.service.ws_node_port.unwrap_or(0),
+            load_balancer_source_ranges: rpc.service.load_balancer_source_ranges.clone(),
+        },
+        ingress: IngressValues {
+            enabled: rpc.ingress.enabled,
+            class_name: rpc.ingress.class_name.clone(),
+            host: rpc.ingress.host.clone(),
+            annotations: rpc.ingress.annotations.clone(),
+            tls_secret_name: rpc.ingress.tls_secret_name.clone(),
+        },
+        allowed_from: rpc.allowed_from.clone(),
+    }
+}
+
+/// Each container's requests and limits; the consensus containers only where
+/// the pod runs them.
+fn resource_values(plan: &Plan, g: &GroupPlan) -> ContainerResources {
+    let cfg = &g.config;
+    let size = |c| sizing::container_resources(cfg.role, c, cfg.resources.given(c));
+    let pos = plan.proof_of_stake.is_some();
+    ContainerResources {
+        geth: size(Container::Geth),
+        beacon: pos.then(|| size(Container::Beacon)),
+        validator: (pos && cfg.role == Role::Validator).then(|| size(Container::Validator)),
+        init: size(Container::Init),
+    }
+}
+
+/// A validator group's validator client flags; none for other groups.
+fn validator_args(plan: &Plan, g: &GroupPlan) -> Vec<String> {
+    match &plan.proof_of_stake {
+        Some(pos) if g.config.role == Role::Validator => {
+            prysm::validator_flags(&prysm::ValidatorInput {
+                paths: PRYSM_PATHS,
+                ports: PRYSM_PORTS,
+                bind_host: "0.0.0.0",
+                fee_recipient: pos.fee_recipient(),
+                verbosity: prysm::verbosity(g.verbosity),
+            })
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// The beacon node of every pod of a group keeps connected to the stable nodes
 /// (validators, bootnodes) through their Services, as geth does.
 fn beacon_args(plan: &Plan, g: &GroupPlan, pos: &ProofOfStakePlan) -> Vec<String> {
@@ -1068,7 +1097,14 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
         cluster_domain: None,
         secrets: None,
     };
-    let private = PrivateValues {
+    let private = private_values(plan);
+    (public, private)
+}
+
+/// The private values: every key and password, kept apart from the public
+/// values so that file alone is safe to share.
+fn private_values(plan: &Plan) -> PrivateValues {
+    PrivateValues {
         secrets: SecretValues {
             generation: String::new(),
             node_keys: plan
@@ -1126,8 +1162,7 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
                 })
                 .collect(),
         },
-    };
-    (public, private)
+    }
 }
 
 /// The name of a validator pod's keys Secret.
