@@ -930,7 +930,6 @@ fn el_timestamp(genesis_json: &str) -> u64 {
 /// (Catches an execution timestamp a slot, or any time, off the beacon genesis.)
 #[test]
 fn the_execution_genesis_timestamp_is_the_beacon_genesis_time() {
-    use base64::Engine as _;
     use std::io::Read as _;
     let later = GENESIS + 3 * DAY + 7;
     for (text, time) in [
