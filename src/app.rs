@@ -6,8 +6,8 @@ use std::fs;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use crate::check::{self, Checked, Context, ReleaseLimit};
-use crate::config::{Kdf, NetworkFile, Role};
+use crate::check::{self, Checked, CheckedNetwork, Context, ReleaseLimit};
+use crate::config::{Kdf, Role};
 use crate::diagnostics::{display_path, excerpt, Diagnostic};
 use crate::execution::crypto::PrivateKey;
 use crate::execution::geth::GethVersion;
@@ -138,7 +138,7 @@ fn read_brought(dir: &Path, file: &Path, limit: u64) -> Result<String, String> {
 /// Reads the keys the user brought (node key files, account keystores). Every
 /// problem is reported at the entry of the network file that names the file.
 pub fn load_brought(checked: &Checked, source: &Source) -> Result<BroughtKeys, Failure> {
-    let cfg = &checked.config;
+    let cfg = checked.network.file();
     let dir = &source.dir;
     let mut brought = BroughtKeys::default();
     let mut problems = Vec::new();
@@ -285,14 +285,14 @@ pub fn check(
 
 /// Builds the plan, with a progress bar for slow keystores on a terminal.
 pub fn build_plan(
-    cfg: &NetworkFile,
+    network: &CheckedNetwork,
     secret: &MasterSecret,
     brought: &BroughtKeys,
     keystores: Keystores,
 ) -> Plan {
-    let count = plan::keystore_count(cfg);
+    let count = plan::keystore_count(network);
     let bar = if keystores == Keystores::Derive
-        && cfg.keystore.kdf == Kdf::Standard
+        && network.file().keystore.kdf == Kdf::Standard
         && count > 1
         && std::io::stderr().is_terminal()
     {
@@ -308,7 +308,7 @@ pub fn build_plan(
         indicatif::ProgressBar::hidden()
     };
     let tick = || bar.inc(1);
-    let plan = plan::build(cfg, secret, brought, keystores, &tick);
+    let plan = plan::build(network, secret, brought, keystores, &tick);
     bar.finish_and_clear();
     plan
 }
@@ -337,7 +337,7 @@ fn plan_network(
 ) -> Result<(Source, Plan), Failure> {
     let (source, checked, brought) = prepared;
     let secret = load_secret(&source, secrets, create_secret, warn)?;
-    let plan = build_plan(&checked.config, &secret, &brought, keystores);
+    let plan = build_plan(&checked.network, &secret, &brought, keystores);
     Ok((source, plan))
 }
 
@@ -858,7 +858,8 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
     // Command-line mistakes are found before anything (even the secret) is created.
     let nodes: u64 = prepared
         .1
-        .config
+        .network
+        .file()
         .nodes
         .iter()
         .map(|g| u64::from(g.replicas))
