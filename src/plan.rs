@@ -1,20 +1,20 @@
 //! The network plan: every identity, key and text the outputs need, derived purely
-//! from the checked network file, the master secret and any brought keys.
+//! from the checked network (see [`CheckedNetwork`]), the master secret and any
+//! brought keys.
 
-use crate::execution::crypto::AddressExt;
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 use ruint::aliases::U256;
 
-use crate::config::{Consensus, Kdf, NetworkFile, NodeGroup, PullPolicy, ResourceName, Role};
+use crate::check::{AccountKey, CheckedConsensus, CheckedNetwork};
+use crate::config::{Consensus, Kdf, NetworkFile, NodeGroup, PullPolicy, Role};
 use crate::execution::crypto::{Address, PrivateKey};
 use crate::execution::genesis::{genesis_json, GenesisInput};
 use crate::execution::geth::{self, GethVersion, HttpInput, Release, TomlInput};
 use crate::execution::keystore::{self, ScryptParams};
 use crate::names;
 use crate::secrets::MasterSecret;
-use crate::units::parse_balance;
 
 pub mod proof_of_stake;
 
@@ -51,25 +51,13 @@ pub struct Plan {
 pub struct GroupPlan {
     pub config: NodeGroup,
     pub version: GethVersion,
+    /// geth's memory limit in bytes, which sizes its cache.
+    pub geth_memory_limit: u64,
     pub image: String,
     pub pull_policy: PullPolicy,
     pub verbosity: u8,
     pub extra_flags: Vec<String>,
     pub nodes: Vec<NodePlan>,
-}
-
-impl GroupPlan {
-    /// The container's memory limit; the checks have already refused one that
-    /// does not parse.
-    pub fn memory_limit_bytes(&self) -> Option<u64> {
-        let geth = crate::sizing::Container::Geth;
-        let size = crate::sizing::container_resources(
-            self.config.role,
-            geth,
-            self.config.resources.given(geth),
-        );
-        crate::units::parse_memory(size.limits.get(&ResourceName::Memory)?).ok()
-    }
 }
 
 pub struct NodePlan {
@@ -290,7 +278,7 @@ impl Plan {
             bind_host: layout.bind_host,
             signer: g.config.role == Role::Signer,
             network_id: self.network_id,
-            cache_mib: geth::cache_mib(g.memory_limit_bytes()),
+            cache_mib: geth::cache_mib(Some(g.geth_memory_limit)),
             state_every_block: self.proof_of_stake().is_some(),
             extra: &g.extra_flags,
         })
@@ -328,35 +316,106 @@ mod label {
 /// Called once per keystore derived (for a progress bar).
 pub type Progress<'a> = &'a (dyn Fn() + Sync);
 
+/// Encrypts keystores with the network's KDF, or skips them (`Keystores::Skip`),
+/// ticking `progress` for each one encrypted.
+struct Sealer<'a> {
+    secret: &'a MasterSecret,
+    params: ScryptParams,
+    /// The genesis time, which keystore file names carry.
+    timestamp: u64,
+    keystores: Keystores,
+    progress: Progress<'a>,
+}
+
+impl Sealer<'_> {
+    fn seal(&self, label: &str, key: &PrivateKey, password: &str) -> Option<KeystoreFile> {
+        if self.keystores == Keystores::Skip {
+            return None;
+        }
+        let nonces = self.secret.keystore_nonces(label);
+        let json = keystore::encrypt(key, password, self.params, &nonces)
+            .expect("scrypt parameters are the fixed, valid presets");
+        (self.progress)();
+        Some(KeystoreFile {
+            file_name: keystore::file_name(self.timestamp, &key.address()),
+            json,
+        })
+    }
+}
+
 /// Builds the plan. Deriving standard-strength keystores is the slow part; they are
 /// derived in parallel.
 pub fn build(
-    config: &NetworkFile,
+    network: &CheckedNetwork,
     secret: &MasterSecret,
     brought: &BroughtKeys,
     keystores: Keystores,
     progress: Progress,
 ) -> Plan {
-    let params = match config.keystore.kdf {
-        Kdf::Standard => ScryptParams::STANDARD,
-        Kdf::Light => ScryptParams::LIGHT,
+    let config = network.file();
+    let sealer = Sealer {
+        secret,
+        params: match config.keystore.kdf {
+            Kdf::Standard => ScryptParams::STANDARD,
+            Kdf::Light => ScryptParams::LIGHT,
+        },
+        timestamp: network.genesis_time(),
+        keystores,
+        progress,
     };
     let keystore_password = secret.derive_token(label::KEYSTORE_PASSWORD);
-    let timestamp = config.network.genesis_timestamp.unwrap_or(0);
-    let seal = |l: &str, key: &PrivateKey, password: &str| -> Option<KeystoreFile> {
-        if keystores == Keystores::Skip {
-            return None;
-        }
-        let json = keystore::encrypt(key, password, params, &secret.keystore_nonces(l))
-            .expect("scrypt parameters are the fixed, valid presets");
-        progress();
-        Some(KeystoreFile {
-            file_name: keystore::file_name(timestamp, &key.address()),
-            json,
-        })
+    let signers = signers(network, &sealer, &keystore_password);
+    let mut plan = Plan {
+        network_id: config.network.network_id.unwrap_or(config.network.chain_id),
+        config: config.clone(),
+        groups: groups(network, secret, brought, signers),
+        accounts: accounts(network, brought, &sealer),
+        genesis_json: String::new(),
+        keystore_password,
+        ethstats_secret: secret.derive_token(label::ETHSTATS_SECRET),
+        proof_of_stake: None,
     };
+    let alloc: Vec<(Address, U256)> = plan
+        .accounts
+        .iter()
+        .map(|a| (a.address, a.balance_wei))
+        .collect();
+    match network.consensus() {
+        CheckedConsensus::ProofOfStake(pos) => {
+            let pos = proof_of_stake::build(
+                network,
+                pos,
+                secret,
+                brought.validator_mnemonic.as_ref(),
+                &alloc,
+                keystores,
+                progress,
+            );
+            plan.genesis_json = pos.execution.json.clone();
+            plan.proof_of_stake = Some(pos);
+        }
+        CheckedConsensus::Clique(clique) => {
+            plan.genesis_json = genesis_json(&GenesisInput {
+                chain_id: config.network.chain_id,
+                period: clique.period,
+                epoch: clique.epoch,
+                gas_limit: config.network.gas_limit,
+                timestamp: network.genesis_time(),
+                signers: &plan.signer_addresses(),
+                alloc: &alloc,
+            });
+        }
+    }
+    plan
+}
 
-    // Signer keys and their keystores.
+/// Each signer's key and keystore, by (group index, ordinal); keystores are
+/// encrypted in parallel.
+fn signers(
+    network: &CheckedNetwork,
+    sealer: &Sealer,
+    password: &str,
+) -> BTreeMap<(usize, u32), SignerPlan> {
     struct SignerJob {
         group: usize,
         ordinal: u32,
@@ -364,11 +423,11 @@ pub fn build(
         key: PrivateKey,
     }
     let mut jobs = Vec::new();
-    for (gi, g) in config.nodes.iter().enumerate() {
+    for (gi, g) in network.file().nodes.iter().enumerate() {
         if g.role == Role::Signer {
             for o in 0..g.replicas {
                 let l = label::signer(&g.name, o);
-                let key = secret.derive_key(&l);
+                let key = sealer.secret.derive_key(&l);
                 jobs.push(SignerJob {
                     group: gi,
                     ordinal: o,
@@ -380,29 +439,34 @@ pub fn build(
     }
     let sealed: Vec<Option<KeystoreFile>> = jobs
         .par_iter()
-        .map(|j| seal(&j.label, &j.key, &keystore_password))
+        .map(|j| sealer.seal(&j.label, &j.key, password))
         .collect();
-    let mut signer_by_node: BTreeMap<(usize, u32), SignerPlan> = BTreeMap::new();
-    for (j, ks) in jobs.into_iter().zip(sealed) {
-        signer_by_node.insert(
-            (j.group, j.ordinal),
-            SignerPlan {
-                key: j.key,
-                keystore: ks,
-            },
-        );
-    }
+    jobs.into_iter()
+        .zip(sealed)
+        .map(|(j, keystore)| {
+            (
+                (j.group, j.ordinal),
+                SignerPlan {
+                    key: j.key,
+                    keystore,
+                },
+            )
+        })
+        .collect()
+}
 
-    let groups: Vec<GroupPlan> = config
-        .nodes
-        .iter()
+/// Each group's settings (the network's where the group sets none) and nodes.
+fn groups(
+    network: &CheckedNetwork,
+    secret: &MasterSecret,
+    brought: &BroughtKeys,
+    mut signers: BTreeMap<(usize, u32), SignerPlan>,
+) -> Vec<GroupPlan> {
+    let config = network.file();
+    network
+        .groups()
         .enumerate()
-        .map(|(gi, g)| {
-            let tag = g
-                .geth
-                .version
-                .clone()
-                .unwrap_or_else(|| config.geth.version.clone());
+        .map(|(gi, (g, checked))| {
             let nodes = (0..g.replicas)
                 .map(|o| NodePlan {
                     name: names::node(&config.network.name, &g.name, o),
@@ -412,7 +476,7 @@ pub fn build(
                         .get(&(g.name.clone(), o))
                         .cloned()
                         .unwrap_or_else(|| secret.derive_key(&label::node_key(&g.name, o))),
-                    signer: signer_by_node.remove(&(gi, o)),
+                    signer: signers.remove(&(gi, o)),
                 })
                 .collect();
             let mut extra_flags = config.geth.extra_flags.clone();
@@ -424,7 +488,8 @@ pub fn build(
             }
             GroupPlan {
                 config: group_config,
-                version: GethVersion::parse(&tag).expect("checked before planning"),
+                version: checked.geth_version,
+                geth_memory_limit: checked.geth_memory_limit,
                 image: g
                     .geth
                     .image
@@ -436,28 +501,32 @@ pub fn build(
                 nodes,
             }
         })
-        .collect();
+        .collect()
+}
 
-    // Accounts: generated ones get a key and keystore; brought ones keep theirs.
-    let accounts: Vec<AccountPlan> = config
-        .accounts
+/// Accounts: generated ones get a key and keystore; brought ones keep theirs.
+fn accounts(network: &CheckedNetwork, brought: &BroughtKeys, sealer: &Sealer) -> Vec<AccountPlan> {
+    let accounts: Vec<_> = network.accounts().collect();
+    accounts
         .par_iter()
-        .map(|a| {
-            let balance_wei = parse_balance(&a.balance).expect("checked before planning");
+        .map(|(a, checked)| {
+            let balance_wei = checked.balance_wei;
             let balance_text = match &a.balance {
                 crate::config::Balance::Wei(n) => format!("{n} wei"),
                 crate::config::Balance::Text(t) => t.trim().to_string(),
             };
-            if let Some(addr) = &a.address {
-                return AccountPlan {
-                    name: None,
-                    address: Address::parse(addr).expect("checked before planning"),
-                    balance_wei,
-                    balance_text,
-                    keystore: None,
-                };
-            }
-            let name = a.name.clone().expect("checked: name or address");
+            let name = match &checked.key {
+                AccountKey::Outside(address) => {
+                    return AccountPlan {
+                        name: None,
+                        address: *address,
+                        balance_wei,
+                        balance_text,
+                        keystore: None,
+                    }
+                }
+                AccountKey::Named(name) => name.clone(),
+            };
             if let Some(b) = brought.accounts.get(&name) {
                 return AccountPlan {
                     address: b.key.address(),
@@ -466,7 +535,7 @@ pub fn build(
                     balance_text,
                     keystore: Some((
                         KeystoreFile {
-                            file_name: keystore::file_name(timestamp, &b.key.address()),
+                            file_name: keystore::file_name(sealer.timestamp, &b.key.address()),
                             json: b.keystore_json.clone(),
                         },
                         b.password.clone(),
@@ -474,9 +543,9 @@ pub fn build(
                 };
             }
             let l = label::account(&name);
-            let key = secret.derive_key(&l);
-            let password = secret.derive_token(&label::account_password(&name));
-            let ks = seal(&l, &key, &password);
+            let key = sealer.secret.derive_key(&l);
+            let password = sealer.secret.derive_token(&label::account_password(&name));
+            let ks = sealer.seal(&l, &key, &password);
             AccountPlan {
                 address: key.address(),
                 name: Some(name),
@@ -485,54 +554,12 @@ pub fn build(
                 keystore: ks.map(|ks| (ks, password)),
             }
         })
-        .collect();
-
-    let mut plan = Plan {
-        network_id: config.network.network_id.unwrap_or(config.network.chain_id),
-        config: config.clone(),
-        groups,
-        accounts,
-        genesis_json: String::new(),
-        keystore_password,
-        ethstats_secret: secret.derive_token(label::ETHSTATS_SECRET),
-        proof_of_stake: None,
-    };
-    let alloc: Vec<(Address, U256)> = plan
-        .accounts
-        .iter()
-        .map(|a| (a.address, a.balance_wei))
-        .collect();
-    let clique = match &config.network.consensus {
-        Consensus::Clique(clique) => clique,
-        Consensus::ProofOfStake(settings) => {
-            let pos = proof_of_stake::build(
-                config,
-                settings,
-                secret,
-                brought.validator_mnemonic.as_ref(),
-                &alloc,
-                keystores,
-                progress,
-            );
-            plan.genesis_json = pos.execution.json.clone();
-            plan.proof_of_stake = Some(pos);
-            return plan;
-        }
-    };
-    plan.genesis_json = genesis_json(&GenesisInput {
-        chain_id: config.network.chain_id,
-        period: clique.period,
-        epoch: clique.epoch,
-        gas_limit: config.network.gas_limit,
-        timestamp,
-        signers: &plan.signer_addresses(),
-        alloc: &alloc,
-    });
-    plan
+        .collect()
 }
 
 /// The number of keystores `build` will derive (for sizing a progress bar).
-pub fn keystore_count(config: &NetworkFile) -> u64 {
+pub fn keystore_count(network: &CheckedNetwork) -> u64 {
+    let config = network.file();
     let signers: u64 = config
         .nodes
         .iter()
@@ -558,7 +585,7 @@ pub(crate) fn plan_of(text: &str, secret: [u8; 32], keystores: Keystores) -> Pla
     let checked = crate::check::check(text, ctx).unwrap_or_else(|d| panic!("{d:?}"));
     let secret = MasterSecret::from_bytes(secret);
     build(
-        &checked.config,
+        &checked.network,
         &secret,
         &BroughtKeys::default(),
         keystores,

@@ -202,7 +202,7 @@ fn run_one(bytes: &[u8]) {
             }
         }
         Ok(checked) => {
-            let cfg = &checked.config;
+            let cfg = checked.network.file();
             let brings_files = cfg.nodes.iter().any(|g| !g.node_key_files.is_empty())
                 || cfg.accounts.iter().any(|a| a.keystore.is_some());
             if brings_files {
@@ -210,7 +210,7 @@ fn run_one(bytes: &[u8]) {
             }
             let secret = MasterSecret::from_bytes([7; 32]);
             let plan = plan::build(
-                cfg,
+                &checked.network,
                 &secret,
                 &BroughtKeys::default(),
                 Keystores::Skip,

@@ -102,7 +102,8 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
     // Command-line mistakes are found before anything (even the secret) is created.
     let nodes: u64 = prepared
         .1
-        .config
+        .network
+        .file()
         .nodes
         .iter()
         .map(|g| u64::from(g.replicas))

@@ -91,7 +91,7 @@ fn read_brought(dir: &Path, file: &Path, limit: u64) -> Result<String, String> {
 /// Reads the keys the user brought (node key files, account keystores). Every
 /// problem is reported at the entry of the network file that names the file.
 pub fn load_brought(checked: &Checked, source: &Source) -> Result<BroughtKeys, Failure> {
-    let cfg = &checked.config;
+    let cfg = checked.network.file();
     let dir = &source.dir;
     let mut brought = BroughtKeys::default();
     let mut problems = Vec::new();

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use super::failure::{exit, Failure};
 use super::source::{load_brought, Source};
-use crate::check::{Checked, Context, ReleaseLimit};
-use crate::config::{Kdf, NetworkFile};
+use crate::check::{Checked, CheckedNetwork, Context, ReleaseLimit};
+use crate::config::Kdf;
 use crate::plan::{self, BroughtKeys, Keystores, Plan};
 use crate::secrets::{MasterSecret, Origin};
 
@@ -66,14 +66,14 @@ pub(super) fn without_release(now: u64) -> Context {
 
 /// Builds the plan, with a progress bar for slow keystores on a terminal.
 pub fn build_plan(
-    cfg: &NetworkFile,
+    network: &CheckedNetwork,
     secret: &MasterSecret,
     brought: &BroughtKeys,
     keystores: Keystores,
 ) -> Plan {
-    let count = plan::keystore_count(cfg);
+    let count = plan::keystore_count(network);
     let bar = if keystores == Keystores::Derive
-        && cfg.keystore.kdf == Kdf::Standard
+        && network.file().keystore.kdf == Kdf::Standard
         && count > 1
         && std::io::stderr().is_terminal()
     {
@@ -89,7 +89,7 @@ pub fn build_plan(
         indicatif::ProgressBar::hidden()
     };
     let tick = || bar.inc(1);
-    let plan = plan::build(cfg, secret, brought, keystores, &tick);
+    let plan = plan::build(network, secret, brought, keystores, &tick);
     bar.finish_and_clear();
     plan
 }
@@ -118,6 +118,6 @@ pub(super) fn plan_network(
 ) -> Result<(Source, Plan), Failure> {
     let (source, checked, brought) = prepared;
     let secret = load_secret(&source, secrets, create_secret, warn)?;
-    let plan = build_plan(&checked.config, &secret, &brought, keystores);
+    let plan = build_plan(&checked.network, &secret, &brought, keystores);
     Ok((source, plan))
 }

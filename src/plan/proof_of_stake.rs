@@ -2,7 +2,6 @@
 //! the execution and beacon genesis, the consensus config, and each pod's beacon
 //! identity and engine-API secret. Pure: the same inputs give the same bytes.
 
-use crate::execution::crypto::AddressExt;
 use crate::release::{Placement, GENESIS_STATE_PART_BYTES};
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -10,13 +9,12 @@ use std::io::Write as _;
 use rayon::prelude::*;
 use ruint::aliases::U256;
 
+use crate::check::{CheckedNetwork, CheckedProofOfStake};
 use crate::config::{ForkAtGenesis, Kdf, NetworkFile, ProofOfStake, Role};
 use crate::consensus::bls::{
     BlsPublicKey, KeyPath, Seed, ValidatorSecretKey, WithdrawalCredentials,
 };
-use crate::consensus::chain_config::{
-    ChainConfig, ConfigName, SlotSeconds, DEFAULT_ETH1_FOLLOW_DISTANCE,
-};
+use crate::consensus::chain_config::{ChainConfig, DEFAULT_ETH1_FOLLOW_DISTANCE};
 use crate::consensus::fork::{BlobSchedule, Fork, ForkSchedule};
 use crate::consensus::identity::{BeaconIdentity, EnrFields, P2pPorts};
 use crate::consensus::keystore::Kdf as KeystoreKdf;
@@ -26,7 +24,6 @@ use crate::execution::crypto::{Address, PrivateKey};
 use crate::execution::pos_genesis::{self, ExecutionGenesis, PosFork, PosGenesisInput};
 use crate::names;
 use crate::secrets::MasterSecret;
-use crate::units::parse_balance;
 
 use super::{Keystores, Progress};
 
@@ -102,6 +99,8 @@ pub struct ValidatorClientPlan {
 
 pub struct ProofOfStakePlan {
     pub settings: ProofOfStake,
+    /// Read through [`Self::fee_recipient`], in the form the clients take.
+    fee_recipient: Address,
     pub genesis_time: u64,
     pub execution: ExecutionGenesis,
     pub schedule: ForkSchedule,
@@ -124,9 +123,7 @@ pub struct ProofOfStakePlan {
 impl ProofOfStakePlan {
     /// The fee recipient in its EIP-55 form, as both Prysm clients' flags carry it.
     pub fn fee_recipient(&self) -> String {
-        crate::execution::crypto::Address::parse(&self.settings.fee_recipient)
-            .map(|a| a.to_string())
-            .unwrap_or_else(|_| self.settings.fee_recipient.clone())
+        self.fee_recipient.to_string()
     }
 
     pub fn slots_per_epoch(&self) -> u64 {
@@ -209,18 +206,6 @@ fn pod_keys(
     keys
 }
 
-/// Credentials to an execution address, when the network names one; otherwise
-/// each validator's own BLS withdrawal key.
-fn address_credentials(settings: &ProofOfStake) -> Option<WithdrawalCredentials> {
-    let w = settings.withdrawal.as_ref()?;
-    let address = Address::parse(&w.address).expect("checked before planning");
-    Some(if w.compounding {
-        WithdrawalCredentials::compounding(&address)
-    } else {
-        WithdrawalCredentials::execution(&address)
-    })
-}
-
 fn schedule(config: &NetworkFile, settings: &ProofOfStake) -> ForkSchedule {
     ForkSchedule {
         chain_id: config.network.chain_id,
@@ -245,96 +230,122 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 /// Builds the proof-of-stake plan. `alloc` is the execution premine (accounts).
 pub fn build(
-    config: &NetworkFile,
-    settings: &ProofOfStake,
+    network: &CheckedNetwork,
+    pos: &CheckedProofOfStake,
     secret: &MasterSecret,
     mnemonic: Option<&Seed>,
     alloc: &[(Address, U256)],
     keystores: Keystores,
     progress: Progress,
 ) -> ProofOfStakePlan {
-    let genesis_time = config
-        .network
-        .genesis_timestamp
-        .expect("checked: proof of stake has a genesis time");
+    let config = network.file();
     let seeds = match mnemonic {
         Some(seed) => ValidatorSeeds::Mnemonic(seed),
         None => ValidatorSeeds::PerPod(secret),
     };
-    let balance_gwei = {
-        let wei = parse_balance(&settings.validator_balance).expect("checked before planning");
-        let gwei = wei / U256::from(1_000_000_000u64);
-        u64::try_from(gwei).expect("checked: a whole number of gwei below 2048 ether")
-    };
-
     // Keys, pod by pod in parallel (derivation is the slow part of large networks).
     let pods = validator_pods(config);
-    let withdrawal = address_credentials(settings);
     let keyed: Vec<PodKeys> = pods
         .par_iter()
-        .map(|pod| pod_keys(pod, &seeds, withdrawal.as_ref()))
+        .map(|pod| pod_keys(pod, &seeds, pos.withdrawal.as_ref()))
         .collect();
-
     // The execution genesis, then the beacon state that embeds its block.
-    let execution = pos_genesis::pos_genesis(&PosGenesisInput {
-        fork: match settings.fork {
+    let execution = execution_genesis(config, pos, alloc);
+    let schedule = schedule(config, &pos.settings);
+    let genesis_state = genesis_state(pos, &schedule, &keyed, &execution);
+    let validator_count = keyed.iter().map(|k| k.public.len() as u64).sum();
+    let chain_config = ChainConfig {
+        preset: pos.settings.preset,
+        name: pos.config_name.clone(),
+        schedule: schedule.clone(),
+        validator_count,
+        genesis_time: pos.genesis_time,
+        slot: pos.slot,
+        deposit_contract: pos.deposit_contract,
+        eth1_follow_distance: DEFAULT_ETH1_FOLLOW_DISTANCE,
+    }
+    .render()
+    .expect("the checks require a validator, and the spec keys are the presets' own");
+    ProofOfStakePlan {
+        settings: pos.settings.clone(),
+        fee_recipient: pos.fee_recipient,
+        genesis_time: pos.genesis_time,
+        beacon_nodes: beacon_nodes(config, secret, &schedule, &genesis_state),
+        validator_clients: wallets(config, secret, &pods, &keyed, keystores, progress),
+        validators: validators(&pods, keyed),
+        execution,
+        schedule,
+        chain_config,
+        genesis_state_gz: gzip(&genesis_state.ssz),
+        genesis_state,
+        placement: crate::release::placement(config, &pos.settings),
+        network: config.network.name.clone(),
+    }
+}
+
+/// The execution layer's genesis: the premine, with the system contracts and the
+/// deposit contract in place.
+fn execution_genesis(
+    config: &NetworkFile,
+    pos: &CheckedProofOfStake,
+    alloc: &[(Address, U256)],
+) -> ExecutionGenesis {
+    pos_genesis::pos_genesis(&PosGenesisInput {
+        fork: match pos.settings.fork {
             ForkAtGenesis::Electra => PosFork::Prague,
             ForkAtGenesis::Fulu => PosFork::Osaka,
         },
         gas_limit: config.network.gas_limit,
-        deposit_contract_address: Address::parse(&settings.deposit_contract_address)
-            .expect("checked before planning"),
-        ..PosGenesisInput::new(config.network.chain_id, genesis_time, alloc)
+        deposit_contract_address: pos.deposit_contract,
+        ..PosGenesisInput::new(config.network.chain_id, pos.genesis_time, alloc)
     })
-    .expect("checked: chain id, gas limit and premine addresses");
-    let schedule = schedule(config, settings);
-    let genesis_fork = match settings.fork {
+    .expect("checked: chain id, gas limit and premine addresses")
+}
+
+/// The beacon chain's genesis state: every pod's validators, in registry order,
+/// over the execution genesis block.
+fn genesis_state(
+    pos: &CheckedProofOfStake,
+    schedule: &ForkSchedule,
+    keyed: &[PodKeys],
+    execution: &ExecutionGenesis,
+) -> GenesisState {
+    let genesis_fork = match pos.settings.fork {
         ForkAtGenesis::Electra => Fork::Electra,
         ForkAtGenesis::Fulu => Fork::Fulu,
     };
     let previous_fork = Fork::ALL[usize::from(genesis_fork.index()) - 1];
-    let validators_in: Vec<GenesisValidator> = keyed
+    let validators: Vec<GenesisValidator> = keyed
         .iter()
         .flat_map(|k| &k.public)
         .map(|(_, pubkey, creds)| GenesisValidator {
             pubkey: pubkey.0,
             withdrawal_credentials: *creds.as_bytes(),
-            balance_gwei,
+            balance_gwei: pos.validator_balance_gwei,
         })
         .collect();
-    let genesis_state = state::build(&state::GenesisStateInput {
-        preset: settings.preset,
-        fork: settings.fork,
-        genesis_time,
+    state::build(&state::GenesisStateInput {
+        preset: pos.settings.preset,
+        fork: pos.settings.fork,
+        genesis_time: pos.genesis_time,
         previous_fork_version: schedule.version(previous_fork).0,
         current_fork_version: schedule.version(genesis_fork).0,
-        validators: &validators_in,
+        validators: &validators,
         execution_block: &execution.block,
     })
-    .expect("checked: validators with valid keys and the activation balance");
-    let genesis_state_gz = gzip(&genesis_state.ssz);
+    .expect("checked: validators with valid keys and the activation balance")
+}
 
-    let chain_config = ChainConfig {
-        preset: settings.preset,
-        // The chain id keeps the name clear of the clients' built-in networks
-        // (`devnet`, `mainnet`, ...), which they refuse to redefine.
-        name: ConfigName::parse(&format!(
-            "{}-{}",
-            config.network.name, config.network.chain_id
-        ))
-        .expect("a network name and a number form a valid config name"),
-        schedule: schedule.clone(),
-        validator_count: validators_in.len() as u64,
-        genesis_time,
-        slot: SlotSeconds::new(settings.seconds_per_slot).expect("checked slot range"),
-        deposit_contract: Address::parse(&settings.deposit_contract_address)
-            .expect("checked before planning"),
-        eth1_follow_distance: DEFAULT_ETH1_FOLLOW_DISTANCE,
-    }
-    .render()
-    .expect("checked inputs render");
-
-    // Validator pods: one Prysm wallet each, holding exactly that pod's keys.
+/// Validator pods: one Prysm wallet each, holding exactly that pod's keys, by
+/// node name; wallets are encrypted in parallel.
+fn wallets(
+    config: &NetworkFile,
+    secret: &MasterSecret,
+    pods: &[Pod],
+    keyed: &[PodKeys],
+    keystores: Keystores,
+    progress: Progress,
+) -> BTreeMap<String, ValidatorClientPlan> {
     let keystore_kdf = match config.keystore.kdf {
         Kdf::Standard => KeystoreKdf::STANDARD,
         Kdf::Light => KeystoreKdf::LIGHT,
@@ -363,10 +374,19 @@ pub fn build(
             )
         })
         .collect();
+    wallets.into_iter().collect()
+}
 
+/// Every pod's beacon node: its identity, record and engine-API secret, by node name.
+fn beacon_nodes(
+    config: &NetworkFile,
+    secret: &MasterSecret,
+    schedule: &ForkSchedule,
+    genesis_state: &GenesisState,
+) -> BTreeMap<String, BeaconNodePlan> {
     let gvr = genesis_state.genesis_validators_root;
-    let fulu = settings.fork == ForkAtGenesis::Fulu;
-    let beacon_nodes = config
+    let fulu = schedule.genesis_fork == ForkAtGenesis::Fulu;
+    config
         .nodes
         .iter()
         .flat_map(|g| (0..g.replicas).map(move |o| (g, o)))
@@ -396,10 +416,12 @@ pub fn build(
                 },
             )
         })
-        .collect();
+        .collect()
+}
 
-    let validators = pods
-        .iter()
+/// The genesis validators in registry order, each with the pod that holds it.
+fn validators(pods: &[Pod], keyed: Vec<PodKeys>) -> Vec<ValidatorPlan> {
+    pods.iter()
         .zip(keyed)
         .flat_map(|(pod, keys)| {
             keys.public
@@ -413,22 +435,7 @@ pub fn build(
                     withdrawal_credentials: creds,
                 })
         })
-        .collect();
-
-    ProofOfStakePlan {
-        settings: settings.clone(),
-        genesis_time,
-        execution,
-        schedule,
-        chain_config,
-        genesis_state,
-        genesis_state_gz,
-        placement: crate::release::placement(config, settings),
-        network: config.network.name.clone(),
-        validators,
-        beacon_nodes,
-        validator_clients: wallets.into_iter().collect(),
-    }
+        .collect()
 }
 
 /// The number of wallets `build` encrypts (for sizing a progress bar).
