@@ -1,14 +1,16 @@
 //! Where a network comes from (the file given with `-c`, or the built-in one)
 //! and the key files it names: what every command reads before it checks or plans.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::failure::{exit, invalid, Failure};
-use crate::check::{self, Checked, Context};
+use crate::check::{self, AccountKey, Checked, CheckedConsensus, Context};
 use crate::diagnostics::{display_path, Diagnostic};
-use crate::execution::crypto::PrivateKey;
+use crate::execution::crypto::{Address, PrivateKey};
 use crate::execution::keystore;
+use crate::execution::system_contracts::is_reserved;
 use crate::input::{self, ReadError};
 use crate::plan::{BroughtAccount, BroughtKeys};
 
@@ -88,6 +90,42 @@ fn read_brought(dir: &Path, file: &Path, limit: u64) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display()))
 }
 
+/// A brought keystore's address is known only once it is opened, so the rules
+/// that keep funded addresses apart (no address funded twice; none a proof-of-stake
+/// genesis fills itself) are applied to it here; the genesis would refuse it later.
+fn brought_addresses_free(
+    checked: &Checked,
+    brought: &BroughtKeys,
+    problem: &mut dyn FnMut(String, String),
+) {
+    let deposit = match checked.network.consensus() {
+        CheckedConsensus::ProofOfStake(pos) => Some(pos.deposit_contract),
+        CheckedConsensus::Clique(_) => None,
+    };
+    let mut funded: BTreeMap<Address, usize> = BTreeMap::new();
+    for (i, (_, account)) in checked.network.accounts().enumerate() {
+        if let AccountKey::Outside(address) = &account.key {
+            funded.insert(*address, i);
+        }
+    }
+    for (i, (a, _)) in checked.network.accounts().enumerate() {
+        let Some(b) = a.name.as_ref().and_then(|n| brought.accounts.get(n)) else {
+            continue;
+        };
+        let address = b.key.address();
+        let at = format!("/accounts/{i}/keystore");
+        if deposit.is_some() && is_reserved(&address, deposit) {
+            problem(at, format!(
+                "the keystore's address {address} is a precompile, a system contract or the deposit contract, which the proof-of-stake genesis fills itself; bring another key"
+            ));
+        } else if let Some(j) = funded.insert(address, i) {
+            problem(at, format!(
+                "the keystore's address {address} is already funded by accounts[{j}]; fund it once (merge the balances)"
+            ));
+        }
+    }
+}
+
 /// Reads the keys the user brought (node key files, account keystores). Every
 /// problem is reported at the entry of the network file that names the file.
 pub fn load_brought(checked: &Checked, source: &Source) -> Result<BroughtKeys, Failure> {
@@ -142,6 +180,7 @@ pub fn load_brought(checked: &Checked, source: &Source) -> Result<BroughtKeys, F
             Err(e) => problem(format!("/accounts/{i}/keystore"), e),
         }
     }
+    brought_addresses_free(checked, &brought, &mut problem);
     if let crate::config::Consensus::ProofOfStake(pos) = &cfg.network.consensus {
         if let Some(file) = &pos.mnemonic_file {
             let seed = read_brought(dir, file, input::MAX_PASSWORD_FILE).and_then(|text| {

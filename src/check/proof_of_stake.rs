@@ -108,13 +108,7 @@ pub(super) fn days_past(genesis: u64, now: u64) -> Option<u64> {
 /// Addresses the genesis fills itself: a prefunded account there would be
 /// overwritten (or would overwrite a system contract).
 fn reserved_accounts(cfg: &NetworkFile, deposit: Option<Address>, f: &mut Findings) {
-    let reserved = |a: &Address| {
-        crate::execution::system_contracts::precompile_addresses().any(|p| p == *a)
-            || crate::execution::system_contracts::system_contracts()
-                .iter()
-                .any(|(s, _)| s == a)
-            || Some(*a) == deposit
-    };
+    let reserved = |a: &Address| crate::execution::system_contracts::is_reserved(a, deposit);
     for (i, a) in cfg.accounts.iter().enumerate() {
         if let Some(Ok(addr)) = a.address.as_deref().map(Address::parse) {
             if reserved(&addr) {

@@ -90,6 +90,14 @@ pub fn deposit_contract() -> Account {
 /// The precompile addresses geth's `--dev` genesis gives a balance of 1 wei:
 /// 0x01..0x11 and P256VERIFY at 0x100. A non-empty account there spares callers
 /// the new-account gas surcharge when sending value, and is the custom on devnets.
+/// Whether a proof-of-stake genesis fills `address` itself (a precompile, a
+/// system contract or the deposit contract), so no account may be funded there.
+pub fn is_reserved(address: &Address, deposit_contract: Option<Address>) -> bool {
+    precompile_addresses().any(|p| p == *address)
+        || system_contracts().iter().any(|(s, _)| s == address)
+        || Some(*address) == deposit_contract
+}
+
 pub fn precompile_addresses() -> impl Iterator<Item = Address> {
     (1u8..=0x11)
         .map(|n| {
