@@ -3,6 +3,7 @@
 //! reported, not just the first. What passes comes out as a [`CheckedNetwork`]:
 //! the file with every value the rules parsed, which is all the plan reads.
 
+mod findings;
 mod network;
 mod proof_of_stake;
 mod resources;

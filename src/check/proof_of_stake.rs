@@ -13,8 +13,8 @@ use crate::release::{
 };
 use crate::units::parse_balance;
 
+use super::findings::Findings;
 use super::network::CheckedProofOfStake;
-use super::rules::Findings;
 use super::{Context, ReleaseLimit};
 
 /// Where the file keeps the proof-of-stake settings.

@@ -6,7 +6,7 @@ use crate::config::{Consensus, NetworkFile, NodeGroup, ResourceName, Role};
 use crate::sizing::{container_resources, Container};
 use crate::units::parse_resource;
 
-use super::rules::Findings;
+use super::findings::Findings;
 
 /// Checks `g`'s resources, each reported at `at(path under resources)`. geth's
 /// memory limit in bytes (which sizes its cache) when every geth quantity parsed.

@@ -6,13 +6,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::config::{Consensus, NetworkFile, NodeGroup, Role, Rpc};
-use crate::diagnostics::{display_path, Diagnostic};
+use crate::diagnostics::Diagnostic;
 use crate::execution::crypto::{Address, AddressExt};
 use crate::execution::geth::{check_support, Engine, GethVersion};
 use crate::names;
 use crate::units::parse_balance;
 use crate::yaml::Document;
 
+use super::findings::Findings;
 use super::network::{AccountKey, CheckedAccount, CheckedConsensus, CheckedGroup, CheckedNetwork};
 use super::Context;
 
@@ -40,27 +41,6 @@ const PUBLIC_CHAIN_IDS: &[(u64, &str)] = &[
     (11155111, "Sepolia"),
 ];
 
-/// Where the rules put what they find: each problem at a JSON pointer of the
-/// file, positioned in the document.
-pub(super) struct Findings<'a> {
-    doc: &'a Document,
-    diags: &'a mut Vec<Diagnostic>,
-}
-
-impl Findings<'_> {
-    pub(super) fn error(&mut self, pointer: &str, message: String) {
-        let at = self.doc.position(pointer);
-        self.diags
-            .push(Diagnostic::error(at, display_path(pointer), message));
-    }
-
-    pub(super) fn warning(&mut self, pointer: &str, message: String) {
-        let at = self.doc.position(pointer);
-        self.diags
-            .push(Diagnostic::warning(at, display_path(pointer), message));
-    }
-}
-
 /// Checks `cfg` against every rule, into `diags`. The checked network when no rule
 /// refused a value it parses (the caller still looks for other errors).
 pub(super) fn semantic(
@@ -69,7 +49,7 @@ pub(super) fn semantic(
     ctx: Context,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<CheckedNetwork> {
-    let f = &mut Findings { doc, diags };
+    let f = &mut Findings::new(doc, diags);
     chain(&cfg, f);
     let groups = groups(&cfg, f);
     extra_flags(&cfg, f);
