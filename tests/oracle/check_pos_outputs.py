@@ -6,7 +6,8 @@ implementations, reusing the other oracles of this folder:
 1. genesis.ssz is byte-equal to the BeaconState the executable spec builds
    (genesis_state.build_state) from validators.json, the network file's balance,
    the execution header of genesis.json (el_genesis) and config.yaml's fork
-   versions; values.yaml's genesisStateGz gunzips to the same bytes and its
+   versions; values.yaml's genesis-state parts (each with its SHA-256) gunzip to
+   the same bytes, whose SHA-256 the values carry, and its
    genesisValidatorsRoot is the spec's.
 2. The execution genesis hash: el_genesis (trie + rlp) on genesis.json equals
    proofOfStake.executionGenesisHash, and so does geth's block 0 (`--geth`).
@@ -202,8 +203,17 @@ def check_genesis(o, geth_blocks):
     want = state.encode_bytes()
     if not expect(want == o.ssz, f"genesis.ssz differs from the spec's state (spec {len(want)} bytes, export {len(o.ssz)})"):
         failures.extend(genesis_state.field_differences(o.spec, state, o.ssz))
-    gz = base64.b64decode(pos_values["genesisStateGz"])
-    expect(gzip.decompress(gz) == o.ssz, "values genesisStateGz does not gunzip to the exported genesis.ssz")
+    # The state's parts, in order (the chart's ConfigMaps with largeObjects: release),
+    # each with its SHA-256, and the whole's SHA-256: what each pod's init step checks.
+    state_values = pos_values["genesisState"]
+    gz = b""
+    for i, part in enumerate(state_values["parts"]):
+        data = base64.b64decode(part["data"])
+        expect(hashlib.sha256(data).hexdigest() == part["sha256"], f"genesisState.parts[{i}].sha256")
+        expect(part["configMap"] == f"{net['name']}-genesis-state-{i}", f"genesisState.parts[{i}].configMap")
+        gz += data
+    expect(gzip.decompress(gz) == o.ssz, "values genesisState parts do not gunzip to the exported genesis.ssz")
+    expect(state_values["sha256"] == hashlib.sha256(o.ssz).hexdigest(), "genesisState.sha256 is not the exported genesis.ssz's")
     gvr = "0x" + bytes(state.genesis_validators_root).hex()
     expect(pos_values["genesisValidatorsRoot"] == gvr, f"genesisValidatorsRoot {pos_values['genesisValidatorsRoot']}, spec {gvr}")
     expect(pos_values["genesisTime"] == net["genesisTimestamp"], "values genesisTime")
@@ -294,6 +304,11 @@ def check_validators(o):
         group, ordinal = n["group"], n["ordinal"]
         chart = wallets[node]
         expect(set(chart["files"]) == {WALLET_FILE}, f"{node}: wallet files {sorted(chart['files'])}")
+        # The pod's keys Secret is named in the public values with its files' SHA-256.
+        keys = o.values_nodes[node]["validatorKeys"]
+        expect(keys["secret"] == f"{node}-validator-keys", f"{node}: validatorKeys.secret {keys['secret']}")
+        expect(keys["files"] == [{"path": WALLET_FILE, "sha256": hashlib.sha256(chart["files"][WALLET_FILE].encode()).hexdigest()}],
+               f"{node}: validatorKeys.files {keys['files']}")
         password = (o.export / n["dir"] / "validator" / "wallet-password").read_text()
         expect(password == chart["password"], f"{node}: exported wallet password differs from secrets.values.yaml")
         expect(password == o.derive.token(f"validator-wallet-password/{group}/{ordinal}"),
