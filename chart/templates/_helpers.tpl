@@ -9,7 +9,10 @@ Names, labels and shared fragments. Object names for peers come from the compile
   <network>-<group>-keys           Secret (node keys, keystores, keystore password)
   <network>-<group>-keystores      ConfigMap (keystores, only with keystore.secret=false)
   <network>-genesis                ConfigMap (genesis.json)
-  <network>-consensus              ConfigMap (proof of stake: config.yaml, genesis.ssz.gz)
+  <network>-consensus              ConfigMap (proof of stake: config.yaml, the genesis state's parts and SHA-256)
+  <network>-genesis-state-<i>      ConfigMap (proof of stake: part i of the gzipped genesis state; name from the compiler)
+  <pod>-validator-keys             Secret (proof of stake: a validator pod's wallet; name from the compiler)
+                                   The last two come from the compiler's objects/ with largeObjects: separate.
   <network>-ethstats               Secret (ethstats secret), Deployment, Service, NetworkPolicy
   <network>-dashboard              ConfigMap (Grafana dashboard)
   <network>                        ServiceMonitor, PrometheusRule
