@@ -987,7 +987,7 @@ fn beacon_args(plan: &Plan, g: &GroupPlan, pos: &ProofOfStakePlan) -> Vec<String
     })
 }
 
-fn proof_of_stake_values(pos: &ProofOfStakePlan) -> ProofOfStakeValues {
+fn proof_of_stake_values(network: &str, pos: &ProofOfStakePlan) -> ProofOfStakeValues {
     use base64::Engine as _;
     let ConsensusClient::Prysm(prysm) = &pos.settings.client;
     let image = |repository: &str| Image {
@@ -1016,7 +1016,7 @@ fn proof_of_stake_values(pos: &ProofOfStakePlan) -> ProofOfStakeValues {
                 .genesis_state_parts()
                 .enumerate()
                 .map(|(i, part)| GenesisStatePartValues {
-                    config_map: genesis_state_config_map(&pos.network, i),
+                    config_map: genesis_state_config_map(network, i),
                     sha256: sha256_hex(part),
                     data: (pos.placement == Placement::Release)
                         .then(|| base64::engine::general_purpose::STANDARD.encode(part)),
@@ -1068,7 +1068,10 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
         genesis: GenesisValues {
             json: plan.genesis_json.clone(),
         },
-        proof_of_stake: plan.proof_of_stake.as_ref().map(proof_of_stake_values),
+        proof_of_stake: plan
+            .proof_of_stake
+            .as_ref()
+            .map(|pos| proof_of_stake_values(&cfg.network.name, pos)),
         keystore: KeystoreValues {
             secret: cfg.keystore.secret,
         },

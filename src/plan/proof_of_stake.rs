@@ -111,8 +111,6 @@ pub struct ProofOfStakePlan {
     pub genesis_state_gz: Vec<u8>,
     /// Where the genesis state and the wallets live (`largeObjects`, resolved).
     pub placement: Placement,
-    /// The network's name, which names the objects the pods read.
-    pub network: String,
     pub validators: Vec<ValidatorPlan>,
     /// By node name.
     pub beacon_nodes: BTreeMap<String, BeaconNodePlan>,
@@ -279,7 +277,6 @@ pub fn build(
         genesis_state_gz: gzip(&genesis_state.ssz),
         genesis_state,
         placement: crate::release::placement(config, &pos.settings),
-        network: config.network.name.clone(),
     }
 }
 

@@ -11,8 +11,9 @@ use crate::args::flag;
 use crate::beacon_state::{address_credentials, BeaconState};
 use crate::support::{
     base64, base64_decode, container, containers, exported_consensus, exported_wallet,
-    geth_container, kind, name, network_name, node_groups, object, pod_specs, pos_example,
-    pos_examples, read_yaml, rendered_toml, run_prepare, scratch, sha256_hex, strings, Example,
+    geth_container, init_container, kind, name, network_name, node_groups, object, pod_specs,
+    pos_example, pos_examples, read_yaml, rendered_toml, run_prepare, scratch, sha256_hex, strings,
+    Example,
 };
 
 /// geth's engine API listens on the pod's localhost only, with the pod's JWT; the
@@ -202,12 +203,7 @@ fn pos_prysm_reads_only_mounted_files_that_prepare_wrote() {
                 sts["spec"]["volumeClaimTemplates"][0]["metadata"]["name"],
                 "data"
             );
-            let prepare = spec["initContainers"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|c| c["name"] == "prepare")
-                .unwrap();
+            let prepare = init_container(spec, "prepare");
             let prepare_mounts: BTreeMap<String, String> = prepare["volumeMounts"]
                 .as_array()
                 .unwrap()

@@ -487,6 +487,16 @@ pub(crate) fn geth_container<'a>(docs: &'a [Value], net: &str, group: &str) -> &
 }
 
 /// A container of a group's StatefulSet, by name.
+/// The init container `name` of a pod spec.
+pub(crate) fn init_container<'a>(spec: &'a Value, name: &str) -> &'a Value {
+    spec["initContainers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no init container {name}"))
+}
+
 pub(crate) fn container<'a>(docs: &'a [Value], net: &str, group: &str, c: &str) -> &'a Value {
     object(docs, "StatefulSet", &format!("{net}-{group}"))["spec"]["template"]["spec"]["containers"]
         .as_array()
@@ -588,12 +598,7 @@ pub(crate) fn run_prepare(
     let net = network_name(&public);
     let sts = object(&docs, "StatefulSet", &format!("{net}-{group}"));
     let spec = &sts["spec"]["template"]["spec"];
-    let prepare = spec["initContainers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "prepare")
-        .unwrap();
+    let prepare = init_container(spec, "prepare");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (run, etc, bin) = (d.join("run"), d.join("etc"), d.join("bin"));

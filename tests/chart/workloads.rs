@@ -7,9 +7,9 @@ use serde_json::{json, Value};
 
 use crate::args::flag;
 use crate::support::{
-    compile, container, containers, examples, kind, name, network_name, node_groups, of_kind,
-    parse_docs, pos_example, read_yaml, render, scratch, selects, str_map, strings, RELEASE,
-    ROLLOUT_HOLD,
+    compile, container, containers, examples, init_container, kind, name, network_name,
+    node_groups, of_kind, parse_docs, pos_example, read_yaml, render, scratch, selects, str_map,
+    strings, RELEASE, ROLLOUT_HOLD,
 };
 
 /// `repository:tag` of an image block of the values.
@@ -167,12 +167,7 @@ fn statefulsets_follow_the_values() {
                 }
             }
             // Peer hosts resolved by the init step.
-            let prepare = spec["initContainers"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|c| c["name"] == "prepare")
-                .unwrap();
+            let prepare = init_container(spec, "prepare");
             let env = prepare["env"].as_array().unwrap();
             let hosts = env.iter().find(|e| e["name"] == "PEER_HOSTS").unwrap();
             let want: Vec<&str> = g["peerHosts"]
