@@ -9,7 +9,8 @@
 #   - checkov (pinned, scripts/checkov.sh) on every compiled example rendered into a namespace, with
 #     chart/.checkov.yaml: no finding (the opinions the chart answers otherwise are skipped
 #     there, or on the one object they concern by an annotation, each with its reason);
-#   - tests/e2e-kind.sh checked with bash -n (and shellcheck when installed).
+#   - tests/e2e-kind.sh checked with bash -n; it, the scripts and the chart's own scripts
+#     (chart/files/*.sh, which pods run) checked with shellcheck when installed.
 #   - proof of stake: values without the beacon keys or the validator wallets are refused
 #     with the chart's `required` message naming what is missing; the objects a
 #     `largeObjects: separate` network keeps beside its release (objects/) are validated
@@ -170,7 +171,7 @@ echo "== tests/e2e-kind.sh"
 if bash -n tests/e2e-kind.sh; then ok "bash -n tests/e2e-kind.sh"; else bad "bash -n tests/e2e-kind.sh"; fi
 if command -v shellcheck > /dev/null 2>&1; then
   for s in tests/e2e-kind.sh scripts/helm.sh scripts/chart-test.sh scripts/cluster.sh scripts/cluster-build.sh \
-           scripts/live.sh scripts/live-pos.sh scripts/live-limits.sh scripts/checkov.sh; do
+           scripts/live.sh scripts/live-pos.sh scripts/live-limits.sh scripts/checkov.sh chart/files/*.sh; do
     if shellcheck -x "$s"; then ok "shellcheck $s"; else bad "shellcheck $s"; fi
   done
 else

@@ -16,7 +16,7 @@ use crate::plan::{ENGINE_API_PORT, ETHSTATS_PORT};
 use crate::release::Placement;
 use crate::sizing::{self, Container};
 use crate::values::{
-    self, AccountValues, BeaconNodeValues, BeaconPorts, BeaconSecretValues, ChartValues,
+    self, AccountValues, BeaconNodeValues, CliqueValues, SignerValues, BeaconPorts, BeaconSecretValues, ChartValues,
     ContainerResources, GenesisValues, GroupValues, Image, ImageDefaults, IngressValues,
     KeystoreValue, KeystoreValues, NameRef, NetworkValues, NodeValues, PdbValues, Ports,
     ProofOfStakeValues, RpcServiceValues, RpcValues, SecretValues, StorageValues, Toggle,
@@ -46,6 +46,7 @@ pub fn chart_defaults() -> ChartValues {
         },
         image_pull_secrets: Vec::new(),
         genesis: GenesisValues::default(),
+        clique: None,
         proof_of_stake: None,
         keystore: KeystoreValues {
             secret: config::Keystore::default().secret,
@@ -66,7 +67,8 @@ pub fn chart_defaults() -> ChartValues {
 
 /// The values absent from the defaults, shown commented out: a proof-of-stake network
 /// with one validator group, a prefunded account, an image pull Secret and the secrets
-/// of its nodes. Placeholders in angle brackets stand for what the compiler derives.
+/// of its nodes; the few values of clique networks only (`clique`, a signer group's
+/// `genesisReplicas` and `voteSigners`) are shown on it too. Placeholders in angle brackets stand for what the compiler derives.
 fn example() -> ChartValues {
     const NODE: &str = "devnet-validator-0";
     const PEER_ID: &str = "16Uiu2HAm<peer id>";
@@ -93,6 +95,14 @@ fn example() -> ChartValues {
     v.image_pull_secrets = vec![NameRef {
         name: "registry-credentials".into(),
     }];
+    // A clique network's wanted signers, shown beside the proof-of-stake example
+    // (a network has one or the other).
+    v.clique = Some(CliqueValues {
+        signers: vec![SignerValues {
+            address: "0x<40 hex, EIP-55>".into(),
+            node: "devnet-signer-0".into(),
+        }],
+    });
     v.proof_of_stake = Some(ProofOfStakeValues {
         client: "prysm".into(),
         beacon_image: prysm_image(&prysm_config.beacon_image),
@@ -130,6 +140,8 @@ fn example() -> ChartValues {
         name: group.name.clone(),
         role: group.role,
         replicas: group.replicas,
+        // Signer groups' (shown on this one example group, as `voteSigners` is).
+        genesis_replicas: Some(group.replicas),
         geth_version: geth_version.into(),
         image: Image {
             repository: config::default_image(),
@@ -147,6 +159,7 @@ fn example() -> ChartValues {
             "--nodekey=/run/kuberneteth/nodekey".into(),
             "--networkid=4242".into(),
         ],
+        new_database_args: crate::execution::geth::new_database_flags(true),
         beacon_args: prysm::beacon_flags(&prysm::BeaconInput {
             paths: PRYSM_PATHS,
             ports: PRYSM_PORTS,
@@ -222,6 +235,7 @@ fn example() -> ChartValues {
             beacon: Some(size(Container::Beacon)),
             validator: Some(size(Container::Validator)),
             init: size(Container::Init),
+            vote_signers: Some(size(Container::VoteSigners)),
         },
         node_selector: BTreeMap::new(),
         tolerations: Vec::new(),
@@ -398,6 +412,13 @@ const SECTIONS: &[(&str, &str, &str)] = &[
     ("imagePullSecrets", "Image pull Secrets", ""),
     ("genesis", "Genesis", ""),
     (
+        "clique",
+        "Clique signers",
+        "Written by the compiler for a clique network; absent for proof of stake. Each\n\
+         signer pod's `vote-signers` container votes the chain's signer set toward\n\
+         `clique.signers` (README, \"Add and remove signers\"). Commented out: an example.",
+    ),
+    (
         "proofOfStake",
         "Proof of stake",
         "Written by the compiler for a proof-of-stake network; absent for clique. With it\n\
@@ -411,7 +432,9 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "One StatefulSet `<network>-<group>` per item, every key written by the compiler.\n\
          Empty by default. Commented out: an example item, a validator group of a\n\
          proof-of-stake network (a clique signer group has `role: signer`, a signer\n\
-         address per node, `unlockSigner: true`, and no beacon or validator values).",
+         address per node, `unlockSigner: true`, its `genesisReplicas` and\n\
+         `resources.voteSigners`, and no beacon or validator values; the example shows\n\
+         those two too).",
     ),
     ("ethstats", "ethstats", ""),
     ("metrics", "Metrics", ""),

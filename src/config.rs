@@ -384,10 +384,20 @@ pub struct NodeGroup {
     )]
     pub name: String,
     pub role: Role,
-    /// Number of nodes (pods) in the group.
+    /// Number of nodes (pods) in the group. `0` only for a signer group whose genesis
+    /// signers have all left (`genesisReplicas` above 0).
     #[serde(default = "default_replicas")]
-    #[schemars(range(min = 1, max = 1000))]
+    #[schemars(range(min = 0, max = 1000))]
     pub replicas: u32,
+    /// Signer groups: how many of the group's pods (ordinals `0` to `genesisReplicas - 1`)
+    /// sealed from genesis; default `replicas`. The genesis holds exactly these signers,
+    /// so this stays what the network started with: grow a running network by raising
+    /// `replicas` above it (the signers vote the new pods in), shrink it by lowering
+    /// `replicas` below it (they vote the pods beyond out). A group added to a running
+    /// network has `genesisReplicas: 0`.
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 1000))]
+    pub genesis_replicas: Option<u32>,
     /// Genesis validators each pod holds; only for `validator` groups (required there).
     #[serde(default)]
     #[schemars(range(min = 1, max = 100000))]
@@ -435,6 +445,19 @@ pub struct NodeGroup {
     /// Ordinals without a file get a derived key. Paths are relative to the network file.
     #[serde(default)]
     pub node_key_files: Vec<PathBuf>,
+}
+
+impl NodeGroup {
+    /// The pods that sealed from genesis (`genesisReplicas`, default `replicas`).
+    pub fn genesis_replica_count(&self) -> u32 {
+        self.genesis_replicas.unwrap_or(self.replicas)
+    }
+
+    /// Ordinals whose keys the compile derives: the running pods and the genesis
+    /// signers that left (their addresses stay in the genesis).
+    pub fn derived_ordinals(&self) -> std::ops::Range<u32> {
+        0..self.replicas.max(self.genesis_replica_count())
+    }
 }
 
 fn default_replicas() -> u32 {

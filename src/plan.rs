@@ -401,7 +401,7 @@ pub fn build(
                 epoch: clique.epoch,
                 gas_limit: config.network.gas_limit,
                 timestamp: network.genesis_time(),
-                signers: &plan.signer_addresses(),
+                signers: &genesis_signers(network, secret),
                 alloc: &alloc,
             });
         }
@@ -409,8 +409,23 @@ pub fn build(
     plan
 }
 
-/// Each signer's key and keystore, by (group index, ordinal); keystores are
-/// encrypted in parallel.
+/// The signers in the genesis, in file order: each signer group's first
+/// `genesisReplicas` ordinals, whether their pods still run or have left.
+fn genesis_signers(network: &CheckedNetwork, secret: &MasterSecret) -> Vec<Address> {
+    network
+        .file()
+        .nodes
+        .iter()
+        .filter(|g| g.role == Role::Signer)
+        .flat_map(|g| {
+            (0..g.genesis_replica_count())
+                .map(|o| secret.derive_key(&label::signer(&g.name, o)).address())
+        })
+        .collect()
+}
+
+/// Each running signer's key and keystore, by (group index, ordinal); keystores
+/// are encrypted in parallel.
 fn signers(
     network: &CheckedNetwork,
     sealer: &Sealer,

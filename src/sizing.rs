@@ -22,6 +22,8 @@ pub enum Container {
     Validator,
     /// The init steps before geth starts: `geth init`, key and config preparation.
     Init,
+    /// Clique signer pods: the loop that votes the signer set toward the compiled one.
+    VoteSigners,
 }
 
 impl GroupResources {
@@ -35,7 +37,7 @@ impl GroupResources {
             Container::Geth => &self.geth,
             Container::Beacon => &self.beacon,
             Container::Validator => &self.validator,
-            Container::Init => &NONE,
+            Container::Init | Container::VoteSigners => &NONE,
         }
     }
 }
@@ -74,6 +76,12 @@ fn default_size(role: Role, container: Container) -> Size {
             cpu_request: "10m",
             memory_request: "64Mi",
             memory_limit: "1Gi",
+        },
+        // A shell loop that runs `geth attach` (about 60 MiB while it runs).
+        (Container::VoteSigners, _) => Size {
+            cpu_request: "10m",
+            memory_request: "64Mi",
+            memory_limit: "256Mi",
         },
     }
 }
@@ -148,6 +156,7 @@ mod tests {
                 Container::Beacon,
                 Container::Validator,
                 Container::Init,
+                Container::VoteSigners,
             ] {
                 let r = container_resources(role, c, &Resources::default());
                 assert!(

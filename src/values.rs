@@ -65,6 +65,9 @@ pub struct ChartValues {
     pub image_pull_secrets: Vec<NameRef>,
     /// The execution genesis (genesis.json), shared by every geth.
     pub genesis: GenesisValues,
+    /// Clique: the signer set the signers vote toward. Absent for proof of stake.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clique: Option<CliqueValues>,
     /// Proof of stake: the consensus client (Prysm), its images, the beacon genesis and
     /// config. Absent for clique.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -100,6 +103,28 @@ pub struct ChartValues {
     /// Private material; written to `secrets.values.yaml` only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secrets: Option<SecretValues>,
+}
+
+/// The signer set of a clique network, as the network file wants it now.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CliqueValues {
+    /// Every running signer pod, in file order. The `vote-signers` container of each
+    /// signer pod proposes (`clique.propose` over its geth's IPC) each of these the
+    /// chain does not count as a signer yet, and every signer the chain counts that is
+    /// not here out, until the chain's signer set is this list. The genesis signers are
+    /// in `genesis.json`.
+    pub signers: Vec<SignerValues>,
+}
+
+/// A signer the network should have.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignerValues {
+    /// EIP-55 address.
+    pub address: String,
+    /// Its pod.
+    pub node: String,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
@@ -329,8 +354,13 @@ pub struct GroupValues {
     /// What the group does in the network.
     pub role: Role,
     /// Number of nodes (pods) in the group.
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 0))]
     pub replicas: u32,
+    /// Signer groups: how many of the group's pods sealed from genesis (the network
+    /// file's `genesisReplicas`, default `replicas`). Read by the compiler's genesis
+    /// guard; the chart does not use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub genesis_replicas: Option<u32>,
     /// The geth release (= image tag), for the version label.
     pub geth_version: String,
     /// The group's geth image (`geth`, or the group's own override).
@@ -341,6 +371,11 @@ pub struct GroupValues {
     pub config: String,
     /// geth flags for this release and role, in order.
     pub args: Vec<String>,
+    /// Flags the init step's `geth init` adds when it creates the database (an empty
+    /// datadir): proof of stake keeps geth's database in LevelDB, whose writes survive
+    /// a killed geth. geth opens an existing database with the engine that made it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub new_database_args: Vec<String>,
     /// Proof of stake: the Prysm beacon node's flags (empty for clique).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub beacon_args: Vec<String>,
@@ -511,6 +546,9 @@ pub struct ContainerResources {
     /// Each init step (`geth init`, preparing keys and config).
     #[serde(default)]
     pub init: Resources,
+    /// Clique signer groups: the `vote-signers` container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vote_signers: Option<Resources>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
@@ -747,6 +785,7 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
         name: cfg.name.clone(),
         role: cfg.role,
         replicas: cfg.replicas,
+        genesis_replicas: (cfg.role == Role::Signer).then(|| cfg.genesis_replica_count()),
         geth_version: g.version.to_string(),
         image: Image {
             repository: g.image.clone(),
@@ -755,6 +794,9 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
         },
         config: plan.toml(g, &layout, &Plan::service_endpoint),
         args: plan.flags(g, &layout),
+        new_database_args: crate::execution::geth::new_database_flags(
+            plan.proof_of_stake.is_some(),
+        ),
         beacon_args: plan
             .proof_of_stake
             .as_ref()
@@ -940,6 +982,7 @@ fn resource_values(plan: &Plan, g: &GroupPlan) -> ContainerResources {
         beacon: pos.then(|| size(Container::Beacon)),
         validator: (pos && cfg.role == Role::Validator).then(|| size(Container::Validator)),
         init: size(Container::Init),
+        vote_signers: (!pos && cfg.role == Role::Signer).then(|| size(Container::VoteSigners)),
     }
 }
 
@@ -1068,6 +1111,17 @@ pub fn build(plan: &Plan) -> (ChartValues, PrivateValues) {
         genesis: GenesisValues {
             json: plan.genesis_json.clone(),
         },
+        clique: plan.proof_of_stake.is_none().then(|| CliqueValues {
+            signers: plan
+                .all_nodes()
+                .filter_map(|(_, n)| {
+                    n.signer.as_ref().map(|s| SignerValues {
+                        address: s.key.address().to_string(),
+                        node: n.name.clone(),
+                    })
+                })
+                .collect(),
+        }),
         proof_of_stake: plan
             .proof_of_stake
             .as_ref()

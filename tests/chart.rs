@@ -41,6 +41,8 @@ mod rollout;
 mod security;
 #[path = "chart/shell_steps.rs"]
 mod shell_steps;
+#[path = "chart/signer_votes.rs"]
+mod signer_votes;
 #[path = "chart/values.rs"]
 mod values;
 #[path = "chart/workloads.rs"]

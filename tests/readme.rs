@@ -29,7 +29,7 @@ fn the_sizing_table_is_the_compilers_defaults() {
         })
         .collect();
     let none = Resources::default();
-    let rows: [(&str, Resources); 7] = [
+    let rows: [(&str, Resources); 8] = [
         (
             "geth (rpc groups)",
             container_resources(Role::Rpc, Container::Geth, &none),
@@ -49,6 +49,10 @@ fn the_sizing_table_is_the_compilers_defaults() {
         (
             "each init step",
             container_resources(Role::Rpc, Container::Init, &none),
+        ),
+        (
+            "vote-signers (clique signer pods)",
+            container_resources(Role::Signer, Container::VoteSigners, &none),
         ),
         ("ethstats server", ethstats_resources()),
         ("each rollout Job step", rollout_resources()),

@@ -277,6 +277,9 @@ data:
 {{- if not .root.Values.keystore.secret -}}
 {{- $parts = append $parts (include "kuberneteth.group.keystoreData" .) -}}
 {{- end -}}
+{{- if .group.resources.voteSigners -}}
+{{- $parts = append $parts (.root.Files.Get "files/vote-signers.sh") -}}
+{{- end -}}
 {{- join "\n---\n" $parts | sha256sum -}}
 {{- end -}}
 

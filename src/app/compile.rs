@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::failure::{exit, Failure};
-use super::guard::guard;
+use super::guard::{guard, NetworkSource};
 use super::stages::{plan_network, prepare};
 use crate::check::Context;
 use crate::objects::{self, SeparateObjects};
@@ -62,10 +62,19 @@ pub fn compile(
     // One compile at a time per directory, and the guard reads what the last
     // complete compile wrote.
     let out = OutputDir::open(opts.out).map_err(|e| Failure::new(exit::IO, e.to_string()))?;
-    guard(
+    // The file parsed once already; it is parsed again only to point at an entry.
+    let doc = crate::yaml::parse(&source.text)
+        .map_err(|e| Failure::new(exit::INVALID, format!("{}: {e}", source.display)))?;
+    let network_source = NetworkSource {
+        display: &source.display,
+        doc: &doc,
+        file: &plan.config,
+    };
+    let votes = guard(
         &paths.values,
         &paths.secrets_values,
         &public,
+        &network_source,
         opts.allow_genesis_change,
         warn,
     )?;
@@ -100,7 +109,12 @@ pub fn compile(
         ])
         .map_err(|e| Failure::new(exit::IO, e.to_string()))?;
     }
-    Ok(summary(&plan, &paths, separate.as_ref(), &install))
+    let mut lines = summary(&plan, &paths, separate.as_ref(), &install);
+    // What the upgrade votes goes before the "next:" line.
+    let next = lines.pop();
+    lines.extend(votes);
+    lines.extend(next);
+    Ok(lines)
 }
 
 /// The comment every written file starts with: what it is, where it came from,

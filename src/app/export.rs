@@ -252,13 +252,16 @@ fn geth_files(plan: &Plan, at: &Addresses, node: &ExportedNode, files: &mut Vec<
     ));
     // `geth init $(cat geth-init.args)`: the datadir, the database flags geth
     // must create it with (as the chart's init step passes them: proof of stake
-    // runs the hash state scheme) and the genesis.
+    // runs the hash state scheme, in LevelDB) and the genesis.
     let mut init_args = vec![format!("--datadir={}", layout.data_dir)];
     init_args.extend(
         args.iter()
             .filter(|a| a.starts_with("--state.scheme") || a.starts_with("--db.engine"))
             .cloned(),
     );
+    init_args.extend(crate::execution::geth::new_database_flags(
+        plan.proof_of_stake.is_some(),
+    ));
     init_args.push("../../genesis.json".into());
     files.push(PendingFile::new(
         dir.join("geth-init.args"),

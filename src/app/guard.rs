@@ -4,27 +4,56 @@
 use std::path::Path;
 
 use super::failure::{exit, Failure};
-use crate::diagnostics::excerpt;
+use crate::config::{NetworkFile, NodeGroup, Role};
+use crate::diagnostics::{display_path, excerpt, Diagnostic};
 use crate::execution::geth::GethVersion;
 use crate::input;
 use crate::pair;
 use crate::values::ChartValues;
+use crate::yaml::Document;
 
 /// Reads the values an earlier compile left in `values` (if any) and refuses a
-/// new genesis over them unless `allow`; warns of a geth downgrade and of a pair
-/// torn by an interrupted compile. `new`: the values about to be written.
+/// new genesis over them unless `allow`, and a signer removal clique could not
+/// vote through; warns of a geth downgrade and of a pair torn by an interrupted
+/// compile. `new`: the values about to be written; `file`: the network file, to
+/// point at. Returns what the upgrade will do that the summary should say.
 pub(super) fn guard(
     values: &Path,
     secrets_values: &Path,
     new: &ChartValues,
+    file: &NetworkSource,
     allow: bool,
     warn: &mut dyn FnMut(String),
-) -> Result<(), Failure> {
-    if let Some(old) = read_existing(values)? {
-        guard_existing(values, &old, new, allow, warn)?;
-        warn_torn_pair(&old, values, secrets_values, warn);
+) -> Result<Vec<String>, Failure> {
+    let Some(old) = read_existing(values)? else {
+        return Ok(Vec::new());
+    };
+    guard_existing(values, &old, new, file, allow, warn)?;
+    warn_torn_pair(&old, values, secrets_values, warn);
+    let votes = votes(&old, new);
+    if !allow {
+        votes.refuse_unsafe_removal(file)?;
     }
-    Ok(())
+    Ok(votes.summary())
+}
+
+/// The network file a compile read, to point a refusal at the entry to change.
+pub(super) struct NetworkSource<'a> {
+    pub display: &'a str,
+    pub doc: &'a Document,
+    pub file: &'a NetworkFile,
+}
+
+impl NetworkSource<'_> {
+    fn at(&self, pointer: &str, message: String) -> String {
+        Diagnostic::error(self.doc.position(pointer), display_path(pointer), message)
+            .render(self.display)
+    }
+
+    /// The group named `name`, with its index.
+    fn group(&self, name: &str) -> Option<(usize, &NodeGroup)> {
+        self.file.nodes.iter().enumerate().find(|(_, g)| g.name == name)
+    }
 }
 
 /// The values an earlier compile wrote, if any. A file that exists but cannot
@@ -80,6 +109,7 @@ fn guard_existing(
     path: &Path,
     old: &ChartValues,
     new: &ChartValues,
+    file: &NetworkSource,
     allow: bool,
     warn: &mut dyn FnMut(String),
 ) -> Result<(), Failure> {
@@ -88,35 +118,156 @@ fn guard_existing(
     if changes.is_empty() || allow {
         return Ok(());
     }
+    let mut lines = vec![
+        format!("{}: refusing to change {} of an existing network.", path.display(), changes.join(" and ")),
+        "A running network cannot change its genesis: existing nodes would keep the old chain and never agree with new ones.".into(),
+    ];
+    let hints = genesis_replicas_hints(old, file);
+    if !hints.is_empty() {
+        lines.push("If you meant to add or remove signers of the running network (they are voted in and out), keep its genesis signers in the file:".into());
+        lines.extend(hints);
+    }
+    lines.push("To start a new network instead, delete the release and its volumes, then pass --allow-genesis-change (or write to a new -o directory).".into());
     Err(Failure {
         code: exit::REFUSED,
-        lines: vec![
-            format!("{}: refusing to change {} of an existing network.", path.display(), changes.join(" and ")),
-            "A running network cannot change its genesis: existing nodes would keep the old chain and never agree with new ones.".into(),
-            "To start a new network, delete the release and its volumes, then pass --allow-genesis-change (or write to a new -o directory).".into(),
-            "To change signers on a running network, vote them in or out with clique.propose instead.".into(),
-        ],
+        lines,
     })
+}
+
+/// Where the file's signer groups no longer say which of their pods are in the
+/// genesis (`genesisReplicas`), one positioned line each, from what the earlier
+/// values recorded.
+fn genesis_replicas_hints(old: &ChartValues, file: &NetworkSource) -> Vec<String> {
+    let mut hints = Vec::new();
+    for g in old.node_groups.iter().filter(|g| g.role == Role::Signer) {
+        let was = g.genesis_replicas.unwrap_or(g.replicas);
+        match file.group(&g.name) {
+            Some((i, now)) if now.role == Role::Signer && now.genesis_replica_count() != was => {
+                hints.push(file.at(&format!("/nodes/{i}"), format!(
+                    "{was} of this group's signers are in the genesis: set `genesisReplicas: {was}`, and `replicas` to the signers it should have now"
+                )));
+            }
+            None if was > 0 => hints.push(file.at("/nodes", format!(
+                "group `{}` held {was} genesis signers: keep it, with `genesisReplicas: {was}` and `replicas: 0` to vote all of them out",
+                g.name
+            ))),
+            _ => {}
+        }
+    }
+    for (i, g) in file.file.nodes.iter().enumerate() {
+        let known = old.node_groups.iter().any(|o| o.name == g.name);
+        if g.role == Role::Signer && !known && g.genesis_replica_count() > 0 {
+            hints.push(file.at(&format!("/nodes/{i}"), format!(
+                "group `{}` is new: give it `genesisReplicas: 0`, so its signers are voted in rather than written into the genesis",
+                g.name
+            )));
+        }
+    }
+    hints
+}
+
+/// A signer the network should have: its address and pod.
+type Signer = (String, String);
+
+/// What the signers vote between the earlier values and these.
+struct Votes {
+    /// The signers the earlier values wanted.
+    before: Vec<Signer>,
+    /// Wanted now and not before: proposed in.
+    added: Vec<Signer>,
+    /// Wanted before and not now: proposed out.
+    removed: Vec<Signer>,
+}
+
+fn wanted_signers(v: &ChartValues) -> Vec<Signer> {
+    match &v.clique {
+        Some(c) => c.signers.iter().map(|s| (s.address.clone(), s.node.clone())).collect(),
+        // Values from before the signers were voted: the signer pods, which were
+        // the genesis signers.
+        None => v
+            .node_groups
+            .iter()
+            .flat_map(|g| g.nodes.iter())
+            .filter(|n| !n.signer_address.is_empty())
+            .map(|n| (n.signer_address.clone(), n.name.clone()))
+            .collect(),
+    }
+}
+
+fn votes(old: &ChartValues, new: &ChartValues) -> Votes {
+    let before = wanted_signers(old);
+    let now = if new.clique.is_some() { wanted_signers(new) } else { Vec::new() };
+    let missing = |from: &[Signer], not_in: &[Signer]| -> Vec<Signer> {
+        from.iter().filter(|s| !not_in.iter().any(|t| t.0 == s.0)).cloned().collect()
+    };
+    Votes {
+        added: missing(&now, &before),
+        removed: missing(&before, &now),
+        before,
+    }
+}
+
+impl Votes {
+    /// Clique counts a vote once more than half of the signers made it, and seals
+    /// only while more than half take turns. The removed signers' pods go with
+    /// the upgrade, so the signers that stay must be more than half of the set
+    /// they vote in: then every removal passes (the set shrinks, the voters stay)
+    /// and every addition too (the new signer votes as well).
+    fn refuse_unsafe_removal(&self, file: &NetworkSource) -> Result<(), Failure> {
+        let total = self.before.len();
+        let staying = total - self.removed.len();
+        if self.removed.is_empty() || 2 * staying > total {
+            return Ok(());
+        }
+        let most = total - (total / 2 + 1);
+        let pods: Vec<&str> = self.removed.iter().map(|s| s.1.as_str()).collect();
+        let pointer = self
+            .removed
+            .iter()
+            .find_map(|(_, pod)| {
+                file.file.nodes.iter().enumerate().find_map(|(i, g)| {
+                    (g.role == Role::Signer && pod.starts_with(&format!("{}-{}-", file.file.network.name, g.name)))
+                        .then(|| format!("/nodes/{i}/replicas"))
+                })
+            })
+            .unwrap_or_else(|| "/nodes".into());
+        Err(Failure {
+            code: exit::REFUSED,
+            lines: vec![file.at(&pointer, format!(
+                "removing {} of the {total} signers at once ({}) leaves {staying}: clique needs more than half of its signers to vote one out and to go on sealing; remove at most {most} now and the rest once their votes have passed (`clique.getSigners` on any node shows when the chain has them)",
+                self.removed.len(),
+                pods.join(", ")
+            ))],
+        })
+    }
+
+    /// One line for the compile's summary, when the upgrade votes.
+    fn summary(&self) -> Vec<String> {
+        if self.added.is_empty() && self.removed.is_empty() {
+            return Vec::new();
+        }
+        let list = |v: &[Signer]| v.iter().map(|(a, p)| format!("{a} ({p})")).collect::<Vec<_>>().join(", ");
+        let mut parts = Vec::new();
+        if !self.added.is_empty() {
+            parts.push(format!("in: {}", list(&self.added)));
+        }
+        if !self.removed.is_empty() {
+            parts.push(format!("out: {}", list(&self.removed)));
+        }
+        vec![format!(
+            "signer votes: after helm upgrade, the signer pods propose {}; each passes once more than half of the signers have voted for it (`clique.getSigners` on any node shows the set)",
+            parts.join("; ")
+        )]
+    }
 }
 
 /// What of the genesis differs from `old` to `new`, each as the refusal names it.
 fn genesis_changes(old: &ChartValues, new: &ChartValues) -> Vec<&'static str> {
-    let signers = |v: &ChartValues| {
-        let mut s: Vec<String> = v
-            .node_groups
-            .iter()
-            .flat_map(|g| g.nodes.iter().map(|n| n.signer_address.clone()))
-            .filter(|a| !a.is_empty())
-            .collect();
-        s.sort();
-        s
-    };
     let mut changes = Vec::new();
+    // The genesis signers are in the genesis; the signers voted in and out since
+    // are not, and may change.
     if old.genesis.json != new.genesis.json {
-        changes.push("the genesis (chain id, consensus settings, gas limit, timestamp, signers or prefunded accounts)");
-    }
-    if signers(old) != signers(new) {
-        changes.push("the signer set");
+        changes.push("the genesis (chain id, consensus settings, gas limit, timestamp, genesis signers or prefunded accounts)");
     }
     let beacon_genesis = |v: &ChartValues| {
         v.proof_of_stake

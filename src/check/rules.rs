@@ -182,6 +182,20 @@ fn role_settings(i: usize, g: &NodeGroup, f: &mut Findings) {
         )),
         _ => {}
     }
+    match (g.genesis_replicas, g.role) {
+        (Some(_), Role::Validator) => f.error(&at("/genesisReplicas"), "validators cannot join or leave a running network yet (that takes deposits and exits): `genesisReplicas` applies to `role: signer` groups, and a validator group's `replicas` is fixed at genesis".into()),
+        (Some(_), role) if role != Role::Signer => f.error(&at("/genesisReplicas"), format!(
+            "`genesisReplicas` (the signers in the genesis) applies to groups with `role: signer`, and this group is `{}`; its `replicas` can change at any time",
+            role.as_str()
+        )),
+        _ => {}
+    }
+    if g.replicas == 0 && !(g.role == Role::Signer && g.genesis_replica_count() > 0) {
+        f.error(&at("/replicas"), match g.role {
+            Role::Signer => "a signer group with `replicas: 0` and no genesis signers does nothing; remove the group".into(),
+            _ => "`replicas: 0`: only a signer group whose genesis signers all left (`genesisReplicas` above 0) keeps no pod; remove the group, or give it at least one replica".into(),
+        });
+    }
     match (&g.rpc, g.role) {
         (Some(_), Role::Validator) => f.error(&at("/rpc"), "validators never expose RPC (their pods hold validator keys); add a group with `role: rpc` instead".into()),
         (Some(_), Role::Signer) => f.error(&at("/rpc"), "signers never expose RPC (it would need --allow-insecure-unlock with an unlocked sealing key); add a group with `role: rpc` instead".into()),
@@ -289,14 +303,16 @@ fn consensus(cfg: &NetworkFile, ctx: Context, f: &mut Findings) -> Option<Checke
             if let Some(i) = role_at(Role::Validator) {
                 f.error(&format!("/nodes/{i}/role"), "`role: validator` needs `consensus: {proofOfStake: ...}`; a clique network has `role: signer` groups".into());
             }
-            let signers: u32 = cfg
-                .nodes
-                .iter()
-                .filter(|g| g.role == Role::Signer)
-                .map(|g| g.replicas)
-                .sum();
-            if signers == 0 {
+            let count = |n: fn(&NodeGroup) -> u32| -> u32 {
+                cfg.nodes.iter().filter(|g| g.role == Role::Signer).map(n).sum()
+            };
+            let signers = count(|g| g.replicas);
+            if role_at(Role::Signer).is_none() {
                 f.error("/nodes", "a clique network needs at least one node group with `role: signer`, or no block is ever sealed".into());
+            } else if count(NodeGroup::genesis_replica_count) == 0 {
+                f.error("/nodes", "no signer group has a signer in the genesis (every `genesisReplicas` is 0), so no block is ever sealed; a new network's signers are its genesis signers (leave `genesisReplicas` out)".into());
+            } else if signers == 0 {
+                f.error("/nodes", "every signer group has `replicas: 0`: no pod would seal a block; keep at least one signer running".into());
             } else if signers < 3 {
                 let i = role_at(Role::Signer).unwrap_or(0);
                 f.warning(&format!("/nodes/{i}/replicas"), format!(

@@ -385,6 +385,24 @@ pub struct FlagInput<'a> {
     pub extra: &'a [String],
 }
 
+/// The flags `geth init` creates a new database with, beyond the flags geth runs
+/// with (geth opens an existing database with the engine that created it).
+///
+/// Proof of stake keeps geth's database in LevelDB, which hands every write to the
+/// operating system at once. geth's Pebble writes without syncing (`NoSync`): its
+/// log records wait inside the process until 32 KiB gather, so a killed geth loses
+/// its last blocks. After every geth of a network was killed at once (a power cut),
+/// each came back three blocks behind the head its beacon node agreed on, no peer
+/// had those blocks, and a beacon node hands its geth each block once: the chain
+/// stopped for good (a live run). Clique signers simply seal those blocks again.
+pub fn new_database_flags(state_every_block: bool) -> Vec<String> {
+    if state_every_block {
+        vec!["--db.engine=leveldb".to_string()]
+    } else {
+        Vec::new()
+    }
+}
+
 /// geth's `--cache` for a container with this memory limit. geth sizes its caches
 /// from the host's RAM, never from the container's limit, and its memory use is
 /// about the cache plus a few hundred MiB: a quarter of the limit leaves room for

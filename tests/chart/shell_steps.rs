@@ -159,3 +159,52 @@ fn geth_wrapper_appends_this_pods_signer_address() {
         }
     }
 }
+
+/// `geth init` creates a new database with the group's `newDatabaseArgs` (proof of
+/// stake: LevelDB), and opens an existing one without them: geth refuses an engine
+/// flag unlike the database's, and a running network keeps the engine it began with.
+#[test]
+fn init_genesis_adds_new_database_args_only_to_an_empty_datadir() {
+    for ex in examples() {
+        let public = ex.public();
+        let docs = ex.render();
+        let net = crate::support::network_name(&public);
+        for group in crate::support::node_groups(&public) {
+            let sts = crate::support::object(&docs, "StatefulSet", &format!("{net}-{}", group["name"].as_str().unwrap()));
+            let step = crate::support::init_container(&sts["spec"]["template"]["spec"], "init-genesis");
+            let dir = tempfile::tempdir().unwrap();
+            let data = dir.path().join("data");
+            fs::create_dir_all(&data).unwrap();
+            let bin = dir.path().join("bin");
+            install_fake(&bin, "geth", "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n");
+            let script = step["command"][2]
+                .as_str()
+                .unwrap()
+                .replace("/data", &data.to_string_lossy());
+            let run = || {
+                let out = Command::new("sh")
+                    .arg("-c")
+                    .arg(&script)
+                    .args(step["command"].as_array().unwrap()[3..].iter().map(|a| a.as_str().unwrap()))
+                    .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "{}: {}", ex.name, String::from_utf8_lossy(&out.stderr));
+                String::from_utf8(out.stdout).unwrap()
+            };
+            let new_args: Vec<String> = group["newDatabaseArgs"]
+                .as_array()
+                .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+                .unwrap_or_default();
+            let empty = run();
+            fs::create_dir_all(data.join("geth/chaindata")).unwrap();
+            let existing = run();
+            for a in &new_args {
+                assert!(empty.lines().any(|l| l == a), "{}: {}: {a} not given to a new database:\n{empty}", ex.name, name(sts));
+                assert!(!existing.lines().any(|l| l == a), "{}: {}: {a} given to an existing database", ex.name, name(sts));
+            }
+            let pos = public["proofOfStake"].is_object();
+            assert_eq!(new_args == ["--db.engine=leveldb"], pos, "{}: {}: {new_args:?}", ex.name, name(sts));
+        }
+    }
+}

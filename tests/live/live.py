@@ -86,6 +86,11 @@ RESTART_SLACK = 5
 # After every container was killed at once, the first new block, counted from the
 # moment every pod is Ready again: the signers find each other and seal in turn.
 MAX_RESUME_PERIODS = 12
+# From `helm upgrade` to the chain's signer set being the compiled one: the upgrade
+# (new pods start; every stable pod's peer list changes, so each restarts in turn),
+# the kubelet's update of the signers ConfigMap in the running pods (about a minute),
+# then a majority's votes, one vote per block.
+MAX_VOTE_SECONDS = 900
 # Warnings geth v1.13 logs on any private network, whatever the configuration, and
 # why; every other WARN (or ERROR, CRIT, Fatal) line fails check 5.
 EXPECTED_WARNINGS = {
@@ -111,6 +116,9 @@ EXPECTED_WARNINGS = {
     "use of closed network connection": "geth stopping",
     # Check 11 kills a signer with SIGKILL; the restarted geth notices.
     "Unclean shutdown detected": "the crash check's SIGKILL",
+    # Check 16: a signer added to a running network tries to seal before the
+    # others have voted it in.
+    'err="unauthorized signer"': "a new signer not voted in yet",
 }
 
 
@@ -203,16 +211,21 @@ class Live:
             f.write(text)
         return path
 
-    def compile(self, version: str, label: str | None = None, edit=None) -> tuple[str, str]:
+    def compile(self, version: str, label: str | None = None, edit=None, over: str | None = None) -> tuple[str, str]:
         """Compiles the network for one geth version (and an edit of the file) and
-        renders it; returns (out dir, rendering)."""
+        renders it; returns (out dir, rendering). `over`: the label of an earlier
+        compile whose values this one is compiled over, as an operator recompiles
+        into the same folder (the compile's genesis guard reads them)."""
         label = label or version
         out = os.path.join(self.work, f"out-{label}")
+        if over:
+            shutil.copytree(self.outs[over], out)
         secrets = os.path.join(self.work, "kuberneteth.secrets.yaml")
         network = self.network_file(version, label, edit)
         run = lambda *a: subprocess.run(a, capture_output=True, text=True)  # noqa: E731
         r = run(self.opts.bin, "compile", "-c", network, "-o", out, "--secrets", secrets)
         check(r.returncode == 0, f"compile of {label} failed:\n{r.stdout}{r.stderr}")
+        self.compile_output = r.stdout + r.stderr
         r = run(self.opts.helm, "template", self.opts.release, self.opts.chart, "--namespace", self.opts.namespace,
                 "-f", os.path.join(out, "values.yaml"), "-f", os.path.join(out, "secrets.values.yaml"))
         check(r.returncode == 0, f"helm template of {label} failed:\n{r.stderr}")
@@ -742,6 +755,74 @@ class Live:
         log(f"power cut: every pod Ready {ready:.0f}s after it, block {head} sealed {resumed:.0f}s after it "
             f"(bound: {MAX_RESUME_PERIODS} periods after Ready)")
 
+    def chain_signers(self, pod: str) -> list[str]:
+        return sorted(to_checksum_address(a) for a in self.attach_json(pod, "clique.getSigners()"))
+
+    def sealers(self, first: int, last: int) -> dict[int, str]:
+        return {n: seal_signer(self.rpc("eth_getBlockByNumber", [hex(n), False])) for n in range(first, last + 1)}
+
+    def vote(self, version: str, label: str, edit, over: str) -> tuple[str, float, float]:
+        """Compiles an edit of the signer groups over the earlier values, upgrades, and
+        waits for the chain's signer set to be the compiled one. Returns the compile's
+        vote line and the seconds `helm upgrade --wait` took and until the set was right."""
+        out, rendering = self.compile(version, label, edit, over=over)
+        votes = [ln for ln in self.compile_output.splitlines() if ln.startswith("signer votes:")]
+        check(len(votes) == 1, f"the compile of {label} did not say what the signers vote:\n{self.compile_output}")
+        with open(os.path.join(out, "values.yaml")) as f:
+            self.values = yaml.safe_load(f)
+        self.load_pods(rendering)
+        wanted = sorted(s["address"] for s in self.values["clique"]["signers"])
+        t = time.monotonic()
+        self.kube.upgrade(out)
+        upgraded = time.monotonic() - t
+        voter = self.group_pods(next(g["name"] for g in self.values["nodeGroups"] if g["role"] == "signer"))[0]
+        wait_for(f"the chain's signers to be {wanted}", lambda: self.chain_signers(voter) == wanted,
+                 MAX_VOTE_SECONDS, 3)
+        return votes[0], upgraded, time.monotonic() - t
+
+    def check_signer_votes(self, version: str) -> None:
+        """Signers in and out by vote (README, "Adding and removing signers"): a new
+        signer group of two pods (`genesisReplicas: 0`) is voted in by the running
+        signers, each new signer then seals in turn; then one of them is removed and
+        voted out, and seals nothing after. Blocks keep coming throughout."""
+        group = "late"
+        first = self.head()
+        line = f"  - {{ name: {group}, role: signer, replicas: 2, genesisReplicas: 0 }}\n"
+        added = lambda text: re.sub(r"(?m)^(  - \{ name: rpc,)", line + r"\1", text)  # noqa: E731
+        said, upgraded, voted_in = self.vote(version, "votes-in", added, over=version)
+        new = {p: self.nodes[p]["signerAddress"] for p in self.group_pods(group)}
+        check(len(new) == 2 and all(new.values()), f"the compile made no signer pods for `{group}`: {new}")
+        check(all(a in said for a in new.values()), f"the compile's vote line names not both {new}: {said}")
+        # Each new signer seals once it is in: with five signers, each seals one
+        # block in every three at least (clique lets none seal twice in three).
+        in_at = self.head()
+        sealed = wait_for("each new signer to seal a block",
+                          lambda: (s := self.sealers(in_at + 1, self.head())) and set(new.values()) <= set(s.values()) and s,
+                          20 * self.period, 2)
+        log(f"votes: helm upgrade adding `{group}` (2 signer pods, genesisReplicas 0) took {upgraded:.0f}s; "
+            f"the chain's signer set had both {voted_in:.0f}s after the upgrade began ({said[:200]}); "
+            f"blocks {min(sealed)}..{max(sealed)} sealed by {sorted(set(sealed.values()))}")
+        gone_pod = self.group_pods(group)[-1]
+        gone = new[gone_pod]
+        removed = lambda text: added(text).replace(f"name: {group}, role: signer, replicas: 2", f"name: {group}, role: signer, replicas: 1")  # noqa: E731
+        said, upgraded, voted_out = self.vote(version, "votes-out", removed, over="votes-in")
+        check(gone in said and "out:" in said, f"the compile's vote line does not name {gone} out: {said}")
+        out_at = self.head()
+        wait_for(f"{4 * self.period}s of blocks after the vote", lambda: self.head() >= out_at + 4, 20 * self.period, 2)
+        after = self.sealers(out_at + 1, self.head())
+        check(gone not in after.values(), f"{gone} ({gone_pod}) sealed blocks after it was voted out: {after}")
+        last = self.head()
+        stamps = [int(self.rpc("eth_getBlockByNumber", [hex(n), False])["timestamp"], 16) for n in range(first, last + 1)]
+        largest = max(b - a for a, b in zip(stamps, stamps[1:]))
+        check(largest <= MAX_ROLLOUT_GAP_PERIODS * self.period + RESTART_SLACK,
+              f"the chain stopped for {largest}s while signers were voted in and out")
+        self.times["votes: two signers in"] = voted_in
+        self.times["votes: one signer out"] = voted_out
+        self.times["votes: largest gap"] = largest
+        log(f"votes: removing {gone_pod} took {upgraded:.0f}s to upgrade; voted out {voted_out:.0f}s after the "
+            f"upgrade began; blocks {out_at + 1}..{last - 1 if last > out_at + 1 else last} sealed by "
+            f"{sorted(set(after.values()))}, none by {gone}; blocks {first}..{last}: largest gap {largest}s")
+
     def check_hardening(self) -> None:
         count = 0
         for pod in self.pod_names:
@@ -807,6 +888,7 @@ class Live:
         self.check_crash()
         self.check_power_cut()
         self.check_seals()
+        self.check_signer_votes(v0)
         self.check_logs()
         self.check_uninstall()
         self.kube.stop_watch()
@@ -921,22 +1003,28 @@ def run(live, name: str = "live") -> int:
         raise KeyboardInterrupt(signal.Signals(signum).name)
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, stop)
-    ok = False
+    ok, verdict = False, ""
     try:
         live.run()
         ok = True
     except Failure as e:
-        print(f"\n{name}: FAILED: {e}", file=sys.stderr)
+        verdict = f"{name}: FAILED: {e}"
     except KeyboardInterrupt as e:
-        print(f"\n{name}: interrupted ({e})", file=sys.stderr)
+        verdict = f"{name}: interrupted ({e})"
     except Exception as e:  # the driver's own error: still show logs
         import traceback
         traceback.print_exc()
-        print(f"\n{name}: ERROR: {e}", file=sys.stderr)
+        verdict = f"{name}: ERROR: {e}"
     finally:
+        if verdict:
+            print(f"\n{verdict}", file=sys.stderr)
         live.teardown()
         if not ok:
             live.dump_logs(live.opts.log_lines)
+            # Again after the logs, so that the end of the output (all a CI summary
+            # may keep) says which check failed and why.
+            print(f"\n{verdict}\n{name}: times so far: " + ", ".join(
+                f"{k} {v:.1f}" for k, v in live.times.items()), file=sys.stderr)
         if ok and not live.opts.keep:
             shutil.rmtree(live.work, ignore_errors=True)
         else:
