@@ -305,11 +305,98 @@ fn genesis_change_is_refused_unless_allowed() {
         "{}",
         stderr(&o)
     );
-    assert!(stderr(&o).contains("signer set"));
+    // Raising `replicas` without `genesisReplicas` would change the genesis signers:
+    // the refusal names the setting that keeps them, at the group.
+    assert!(
+        stderr(&o).contains("net.yaml:6:5: error: nodes[0]: 3 of this group's signers are in the genesis: set `genesisReplicas: 3`"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(before, read(d, "out/values.yaml"));
     let o = compile(d, "out", &["--allow-genesis-change"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_ne!(before, read(d, "out/values.yaml"));
+}
+
+#[test]
+fn signers_are_voted_in_and_out_and_the_genesis_stays() {
+    let (dir, _) = network(NETWORK);
+    let d = dir.path();
+    assert!(compile(d, "out", &[]).status.success());
+    let genesis = values(d, "out")["genesis"]["json"].clone();
+    let address = |v: &serde_json::Value, node: &str| -> String {
+        v["clique"]["signers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["node"] == node)
+            .unwrap_or_else(|| panic!("{node} is not a wanted signer: {v}"))["address"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let first = values(d, "out");
+    let kept = address(&first, "testnet-signer-0");
+    // Two signers more, in the genesis group (replicas) and in a new group.
+    fs::write(
+        d.join("net.yaml"),
+        NETWORK.replace(
+            "  - {name: signer, role: signer, replicas: 3}",
+            "  - {name: signer, role: signer, replicas: 4, genesisReplicas: 3}\n  - {name: late, role: signer, replicas: 1, genesisReplicas: 0}",
+        ),
+    )
+    .unwrap();
+    let o = compile(d, "out", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let grown = values(d, "out");
+    assert_eq!(grown["genesis"]["json"], genesis, "the genesis changed");
+    assert_eq!(address(&grown, "testnet-signer-0"), kept, "an existing key changed");
+    let (in1, in2) = (address(&grown, "testnet-signer-3"), address(&grown, "testnet-late-0"));
+    let said = stderr(&o);
+    let line = said
+        .lines()
+        .find(|l| l.starts_with("signer votes:"))
+        .unwrap_or_else(|| panic!("no vote line:\n{said}"));
+    assert!(line.contains(&format!("in: {in1} (testnet-signer-3), {in2} (testnet-late-0)")), "{line}");
+    assert!(!line.contains("out:"), "{line}");
+    // The same file again: nothing to vote.
+    let o = compile(d, "out", &[]);
+    assert!(!stderr(&o).contains("signer votes:"), "{}", stderr(&o));
+    // Three of the five out at once leaves two: refused, at the group, nothing written.
+    let five = read(d, "out/values.yaml");
+    fs::write(
+        d.join("net.yaml"),
+        NETWORK.replace(
+            "  - {name: signer, role: signer, replicas: 3}",
+            "  - {name: signer, role: signer, replicas: 1, genesisReplicas: 3}\n  - {name: late, role: signer, replicas: 1, genesisReplicas: 0}",
+        ),
+    )
+    .unwrap();
+    let o = compile(d, "out", &[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("net.yaml:6:44: error: nodes[0].replicas: removing 3 of the 5 signers at once"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(five, read(d, "out/values.yaml"));
+    // Two out (a majority of three stays) is voted through; the genesis stays.
+    fs::write(
+        d.join("net.yaml"),
+        NETWORK.replace(
+            "  - {name: signer, role: signer, replicas: 3}",
+            "  - {name: signer, role: signer, replicas: 2, genesisReplicas: 3}\n  - {name: late, role: signer, replicas: 1, genesisReplicas: 0}",
+        ),
+    )
+    .unwrap();
+    let o = compile(d, "out", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let line = stderr(&o).lines().find(|l| l.starts_with("signer votes:")).unwrap().to_string();
+    assert!(line.contains("out: ") && line.contains("(testnet-signer-2)") && line.contains("(testnet-signer-3)"), "{line}");
+    let shrunk = values(d, "out");
+    assert_eq!(shrunk["genesis"]["json"], genesis);
+    let pods: Vec<&str> = shrunk["clique"]["signers"].as_array().unwrap().iter().map(|s| s["node"].as_str().unwrap()).collect();
+    assert_eq!(pods, ["testnet-signer-0", "testnet-signer-1", "testnet-late-0"]);
 }
 
 #[test]
