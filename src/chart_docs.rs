@@ -16,11 +16,11 @@ use crate::plan::{ENGINE_API_PORT, ETHSTATS_PORT};
 use crate::release::Placement;
 use crate::sizing::{self, Container};
 use crate::values::{
-    self, AccountValues, BeaconNodeValues, CliqueValues, SignerValues, BeaconPorts, BeaconSecretValues, ChartValues,
-    ContainerResources, GenesisValues, GroupValues, Image, ImageDefaults, IngressValues,
-    KeystoreValue, KeystoreValues, NameRef, NetworkValues, NodeValues, PdbValues, Ports,
-    ProofOfStakeValues, RpcServiceValues, RpcValues, SecretValues, StorageValues, Toggle,
-    UpdateStrategy, ValidatorWalletValues, PRYSM_PATHS, PRYSM_PORTS,
+    self, AccountValues, BeaconNodeValues, BeaconPorts, BeaconSecretValues, ChartValues,
+    CliqueValues, ContainerResources, GenesisValues, GroupValues, Image, ImageDefaults,
+    IngressValues, KeystoreValue, KeystoreValues, NameRef, NetworkValues, NodeValues, PdbValues,
+    Ports, ProofOfStakeValues, RpcServiceValues, RpcValues, SecretValues, SignerValues,
+    StorageValues, Toggle, UpdateStrategy, ValidatorWalletValues, PRYSM_PATHS, PRYSM_PORTS,
 };
 use crate::values::{
     genesis_state_config_map, validator_keys_secret, GenesisStatePartValues, GenesisStateValues,

@@ -350,14 +350,26 @@ fn signers_are_voted_in_and_out_and_the_genesis_stays() {
     assert!(o.status.success(), "{}", stderr(&o));
     let grown = values(d, "out");
     assert_eq!(grown["genesis"]["json"], genesis, "the genesis changed");
-    assert_eq!(address(&grown, "testnet-signer-0"), kept, "an existing key changed");
-    let (in1, in2) = (address(&grown, "testnet-signer-3"), address(&grown, "testnet-late-0"));
+    assert_eq!(
+        address(&grown, "testnet-signer-0"),
+        kept,
+        "an existing key changed"
+    );
+    let (in1, in2) = (
+        address(&grown, "testnet-signer-3"),
+        address(&grown, "testnet-late-0"),
+    );
     let said = stderr(&o);
     let line = said
         .lines()
         .find(|l| l.starts_with("signer votes:"))
         .unwrap_or_else(|| panic!("no vote line:\n{said}"));
-    assert!(line.contains(&format!("in: {in1} (testnet-signer-3), {in2} (testnet-late-0)")), "{line}");
+    assert!(
+        line.contains(&format!(
+            "in: {in1} (testnet-signer-3), {in2} (testnet-late-0)"
+        )),
+        "{line}"
+    );
     assert!(!line.contains("out:"), "{line}");
     // The same file again: nothing to vote.
     let o = compile(d, "out", &[]);
@@ -375,7 +387,9 @@ fn signers_are_voted_in_and_out_and_the_genesis_stays() {
     let o = compile(d, "out", &[]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("net.yaml:6:44: error: nodes[0].replicas: removing 3 of the 5 signers at once"),
+        stderr(&o).contains(
+            "net.yaml:6:44: error: nodes[0].replicas: removing 3 of the 5 signers at once"
+        ),
         "{}",
         stderr(&o)
     );
@@ -391,12 +405,29 @@ fn signers_are_voted_in_and_out_and_the_genesis_stays() {
     .unwrap();
     let o = compile(d, "out", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let line = stderr(&o).lines().find(|l| l.starts_with("signer votes:")).unwrap().to_string();
-    assert!(line.contains("out: ") && line.contains("(testnet-signer-2)") && line.contains("(testnet-signer-3)"), "{line}");
+    let line = stderr(&o)
+        .lines()
+        .find(|l| l.starts_with("signer votes:"))
+        .unwrap()
+        .to_string();
+    assert!(
+        line.contains("out: ")
+            && line.contains("(testnet-signer-2)")
+            && line.contains("(testnet-signer-3)"),
+        "{line}"
+    );
     let shrunk = values(d, "out");
     assert_eq!(shrunk["genesis"]["json"], genesis);
-    let pods: Vec<&str> = shrunk["clique"]["signers"].as_array().unwrap().iter().map(|s| s["node"].as_str().unwrap()).collect();
-    assert_eq!(pods, ["testnet-signer-0", "testnet-signer-1", "testnet-late-0"]);
+    let pods: Vec<&str> = shrunk["clique"]["signers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["node"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pods,
+        ["testnet-signer-0", "testnet-signer-1", "testnet-late-0"]
+    );
 }
 
 #[test]

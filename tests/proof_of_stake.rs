@@ -1120,15 +1120,18 @@ fn export_writes_runnable_prysm_arguments_for_every_node() {
         let folder = e.join(n["dir"].as_str().unwrap());
         let exists = |path: &str| folder.join(path).exists();
 
-        // geth: the datadir created with the state scheme geth then runs.
+        // geth: the datadir created with the state scheme geth then runs, in LevelDB
+        // (geth then opens it with that engine; it takes no engine flag).
         let geth = args_file(&folder, "geth.args");
         assert_eq!(flag(&geth, "--state.scheme"), Some("hash"), "{name}");
+        assert_eq!(flag(&geth, "--db.engine"), None, "{name}");
         let init = args_file(&folder, "geth-init.args");
         assert_eq!(
             init,
             [
                 "--datadir=data",
                 "--state.scheme=hash",
+                "--db.engine=leveldb",
                 "../../genesis.json"
             ],
             "{name}"

@@ -52,7 +52,11 @@ impl NetworkSource<'_> {
 
     /// The group named `name`, with its index.
     fn group(&self, name: &str) -> Option<(usize, &NodeGroup)> {
-        self.file.nodes.iter().enumerate().find(|(_, g)| g.name == name)
+        self.file
+            .nodes
+            .iter()
+            .enumerate()
+            .find(|(_, g)| g.name == name)
     }
 }
 
@@ -181,7 +185,11 @@ struct Votes {
 
 fn wanted_signers(v: &ChartValues) -> Vec<Signer> {
     match &v.clique {
-        Some(c) => c.signers.iter().map(|s| (s.address.clone(), s.node.clone())).collect(),
+        Some(c) => c
+            .signers
+            .iter()
+            .map(|s| (s.address.clone(), s.node.clone()))
+            .collect(),
         // Values from before the signers were voted: the signer pods, which were
         // the genesis signers.
         None => v
@@ -196,9 +204,16 @@ fn wanted_signers(v: &ChartValues) -> Vec<Signer> {
 
 fn votes(old: &ChartValues, new: &ChartValues) -> Votes {
     let before = wanted_signers(old);
-    let now = if new.clique.is_some() { wanted_signers(new) } else { Vec::new() };
+    let now = if new.clique.is_some() {
+        wanted_signers(new)
+    } else {
+        Vec::new()
+    };
     let missing = |from: &[Signer], not_in: &[Signer]| -> Vec<Signer> {
-        from.iter().filter(|s| !not_in.iter().any(|t| t.0 == s.0)).cloned().collect()
+        from.iter()
+            .filter(|s| !not_in.iter().any(|t| t.0 == s.0))
+            .cloned()
+            .collect()
     };
     Votes {
         added: missing(&now, &before),
@@ -226,8 +241,9 @@ impl Votes {
             .iter()
             .find_map(|(_, pod)| {
                 file.file.nodes.iter().enumerate().find_map(|(i, g)| {
-                    (g.role == Role::Signer && pod.starts_with(&format!("{}-{}-", file.file.network.name, g.name)))
-                        .then(|| format!("/nodes/{i}/replicas"))
+                    (g.role == Role::Signer
+                        && pod.starts_with(&format!("{}-{}-", file.file.network.name, g.name)))
+                    .then(|| format!("/nodes/{i}/replicas"))
                 })
             })
             .unwrap_or_else(|| "/nodes".into());
@@ -246,7 +262,12 @@ impl Votes {
         if self.added.is_empty() && self.removed.is_empty() {
             return Vec::new();
         }
-        let list = |v: &[Signer]| v.iter().map(|(a, p)| format!("{a} ({p})")).collect::<Vec<_>>().join(", ");
+        let list = |v: &[Signer]| {
+            v.iter()
+                .map(|(a, p)| format!("{a} ({p})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let mut parts = Vec::new();
         if !self.added.is_empty() {
             parts.push(format!("in: {}", list(&self.added)));

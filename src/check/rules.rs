@@ -304,7 +304,11 @@ fn consensus(cfg: &NetworkFile, ctx: Context, f: &mut Findings) -> Option<Checke
                 f.error(&format!("/nodes/{i}/role"), "`role: validator` needs `consensus: {proofOfStake: ...}`; a clique network has `role: signer` groups".into());
             }
             let count = |n: fn(&NodeGroup) -> u32| -> u32 {
-                cfg.nodes.iter().filter(|g| g.role == Role::Signer).map(n).sum()
+                cfg.nodes
+                    .iter()
+                    .filter(|g| g.role == Role::Signer)
+                    .map(n)
+                    .sum()
             };
             let signers = count(|g| g.replicas);
             if role_at(Role::Signer).is_none() {

@@ -170,13 +170,22 @@ fn init_genesis_adds_new_database_args_only_to_an_empty_datadir() {
         let docs = ex.render();
         let net = crate::support::network_name(&public);
         for group in crate::support::node_groups(&public) {
-            let sts = crate::support::object(&docs, "StatefulSet", &format!("{net}-{}", group["name"].as_str().unwrap()));
-            let step = crate::support::init_container(&sts["spec"]["template"]["spec"], "init-genesis");
+            let sts = crate::support::object(
+                &docs,
+                "StatefulSet",
+                &format!("{net}-{}", group["name"].as_str().unwrap()),
+            );
+            let step =
+                crate::support::init_container(&sts["spec"]["template"]["spec"], "init-genesis");
             let dir = tempfile::tempdir().unwrap();
             let data = dir.path().join("data");
             fs::create_dir_all(&data).unwrap();
             let bin = dir.path().join("bin");
-            install_fake(&bin, "geth", "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n");
+            install_fake(
+                &bin,
+                "geth",
+                "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n",
+            );
             let script = step["command"][2]
                 .as_str()
                 .unwrap()
@@ -185,11 +194,20 @@ fn init_genesis_adds_new_database_args_only_to_an_empty_datadir() {
                 let out = Command::new("sh")
                     .arg("-c")
                     .arg(&script)
-                    .args(step["command"].as_array().unwrap()[3..].iter().map(|a| a.as_str().unwrap()))
+                    .args(
+                        step["command"].as_array().unwrap()[3..]
+                            .iter()
+                            .map(|a| a.as_str().unwrap()),
+                    )
                     .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
                     .output()
                     .unwrap();
-                assert!(out.status.success(), "{}: {}", ex.name, String::from_utf8_lossy(&out.stderr));
+                assert!(
+                    out.status.success(),
+                    "{}: {}",
+                    ex.name,
+                    String::from_utf8_lossy(&out.stderr)
+                );
                 String::from_utf8(out.stdout).unwrap()
             };
             let new_args: Vec<String> = group["newDatabaseArgs"]
@@ -200,11 +218,27 @@ fn init_genesis_adds_new_database_args_only_to_an_empty_datadir() {
             fs::create_dir_all(data.join("geth/chaindata")).unwrap();
             let existing = run();
             for a in &new_args {
-                assert!(empty.lines().any(|l| l == a), "{}: {}: {a} not given to a new database:\n{empty}", ex.name, name(sts));
-                assert!(!existing.lines().any(|l| l == a), "{}: {}: {a} given to an existing database", ex.name, name(sts));
+                assert!(
+                    empty.lines().any(|l| l == a),
+                    "{}: {}: {a} not given to a new database:\n{empty}",
+                    ex.name,
+                    name(sts)
+                );
+                assert!(
+                    !existing.lines().any(|l| l == a),
+                    "{}: {}: {a} given to an existing database",
+                    ex.name,
+                    name(sts)
+                );
             }
             let pos = public["proofOfStake"].is_object();
-            assert_eq!(new_args == ["--db.engine=leveldb"], pos, "{}: {}: {new_args:?}", ex.name, name(sts));
+            assert_eq!(
+                new_args == ["--db.engine=leveldb"],
+                pos,
+                "{}: {}: {new_args:?}",
+                ex.name,
+                name(sts)
+            );
         }
     }
 }

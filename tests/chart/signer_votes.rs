@@ -18,7 +18,13 @@ fn wanted_lines(public: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| format!("{} {}", s["address"].as_str().unwrap(), s["node"].as_str().unwrap()))
+        .map(|s| {
+            format!(
+                "{} {}",
+                s["address"].as_str().unwrap(),
+                s["node"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -40,25 +46,47 @@ fn signer_pods_vote_toward_the_compiled_signers() {
             let signer = g["role"] == "signer";
             assert_eq!(voter.is_some(), clique && signer, "{}: {group}", ex.name);
             if signer {
-                signer_pods.extend(g["nodes"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap().to_string()));
+                signer_pods.extend(
+                    g["nodes"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|n| n["name"].as_str().unwrap().to_string()),
+                );
             }
             let Some(voter) = voter else { continue };
             let geth = geth_container(&docs, net, group);
-            assert_eq!(voter["image"], geth["image"], "{}: {group}: geth's image, for `geth attach`", ex.name);
+            assert_eq!(
+                voter["image"], geth["image"],
+                "{}: {group}: geth's image, for `geth attach`",
+                ex.name
+            );
             let env: Vec<(String, String)> = voter["env"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|e| (e["name"].as_str().unwrap().into(), e["value"].as_str().unwrap_or("").into()))
+                .map(|e| {
+                    (
+                        e["name"].as_str().unwrap().into(),
+                        e["value"].as_str().unwrap_or("").into(),
+                    )
+                })
                 .collect();
-            assert!(env.contains(&("IPC_SOCKET".into(), "/data/geth.ipc".into())), "{env:?}");
+            assert!(
+                env.contains(&("IPC_SOCKET".into(), "/data/geth.ipc".into())),
+                "{env:?}"
+            );
             let mounts: Vec<&str> = voter["volumeMounts"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .map(|m| m["mountPath"].as_str().unwrap())
                 .collect();
-            assert!(mounts.contains(&"/data"), "{}: {group}: {mounts:?}", ex.name);
+            assert!(
+                mounts.contains(&"/data"),
+                "{}: {group}: {mounts:?}",
+                ex.name
+            );
             assert!(voter["livenessProbe"].is_object(), "{}: {group}", ex.name);
         }
         let signers = docs
@@ -69,10 +97,18 @@ fn signer_pods_vote_toward_the_compiled_signers() {
             continue;
         }
         let cm = signers.unwrap_or_else(|| panic!("{}: no ConfigMap {net}-signers", ex.name));
-        let lines: Vec<String> = cm["data"]["signers"].as_str().unwrap().lines().map(String::from).collect();
+        let lines: Vec<String> = cm["data"]["signers"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
         assert_eq!(lines, wanted_lines(&public), "{}", ex.name);
         // The compiled set is exactly the running signer pods.
-        let wanted_pods: Vec<String> = lines.iter().map(|l| l.split(' ').nth(1).unwrap().to_string()).collect();
+        let wanted_pods: Vec<String> = lines
+            .iter()
+            .map(|l| l.split(' ').nth(1).unwrap().to_string())
+            .collect();
         assert_eq!(wanted_pods, signer_pods, "{}", ex.name);
         let scripts = object(&docs, "ConfigMap", &format!("{net}-scripts"));
         assert_eq!(
@@ -95,12 +131,20 @@ fn a_new_signer_list_restarts_no_pod() {
     let edited = dir.path().join("values.json");
     write_json(&edited, &public);
     let after = parse_docs(&render(&[&edited, ex.files()[1]]));
-    let cm = object(&after, "ConfigMap", &format!("{}-signers", network_name(&public)));
-    assert_eq!(cm["data"]["signers"].as_str().unwrap().lines().count(), wanted_lines(&public).len());
+    let cm = object(
+        &after,
+        "ConfigMap",
+        &format!("{}-signers", network_name(&public)),
+    );
+    assert_eq!(
+        cm["data"]["signers"].as_str().unwrap().lines().count(),
+        wanted_lines(&public).len()
+    );
     for sts in of_kind(&before, "StatefulSet") {
         let now = object(&after, "StatefulSet", name(sts));
         assert_eq!(
-            sts["spec"]["template"], now["spec"]["template"],
+            sts["spec"]["template"],
+            now["spec"]["template"],
             "{}: its pods would restart for a vote",
             name(sts)
         );
@@ -126,7 +170,14 @@ fn vote_round(chain_signers: &[&str], proposals: &str, wanted: &[&str]) -> (Stri
     let ipc = d.join("geth.ipc");
     let _socket = UnixListener::bind(&ipc).unwrap();
     let signers_file = d.join("signers");
-    fs::write(&signers_file, wanted.iter().map(|a| format!("{a} pod\n")).collect::<String>()).unwrap();
+    fs::write(
+        &signers_file,
+        wanted
+            .iter()
+            .map(|a| format!("{a} pod\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
     let calls = d.join("calls");
     // geth's console API, as web3ext.go defines it for clique: getSigners() and
     // proposals (a property) read, propose(address, auth) and discard(address) record.
@@ -155,9 +206,12 @@ fn vote_round(chain_signers: &[&str], proposals: &str, wanted: &[&str]) -> (Stri
         ),
     );
     let heartbeat = d.join("alive");
-    let mut child = Command::new("sh")
+    let child = Command::new("sh")
         .arg(chart_dir().join("files/vote-signers.sh"))
-        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()))
+        .env(
+            "PATH",
+            format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+        )
         .env("IPC_SOCKET", &ipc)
         .env("SIGNERS_FILE", &signers_file)
         .env("HEARTBEAT", &heartbeat)
@@ -168,7 +222,10 @@ fn vote_round(chain_signers: &[&str], proposals: &str, wanted: &[&str]) -> (Stri
         .unwrap();
     let started = Instant::now();
     while !heartbeat.exists() {
-        assert!(started.elapsed() < Duration::from_secs(30), "no round in 30 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no round in 30 s"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     stop(&child);
@@ -182,8 +239,12 @@ fn vote_round(chain_signers: &[&str], proposals: &str, wanted: &[&str]) -> (Stri
 
 #[test]
 fn a_vote_round_proposes_what_differs_and_discards_what_passed() {
-    let (a, b, c, d) = ("0xAaaa000000000000000000000000000000000001", "0xbbbb000000000000000000000000000000000002",
-                        "0xcccc000000000000000000000000000000000003", "0xdddd000000000000000000000000000000000004");
+    let (a, b, c, d) = (
+        "0xAaaa000000000000000000000000000000000001",
+        "0xbbbb000000000000000000000000000000000002",
+        "0xcccc000000000000000000000000000000000003",
+        "0xdddd000000000000000000000000000000000004",
+    );
     let e = "0xEeee000000000000000000000000000000000005";
     // The chain counts a, b, c, d; the file wants a, b, e. Open: e in (still needed),
     // d out (still needed), a out (not wanted: discarded), f in (not wanted: discarded).
@@ -191,11 +252,7 @@ fn a_vote_round_proposes_what_differs_and_discards_what_passed() {
     let proposals = format!("{{'{e}': true, '{d}': false, '{a}': false, '{f}': true}}");
     let (log, calls) = vote_round(&[a, b, c, d], &proposals, &[a, b, e]);
     let lower = |s: &str| s.to_lowercase();
-    assert_eq!(
-        calls.len(),
-        5,
-        "{log}"
-    );
+    assert_eq!(calls.len(), 5, "{log}");
     assert_eq!(
         calls,
         vec![
@@ -207,7 +264,12 @@ fn a_vote_round_proposes_what_differs_and_discards_what_passed() {
         ]
     );
     assert!(
-        log.contains(&format!("proposed +{} -{} -{} (signers now: 4)", lower(e), lower(c), lower(d))),
+        log.contains(&format!(
+            "proposed +{} -{} -{} (signers now: 4)",
+            lower(e),
+            lower(c),
+            lower(d)
+        )),
         "{log}"
     );
     // Settled: nothing proposed, only stale proposals discarded.
@@ -222,7 +284,7 @@ fn a_vote_round_waits_for_geth_and_stops_on_sigterm() {
     let heartbeat = dir.path().join("alive");
     let signers = dir.path().join("signers");
     fs::write(&signers, "0xAaaa000000000000000000000000000000000001 pod\n").unwrap();
-    let mut child = Command::new("sh")
+    let child = Command::new("sh")
         .arg(chart_dir().join("files/vote-signers.sh"))
         .env("IPC_SOCKET", dir.path().join("absent.ipc"))
         .env("SIGNERS_FILE", &signers)
@@ -240,7 +302,11 @@ fn a_vote_round_waits_for_geth_and_stops_on_sigterm() {
     stop(&child);
     let done = child.wait_with_output().unwrap();
     assert!(done.status.success(), "{:?}", done.status);
-    assert!(term.elapsed() < Duration::from_secs(5), "{:?}", term.elapsed());
+    assert!(
+        term.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        term.elapsed()
+    );
     let out = String::from_utf8(done.stdout).unwrap();
     assert!(out.contains("waiting for geth's IPC socket"), "{out}");
 }
