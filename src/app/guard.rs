@@ -32,7 +32,7 @@ pub(super) fn guard(
     warn_torn_pair(&old, values, secrets_values, warn);
     let votes = votes(&old, new);
     if !allow {
-        votes.refuse_unsafe_removal(file)?;
+        votes.refuse_unsafe_removal(&old, file)?;
     }
     Ok(votes.summary())
 }
@@ -228,7 +228,11 @@ impl Votes {
     /// the upgrade, so the signers that stay must be more than half of the set
     /// they vote in: then every removal passes (the set shrinks, the voters stay)
     /// and every addition too (the new signer votes as well).
-    fn refuse_unsafe_removal(&self, file: &NetworkSource) -> Result<(), Failure> {
+    fn refuse_unsafe_removal(
+        &self,
+        old: &ChartValues,
+        file: &NetworkSource,
+    ) -> Result<(), Failure> {
         let total = self.before.len();
         let staying = total - self.removed.len();
         if self.removed.is_empty() || 2 * staying > total {
@@ -236,15 +240,18 @@ impl Votes {
         }
         let most = total - (total / 2 + 1);
         let pods: Vec<&str> = self.removed.iter().map(|s| s.1.as_str()).collect();
+        // At the first group (by the earlier values) that loses a pod and is still
+        // in the file.
         let pointer = self
             .removed
             .iter()
             .find_map(|(_, pod)| {
-                file.file.nodes.iter().enumerate().find_map(|(i, g)| {
-                    (g.role == Role::Signer
-                        && pod.starts_with(&format!("{}-{}-", file.file.network.name, g.name)))
-                    .then(|| format!("/nodes/{i}/replicas"))
-                })
+                let group = old
+                    .node_groups
+                    .iter()
+                    .find(|g| g.nodes.iter().any(|n| &n.name == pod))?;
+                file.group(&group.name)
+                    .map(|(i, _)| format!("/nodes/{i}/replicas"))
             })
             .unwrap_or_else(|| "/nodes".into());
         Err(Failure {

@@ -115,7 +115,9 @@ fn statefulsets_follow_the_values() {
                 .map(|c| c["name"].as_str().unwrap())
                 .collect();
             let want: &[&str] = match (pos.is_object(), g["role"].as_str().unwrap()) {
-                (false, "signer") => &["geth", "vote-signers"],
+                (false, "signer") if g["resources"]["voteSigners"].is_object() => {
+                    &["geth", "vote-signers"]
+                }
                 (false, _) => &["geth"],
                 (true, "validator") => &["geth", "beacon", "validator"],
                 (true, _) => &["geth", "beacon"],
