@@ -324,6 +324,11 @@ fn signers_are_voted_in_and_out_and_the_genesis_stays() {
     let d = dir.path();
     assert!(compile(d, "out", &[]).status.success());
     let genesis = values(d, "out")["genesis"]["json"].clone();
+    // The file with its signer group line replaced by `groups`.
+    let signer_groups = |groups: &str| {
+        let text = NETWORK.replace("  - {name: signer, role: signer, replicas: 3}", groups);
+        fs::write(d.join("net.yaml"), text).unwrap();
+    };
     let address = |v: &serde_json::Value, node: &str| -> String {
         v["clique"]["signers"]
             .as_array()
@@ -338,14 +343,7 @@ fn signers_are_voted_in_and_out_and_the_genesis_stays() {
     let first = values(d, "out");
     let kept = address(&first, "testnet-signer-0");
     // Two signers more, in the genesis group (replicas) and in a new group.
-    fs::write(
-        d.join("net.yaml"),
-        NETWORK.replace(
-            "  - {name: signer, role: signer, replicas: 3}",
-            "  - {name: signer, role: signer, replicas: 4, genesisReplicas: 3}\n  - {name: late, role: signer, replicas: 1, genesisReplicas: 0}",
-        ),
-    )
-    .unwrap();
+    signer_groups("  - {name: signer, role: signer, replicas: 4, genesisReplicas: 3}\n  - {name: late, role: signer, replicas: 1, genesisReplicas: 0}");
     let o = compile(d, "out", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let grown = values(d, "out");
@@ -376,14 +374,7 @@ fn signers_are_voted_in_and_out_and_the_genesis_stays() {
     assert!(!stderr(&o).contains("signer votes:"), "{}", stderr(&o));
     // Three of the five out at once leaves two: refused, at the group, nothing written.
     let five = read(d, "out/values.yaml");
-    fs::write(
-        d.join("net.yaml"),
-        NETWORK.replace(
-            "  - {name: signer, role: signer, replicas: 3}",
-            "  - {name: signer, role: signer, replicas: 1, genesisReplicas: 3}\n  - {name: late, role: signer, replicas: 1, genesisReplicas: 0}",
-        ),
-    )
-    .unwrap();
+    signer_groups("  - {name: signer, role: signer, replicas: 1, genesisReplicas: 3}\n  - {name: late, role: signer, replicas: 1, genesisReplicas: 0}");
     let o = compile(d, "out", &[]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(
@@ -395,14 +386,7 @@ fn signers_are_voted_in_and_out_and_the_genesis_stays() {
     );
     assert_eq!(five, read(d, "out/values.yaml"));
     // Two out (a majority of three stays) is voted through; the genesis stays.
-    fs::write(
-        d.join("net.yaml"),
-        NETWORK.replace(
-            "  - {name: signer, role: signer, replicas: 3}",
-            "  - {name: signer, role: signer, replicas: 2, genesisReplicas: 3}\n  - {name: late, role: signer, replicas: 1, genesisReplicas: 0}",
-        ),
-    )
-    .unwrap();
+    signer_groups("  - {name: signer, role: signer, replicas: 2, genesisReplicas: 3}\n  - {name: late, role: signer, replicas: 1, genesisReplicas: 0}");
     let o = compile(d, "out", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let line = stderr(&o)

@@ -111,12 +111,7 @@ fn geth_wrapper_appends_this_pods_signer_address() {
         for sts in of_kind(&docs, "StatefulSet") {
             let geth = &sts["spec"]["template"]["spec"]["containers"][0];
             let dir = tempfile::tempdir().unwrap();
-            let bin = dir.path().join("bin");
-            install_fake(
-                &bin,
-                "geth",
-                "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n",
-            );
+            let bin = echoing_geth(dir.path());
             fs::write(dir.path().join("signer-address"), "0xAbC\n").unwrap();
             let script = geth["command"][2]
                 .as_str()
@@ -128,25 +123,10 @@ fn geth_wrapper_appends_this_pods_signer_address() {
                 .iter()
                 .map(|a| a.as_str().unwrap())
                 .collect();
-            let out = Command::new("sh")
-                .arg("-c")
-                .arg(script)
-                .args(geth["command"][3].as_str())
-                .args(&args)
-                .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}: {}",
-                ex.name,
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let got: Vec<String> = String::from_utf8(out.stdout)
-                .unwrap()
-                .lines()
-                .map(String::from)
-                .collect();
+            let mut argv: Vec<&str> = geth["command"][3].as_str().into_iter().collect();
+            argv.extend(&args);
+            let stdout = run_step(&script, &argv, &bin, &ex.name);
+            let got: Vec<String> = stdout.lines().map(String::from).collect();
             let mut want: Vec<String> = args.iter().map(|a| a.to_string()).collect();
             if serde_json::to_string(&geth["command"])
                 .unwrap()
@@ -180,36 +160,16 @@ fn init_genesis_adds_new_database_args_only_to_an_empty_datadir() {
             let dir = tempfile::tempdir().unwrap();
             let data = dir.path().join("data");
             fs::create_dir_all(&data).unwrap();
-            let bin = dir.path().join("bin");
-            install_fake(
-                &bin,
-                "geth",
-                "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n",
-            );
+            let bin = echoing_geth(dir.path());
             let script = step["command"][2]
                 .as_str()
                 .unwrap()
                 .replace("/data", &data.to_string_lossy());
-            let run = || {
-                let out = Command::new("sh")
-                    .arg("-c")
-                    .arg(&script)
-                    .args(
-                        step["command"].as_array().unwrap()[3..]
-                            .iter()
-                            .map(|a| a.as_str().unwrap()),
-                    )
-                    .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-                    .output()
-                    .unwrap();
-                assert!(
-                    out.status.success(),
-                    "{}: {}",
-                    ex.name,
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                String::from_utf8(out.stdout).unwrap()
-            };
+            let argv: Vec<&str> = step["command"].as_array().unwrap()[3..]
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            let run = || run_step(&script, &argv, &bin, &ex.name);
             let new_args: Vec<String> = group["newDatabaseArgs"]
                 .as_array()
                 .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
@@ -241,4 +201,33 @@ fn init_genesis_adds_new_database_args_only_to_an_empty_datadir() {
             );
         }
     }
+}
+
+/// A `geth` in `<dir>/bin` that prints each of its arguments on a line; returns the bin.
+fn echoing_geth(dir: &std::path::Path) -> std::path::PathBuf {
+    let bin = dir.join("bin");
+    install_fake(
+        &bin,
+        "geth",
+        "#!/bin/sh\nfor a in \"$@\"; do echo \"$a\"; done\n",
+    );
+    bin
+}
+
+/// Runs a container's `sh -c` step with `argv` (`$0` first) and the tools in `bin`;
+/// it must succeed. Returns what it printed.
+fn run_step(script: &str, argv: &[&str], bin: &std::path::Path, example: &str) -> String {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .args(argv)
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{example}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
