@@ -194,6 +194,11 @@ impl ValidatorSecretKey {
     pub fn public_key(&self) -> BlsPublicKey {
         BlsPublicKey(self.0.sk_to_pk().compress())
     }
+
+    /// The compressed G2 signature of `message` under the ciphersuite `dst`.
+    pub fn sign(&self, message: &[u8], dst: &[u8]) -> [u8; 96] {
+        self.0.sign(message, dst, &[]).compress()
+    }
 }
 
 impl fmt::Debug for ValidatorSecretKey {

@@ -5,6 +5,7 @@ pub mod bls;
 pub mod chain_config;
 pub mod client;
 pub mod containers;
+pub mod deposit;
 pub mod fork;
 pub mod identity;
 pub mod keystore;
