@@ -5,18 +5,15 @@
 //! The deposit domain does not depend on the chain's history: it is
 //! `compute_domain(DOMAIN_DEPOSIT, GENESIS_FORK_VERSION, zero root)`, so a deposit
 //! signed offline at compile time is valid on the running chain. The containers are
-//! small and fixed, so their SSZ roots are written out here chunk by chunk, as
-//! `fork::compute_fork_data_root` is.
-
-use sha2::{Digest, Sha256};
+//! small and fixed, so their SSZ roots are written out here chunk by chunk (with
+//! `signing`'s pieces), as `fork::compute_fork_data_root` is.
 
 use super::bls::{BlsPublicKey, ValidatorSecretKey};
-use super::fork::{compute_fork_data_root, Version};
+use super::fork::Version;
+use super::signing::{bytes_root, compute_domain, hash, sign, uint64_chunk};
 
 /// `DOMAIN_DEPOSIT` (spec phase0).
 const DOMAIN_DEPOSIT: [u8; 4] = [3, 0, 0, 0];
-/// The proof-of-possession ciphersuite every beacon signature uses.
-const SIGNATURE_DST: &[u8] = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_";
 
 /// A signed deposit and the roots deposit tools print beside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,43 +29,9 @@ pub struct SignedDeposit {
     pub deposit_data_root: [u8; 32],
 }
 
-fn hash(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(left);
-    h.update(right);
-    h.finalize().into()
-}
-
-/// The root of a byte vector longer than one chunk: its chunks, zero-padded to a
-/// power of two, merkleized.
-fn bytes_root(bytes: &[u8]) -> [u8; 32] {
-    let mut chunks: Vec<[u8; 32]> = bytes
-        .chunks(32)
-        .map(|c| {
-            let mut chunk = [0u8; 32];
-            chunk[..c.len()].copy_from_slice(c);
-            chunk
-        })
-        .collect();
-    chunks.resize(chunks.len().next_power_of_two(), [0u8; 32]);
-    while chunks.len() > 1 {
-        chunks = chunks.chunks(2).map(|p| hash(&p[0], &p[1])).collect();
-    }
-    chunks[0]
-}
-
-fn uint64_chunk(value: u64) -> [u8; 32] {
-    let mut chunk = [0u8; 32];
-    chunk[..8].copy_from_slice(&value.to_le_bytes());
-    chunk
-}
-
 /// `compute_domain(DOMAIN_DEPOSIT, genesis_fork_version, zero root)`.
 pub fn deposit_domain(genesis_fork_version: Version) -> [u8; 32] {
-    let mut domain = [0u8; 32];
-    domain[..4].copy_from_slice(&DOMAIN_DEPOSIT);
-    domain[4..].copy_from_slice(&compute_fork_data_root(genesis_fork_version, &[0u8; 32])[..28]);
-    domain
+    compute_domain(DOMAIN_DEPOSIT, genesis_fork_version, &[0u8; 32])
 }
 
 /// Signs a deposit of `amount` gwei for `key` with `withdrawal_credentials`.
@@ -85,8 +48,11 @@ pub fn sign_deposit(
         &hash(&pubkey_root, &withdrawal_credentials),
         &hash(&uint64_chunk(amount), &[0u8; 32]),
     );
-    let signing_root = hash(&deposit_message_root, &deposit_domain(genesis_fork_version));
-    let signature = key.sign(&signing_root, SIGNATURE_DST);
+    let signature = sign(
+        key,
+        &deposit_message_root,
+        &deposit_domain(genesis_fork_version),
+    );
     // DepositData(pubkey, withdrawal_credentials, amount, signature).
     let deposit_data_root = hash(
         &hash(&pubkey_root, &withdrawal_credentials),

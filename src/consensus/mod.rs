@@ -15,4 +15,6 @@ pub mod prysm_wallet;
 pub mod roots;
 pub mod selection;
 pub mod shuffle;
+pub mod signing;
 pub mod state;
+pub mod voluntary_exit;
