@@ -452,12 +452,6 @@ impl NodeGroup {
     pub fn genesis_replica_count(&self) -> u32 {
         self.genesis_replicas.unwrap_or(self.replicas)
     }
-
-    /// Ordinals whose keys the compile derives: the running pods and the genesis
-    /// signers that left (their addresses stay in the genesis).
-    pub fn derived_ordinals(&self) -> std::ops::Range<u32> {
-        0..self.replicas.max(self.genesis_replica_count())
-    }
 }
 
 fn default_replicas() -> u32 {

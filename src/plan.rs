@@ -138,12 +138,6 @@ impl Plan {
             .flat_map(|g| g.nodes.iter().map(move |n| (g, n)))
     }
 
-    pub fn signer_addresses(&self) -> Vec<Address> {
-        self.all_nodes()
-            .filter_map(|(_, n)| n.signer.as_ref().map(|s| s.key.address()))
-            .collect()
-    }
-
     /// The proof-of-stake settings, when the network runs proof of stake.
     pub fn proof_of_stake(&self) -> Option<&crate::config::ProofOfStake> {
         match &self.config.network.consensus {

@@ -56,15 +56,12 @@ pub fn compile(
     warn: &mut dyn FnMut(String),
 ) -> Result<Vec<String>, Failure> {
     let prepared = prepare(opts.config, opts.context, warn)?;
-    let (source, plan) = plan_network(prepared, opts.secrets, true, Keystores::Derive, warn)?;
+    let (source, plan, doc) = plan_network(prepared, opts.secrets, true, Keystores::Derive, warn)?;
     let (mut public, mut private) = values::build(&plan);
     let paths = Outputs::new(opts.out);
     // One compile at a time per directory, and the guard reads what the last
     // complete compile wrote.
     let out = OutputDir::open(opts.out).map_err(|e| Failure::new(exit::IO, e.to_string()))?;
-    // The file parsed once already; it is parsed again only to point at an entry.
-    let doc = crate::yaml::parse(&source.text)
-        .map_err(|e| Failure::new(exit::INVALID, format!("{}: {e}", source.display)))?;
     let network_source = NetworkSource {
         display: &source.display,
         doc: &doc,

@@ -17,7 +17,7 @@ pub fn inspect(
     now: u64,
     warn: &mut dyn FnMut(String),
 ) -> Result<String, Failure> {
-    let (_, plan) = plan_network(
+    let (_, plan, _) = plan_network(
         prepare(config, without_release(now), warn)?,
         secrets,
         false,

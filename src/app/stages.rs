@@ -11,6 +11,7 @@ use crate::check::{Checked, CheckedNetwork, Context, ReleaseLimit};
 use crate::config::Kdf;
 use crate::plan::{self, BroughtKeys, Keystores, Plan};
 use crate::secrets::{MasterSecret, Origin};
+use crate::yaml::Document;
 
 /// Loads the master secret, creating it when `create` (compile, export). The
 /// secret is only ever created beside a regular network file or where
@@ -109,15 +110,16 @@ pub fn prepare(
 }
 
 /// The stages every command that needs keys runs: prepare, load the master secret, plan.
+/// Also returns the parsed file, to point at its entries later.
 pub(super) fn plan_network(
     prepared: (Source, Checked, BroughtKeys),
     secrets: Option<&Path>,
     create_secret: bool,
     keystores: Keystores,
     warn: &mut dyn FnMut(String),
-) -> Result<(Source, Plan), Failure> {
+) -> Result<(Source, Plan, Document), Failure> {
     let (source, checked, brought) = prepared;
     let secret = load_secret(&source, secrets, create_secret, warn)?;
     let plan = build_plan(&checked.network, &secret, &brought, keystores);
-    Ok((source, plan))
+    Ok((source, plan, checked.doc))
 }

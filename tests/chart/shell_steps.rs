@@ -1,10 +1,12 @@
-//! The pods' shell steps, run for real: the `prepare` init step and the geth wrapper.
+//! The pods' shell steps, run for real: the `prepare` and `init-genesis` init steps
+//! and the geth wrapper.
 
 use std::fs;
 use std::process::Command;
 
 use crate::support::{
-    default_example, examples, install_fake, name, of_kind, run_prepare, NAMESPACE,
+    default_example, examples, init_container, install_fake, name, network_name, node_groups,
+    object, of_kind, run_prepare, NAMESPACE,
 };
 
 #[test]
@@ -148,15 +150,14 @@ fn init_genesis_adds_new_database_args_only_to_an_empty_datadir() {
     for ex in examples() {
         let public = ex.public();
         let docs = ex.render();
-        let net = crate::support::network_name(&public);
-        for group in crate::support::node_groups(&public) {
-            let sts = crate::support::object(
+        let net = network_name(&public);
+        for group in node_groups(&public) {
+            let sts = object(
                 &docs,
                 "StatefulSet",
                 &format!("{net}-{}", group["name"].as_str().unwrap()),
             );
-            let step =
-                crate::support::init_container(&sts["spec"]["template"]["spec"], "init-genesis");
+            let step = init_container(&sts["spec"]["template"]["spec"], "init-genesis");
             let dir = tempfile::tempdir().unwrap();
             let data = dir.path().join("data");
             fs::create_dir_all(&data).unwrap();

@@ -820,7 +820,7 @@ class Live:
         self.times["votes: one signer out"] = voted_out
         self.times["votes: largest gap"] = largest
         log(f"votes: removing {gone_pod} took {upgraded:.0f}s to upgrade; voted out {voted_out:.0f}s after the "
-            f"upgrade began; blocks {out_at + 1}..{last - 1 if last > out_at + 1 else last} sealed by "
+            f"upgrade began; blocks {min(after)}..{max(after)} sealed by "
             f"{sorted(set(after.values()))}, none by {gone}; blocks {first}..{last}: largest gap {largest}s")
 
     def check_hardening(self) -> None:
