@@ -346,7 +346,7 @@ pub enum Role {
     /// Seals blocks (clique); its address is in the genesis. No RPC.
     Signer,
     /// Proposes and attests (proof of stake): a validator client beside geth and the
-    /// beacon node holds `validatorsPerPod` genesis validators. No RPC.
+    /// beacon node holds `validatorsPerPod` validators. No RPC.
     Validator,
     /// A stable discovery entry point for the other nodes.
     Bootnode,
@@ -365,6 +365,12 @@ impl Role {
             Role::Rpc => "rpc",
             Role::Full => "full",
         }
+    }
+
+    /// Signers and validators: the genesis holds some of them, and the rest join and
+    /// leave a running network (`genesisReplicas`).
+    pub fn produces_blocks(self) -> bool {
+        matches!(self, Role::Signer | Role::Validator)
     }
 
     /// Signers, validators and bootnodes are addressed by their own Service (a stable IP).
@@ -389,16 +395,19 @@ pub struct NodeGroup {
     #[serde(default = "default_replicas")]
     #[schemars(range(min = 0, max = 1000))]
     pub replicas: u32,
-    /// Signer groups: how many of the group's pods (ordinals `0` to `genesisReplicas - 1`)
-    /// sealed from genesis; default `replicas`. The genesis holds exactly these signers,
-    /// so this stays what the network started with: grow a running network by raising
-    /// `replicas` above it (the signers vote the new pods in), shrink it by lowering
-    /// `replicas` below it (they vote the pods beyond out). A group added to a running
-    /// network has `genesisReplicas: 0`.
+    /// Signer and validator groups: how many of the group's pods (ordinals `0` to
+    /// `genesisReplicas - 1`) are in the genesis; default `replicas`. The genesis
+    /// holds exactly their signers or validators, so this stays what the network
+    /// started with. Grow a running network by raising `replicas` above it: new
+    /// signers are voted in, new validators join by deposit (`kuberneteth-values
+    /// deposit`). Shrink a clique network by lowering `replicas` below it (the
+    /// signers vote the pods beyond out). A group added to a running network has
+    /// `genesisReplicas: 0`.
     #[serde(default)]
     #[schemars(range(min = 0, max = 1000))]
     pub genesis_replicas: Option<u32>,
-    /// Genesis validators each pod holds; only for `validator` groups (required there).
+    /// Validators each pod holds; only for `validator` groups (required there). A
+    /// genesis pod's are in the genesis; a pod that joins later deposits its own.
     #[serde(default)]
     #[schemars(range(min = 1, max = 100000))]
     pub validators_per_pod: Option<u32>,
@@ -448,7 +457,8 @@ pub struct NodeGroup {
 }
 
 impl NodeGroup {
-    /// The pods that sealed from genesis (`genesisReplicas`, default `replicas`).
+    /// The pods whose signers or validators are in the genesis (`genesisReplicas`,
+    /// default `replicas`).
     pub fn genesis_replica_count(&self) -> u32 {
         self.genesis_replicas.unwrap_or(self.replicas)
     }

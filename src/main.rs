@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use kuberneteth::app::{self, CompileOptions, ExportOptions, Failure};
+use kuberneteth::app::{self, CompileOptions, DepositOptions, ExportOptions, Failure};
 use kuberneteth::check::{Context, ReleaseLimit};
 use kuberneteth::release::{RELEASE_CAPACITY, RELEASE_POD_COST};
 
@@ -18,11 +18,13 @@ Examples:
   kuberneteth-values inspect -c kuberneteth.yaml      list nodes, signer addresses, enodes
   kuberneteth-values export -c kuberneteth.yaml -o local --ip-range 127.0.0.2
   kuberneteth-values limits                           print the compiler's limits, one `NAME VALUE` line each
+  kuberneteth-values deposit -c kuberneteth.yaml --rpc http://localhost:8545 --from deployer
   helm upgrade --install devnet chart/ -f out/values.yaml -f out/secrets.values.yaml
 
 Exit codes: 0 ok, 1 invalid network file (or brought key file), 2 bad command line,
-            3 refused (would change an existing genesis, overwrite key material, or an
-            earlier output is not ours), 4 I/O error (including an earlier output that cannot be read)";
+            3 refused (would change an existing genesis, overwrite key material, an
+            earlier output is not ours; deposit: another chain, or too little to pay),
+            4 I/O error (including an earlier output that cannot be read, an RPC not reached)";
 
 #[derive(Parser)]
 #[command(name = "kuberneteth-values", version, about = "Compile a kuberneteth.yaml network file into checked, keyed, deterministic Helm values", after_help = EXAMPLES)]
@@ -132,6 +134,22 @@ enum Command {
         #[arg(long, value_name = "START")]
         port_range: Option<u16>,
     },
+    /// Send the deposits of validators that join a running proof-of-stake network
+    /// (pods at or above their group's `genesisReplicas`) that the chain lacks, from a
+    /// funded account of the network file
+    Deposit {
+        #[command(flatten)]
+        input: Input,
+        /// The network's JSON-RPC endpoint, e.g. http://localhost:8545 after `kubectl port-forward svc/NETWORK-rpc 8545`
+        #[arg(long, value_name = "URL")]
+        rpc: String,
+        /// The account (a `name` under `accounts:`) that pays the deposits and the gas
+        #[arg(long, value_name = "ACCOUNT")]
+        from: String,
+        /// Compare with the chain and check the balance, but send nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the compiler's limits for scripts, one `NAME VALUE` line each (`max-release-validators N`)
     Limits,
     /// Print shell completions
@@ -226,6 +244,24 @@ fn main() -> ExitCode {
                     secrets: input.secrets.as_deref(),
                     ip_range,
                     port_range,
+                    now,
+                },
+                &mut warn,
+            )
+        }),
+        Command::Deposit {
+            input,
+            rpc,
+            from,
+            dry_run,
+        } => now().and_then(|now| {
+            app::deposit(
+                &DepositOptions {
+                    config: input.config.as_deref(),
+                    secrets: input.secrets.as_deref(),
+                    rpc: &rpc,
+                    from: &from,
+                    dry_run,
                     now,
                 },
                 &mut warn,

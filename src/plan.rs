@@ -95,6 +95,9 @@ pub struct AccountPlan {
     pub balance_text: String,
     /// Generated or brought accounts: the keystore and its password.
     pub keystore: Option<(KeystoreFile, String)>,
+    /// Generated or brought accounts: the key, which signs the deposits the
+    /// `deposit` command sends. None for an outside address.
+    pub key: Option<PrivateKey>,
 }
 
 /// Where each node is reached, for enode URLs and the TOML.
@@ -532,6 +535,7 @@ fn accounts(network: &CheckedNetwork, brought: &BroughtKeys, sealer: &Sealer) ->
                         balance_wei,
                         balance_text,
                         keystore: None,
+                        key: None,
                     }
                 }
                 AccountKey::Named(name) => name.clone(),
@@ -549,6 +553,7 @@ fn accounts(network: &CheckedNetwork, brought: &BroughtKeys, sealer: &Sealer) ->
                         },
                         b.password.clone(),
                     )),
+                    key: Some(b.key.clone()),
                 };
             }
             let l = label::account(&name);
@@ -561,6 +566,7 @@ fn accounts(network: &CheckedNetwork, brought: &BroughtKeys, sealer: &Sealer) ->
                 balance_wei,
                 balance_text,
                 keystore: ks.map(|ks| (ks, password)),
+                key: Some(key),
             }
         })
         .collect()

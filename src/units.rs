@@ -54,6 +54,17 @@ fn parse_amount(text: &str) -> Result<U256, String> {
     })
 }
 
+/// `wei` in ether, exactly, without trailing zeros: `32`, `0.5`, `1.000000001`.
+pub fn ether_text(wei: U256) -> String {
+    let unit = U256::from(10u64).pow(U256::from(18u8));
+    let (whole, frac) = (wei / unit, wei % unit);
+    if frac.is_zero() {
+        return whole.to_string();
+    }
+    let frac = format!("{frac:0>18}");
+    format!("{whole}.{}", frac.trim_end_matches('0'))
+}
+
 /// A quantity of `resource`, in millicores (CPU) or bytes, or why it is none.
 pub fn parse_resource(resource: ResourceName, quantity: &str) -> Result<u64, String> {
     match resource {
@@ -133,6 +144,16 @@ pub fn parse_memory(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ether_text_is_exact_and_short() {
+        let wei = |n: u128| U256::from(n);
+        assert_eq!(ether_text(wei(0)), "0");
+        assert_eq!(ether_text(wei(32_000_000_000_000_000_000)), "32");
+        assert_eq!(ether_text(wei(500_000_000_000_000_000)), "0.5");
+        assert_eq!(ether_text(wei(1_000_000_001_000_000_000)), "1.000000001");
+        assert_eq!(ether_text(wei(1)), "0.000000000000000001");
+    }
 
     #[test]
     fn memory_quantities() {

@@ -356,9 +356,9 @@ pub struct GroupValues {
     /// Number of nodes (pods) in the group.
     #[schemars(range(min = 0))]
     pub replicas: u32,
-    /// Signer groups: how many of the group's pods sealed from genesis (the network
-    /// file's `genesisReplicas`, default `replicas`). Read by the compiler's genesis
-    /// guard; the chart does not use it.
+    /// Signer and validator groups: how many of the group's pods are in the genesis
+    /// (the network file's `genesisReplicas`, default `replicas`). Read by the
+    /// compiler's genesis guard; the chart does not use it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub genesis_replicas: Option<u32>,
     /// The geth release (= image tag), for the version label.
@@ -785,7 +785,10 @@ fn group_values(plan: &Plan, g: &GroupPlan) -> GroupValues {
         name: cfg.name.clone(),
         role: cfg.role,
         replicas: cfg.replicas,
-        genesis_replicas: (cfg.role == Role::Signer).then(|| cfg.genesis_replica_count()),
+        genesis_replicas: cfg
+            .role
+            .produces_blocks()
+            .then(|| cfg.genesis_replica_count()),
         geth_version: g.version.to_string(),
         image: Image {
             repository: g.image.clone(),

@@ -29,14 +29,17 @@ struct Outputs {
     values: PathBuf,
     secrets_values: PathBuf,
     objects: PathBuf,
+    /// The joining validators' deposits, for other deposit tools.
+    deposit_data: PathBuf,
 }
 
 impl Outputs {
-    fn new(out: &Path) -> Self {
+    fn new(out: &Path, network: &str) -> Self {
         Self {
             values: out.join("values.yaml"),
             secrets_values: out.join("secrets.values.yaml"),
             objects: out.join(objects::DIR),
+            deposit_data: out.join(format!("deposit_data-{network}.json")),
         }
     }
 
@@ -58,7 +61,7 @@ pub fn compile(
     let prepared = prepare(opts.config, opts.context, warn)?;
     let (source, plan, doc) = plan_network(prepared, opts.secrets, true, Keystores::Derive, warn)?;
     let (mut public, mut private) = values::build(&plan);
-    let paths = Outputs::new(opts.out);
+    let paths = Outputs::new(opts.out, &plan.config.network.name);
     // One compile at a time per directory, and the guard reads what the last
     // complete compile wrote.
     let out = OutputDir::open(opts.out).map_err(|e| Failure::new(exit::IO, e.to_string()))?;
@@ -94,9 +97,24 @@ pub fn compile(
         &header("Kubernetes objects this network keeps outside its Helm release (largeObjects: separate); apply them first: kubectl apply --server-side -n NAMESPACE -f <this folder>"),
     )
     .map_err(yaml_failure)?;
-    let files = output_files(&paths, separate.as_ref(), public_text, private_text);
+    let deposit_data = plan
+        .proof_of_stake
+        .as_ref()
+        .and_then(|pos| pos.deposit_data_json());
+    let mut files = output_files(&paths, separate.as_ref(), public_text, private_text);
+    if let Some(json) = &deposit_data {
+        files.insert(
+            0,
+            PendingFile::new(&paths.deposit_data, json.clone(), Visibility::Public),
+        );
+    }
     out.write_all(&files, false)
         .map_err(|e| Failure::new(exit::IO, e.to_string()))?;
+    if deposit_data.is_none() {
+        // Deposits of validators now in the genesis, or gone, would only mislead.
+        out.remove_files(std::slice::from_ref(&paths.deposit_data))
+            .map_err(|e| Failure::new(exit::IO, e.to_string()))?;
+    }
     if separate.is_none() {
         // Objects of an earlier compile that kept them outside the release would
         // only mislead now: the release holds them.
@@ -107,11 +125,35 @@ pub fn compile(
         .map_err(|e| Failure::new(exit::IO, e.to_string()))?;
     }
     let mut lines = summary(&plan, &paths, separate.as_ref(), &install);
-    // What the upgrade votes goes before the "next:" line.
+    // What the upgrade votes and deposits goes before the "next:" line.
     let next = lines.pop();
     lines.extend(votes);
+    lines.extend(deposits_summary(&plan, &paths, opts.config));
     lines.extend(next);
     Ok(lines)
+}
+
+/// What the joining validators need after `helm upgrade`: their deposits.
+fn deposits_summary(plan: &Plan, paths: &Outputs, config: Option<&Path>) -> Option<String> {
+    let pos = plan.proof_of_stake.as_ref()?;
+    let first = pos.deposits.first()?;
+    let mut pods: Vec<&str> = pos.deposits.iter().map(|d| d.node.as_str()).collect();
+    pods.dedup();
+    let gwei = |g: u64| {
+        crate::units::ether_text(
+            ruint::aliases::U256::from(g) * ruint::aliases::U256::from(1_000_000_000u64),
+        )
+    };
+    let total: u64 = pos.deposits.iter().map(|d| d.deposit.amount).sum();
+    let config = config.map_or_else(String::new, |c| format!(" -c {}", c.display()));
+    Some(format!(
+        "deposits: {} validators of {} join by deposit ({} ether from a funded account, {} each): after helm upgrade, run kuberneteth-values deposit{config} --rpc URL --from ACCOUNT (it sends only what the chain lacks); {} holds the same deposits for other tools",
+        pos.deposits.len(),
+        pods.join(", "),
+        gwei(total),
+        gwei(first.deposit.amount),
+        paths.deposit_data.display()
+    ))
 }
 
 /// The comment every written file starts with: what it is, where it came from,

@@ -128,7 +128,7 @@ fn guard_existing(
     ];
     let hints = genesis_replicas_hints(old, file);
     if !hints.is_empty() {
-        lines.push("If you meant to add or remove signers of the running network (they are voted in and out), keep its genesis signers in the file:".into());
+        lines.push("If you meant to add or remove signers or validators of the running network (signers are voted in and out, validators join by deposit), keep its genesis pods in the file:".into());
         lines.extend(hints);
     }
     lines.push("To start a new network instead, delete the release and its volumes, then pass --allow-genesis-change (or write to a new -o directory).".into());
@@ -138,36 +138,66 @@ fn guard_existing(
     })
 }
 
-/// Where the file's signer groups no longer say which of their pods are in the
-/// genesis (`genesisReplicas`), one positioned line each, from what the earlier
-/// values recorded.
+/// Where the file's signer or validator groups no longer say which of their
+/// pods are in the genesis (`genesisReplicas`), one positioned line each, from
+/// what the earlier values recorded.
 fn genesis_replicas_hints(old: &ChartValues, file: &NetworkSource) -> Vec<String> {
     let mut hints = Vec::new();
-    for g in old.node_groups.iter().filter(|g| g.role == Role::Signer) {
+    for g in old.node_groups.iter().filter(|g| g.role.produces_blocks()) {
         let was = g.genesis_replicas.unwrap_or(g.replicas);
+        let members = Members::of(g.role);
         match file.group(&g.name) {
-            Some((i, now)) if now.role == Role::Signer && now.genesis_replica_count() != was => {
+            Some((i, now)) if now.role == g.role && now.genesis_replica_count() != was => {
                 hints.push(file.at(&format!("/nodes/{i}"), format!(
-                    "{was} of this group's signers are in the genesis: set `genesisReplicas: {was}`, and `replicas` to the signers it should have now"
+                    "{was} of this group's pods hold genesis {}: set `genesisReplicas: {was}`, and `replicas` to the pods it should have now",
+                    members.plural
                 )));
             }
             None if was > 0 => hints.push(file.at("/nodes", format!(
-                "group `{}` held {was} genesis signers: keep it, with `genesisReplicas: {was}` and `replicas: 0` to vote all of them out",
-                g.name
+                "group `{}` held {was} pods of genesis {}: keep it, with `genesisReplicas: {was}`{}",
+                g.name,
+                members.plural,
+                members.leave_all
             ))),
             _ => {}
         }
     }
     for (i, g) in file.file.nodes.iter().enumerate() {
         let known = old.node_groups.iter().any(|o| o.name == g.name);
-        if g.role == Role::Signer && !known && g.genesis_replica_count() > 0 {
+        if g.role.produces_blocks() && !known && g.genesis_replica_count() > 0 {
             hints.push(file.at(&format!("/nodes/{i}"), format!(
-                "group `{}` is new: give it `genesisReplicas: 0`, so its signers are voted in rather than written into the genesis",
-                g.name
+                "group `{}` is new: give it `genesisReplicas: 0`, so its {} {} rather than written into the genesis",
+                g.name,
+                Members::of(g.role).plural,
+                Members::of(g.role).join
             )));
         }
     }
     hints
+}
+
+/// How the refusal's hints speak of a group's block producers.
+struct Members {
+    plural: &'static str,
+    join: &'static str,
+    leave_all: &'static str,
+}
+
+impl Members {
+    fn of(role: Role) -> Self {
+        match role {
+            Role::Validator => Members {
+                plural: "validators",
+                join: "join by deposit",
+                leave_all: "",
+            },
+            _ => Members {
+                plural: "signers",
+                join: "are voted in",
+                leave_all: " and `replicas: 0` to vote all of them out",
+            },
+        }
+    }
 }
 
 /// A signer the network should have: its address and pod.

@@ -91,7 +91,8 @@ fn consensus_tables(pos: &ProofOfStakePlan) -> String {
     ]];
     for v in &pos.validators {
         validators.push([
-            v.index.to_string(),
+            v.index
+                .map_or_else(|| "joins".to_string(), |i| i.to_string()),
             v.pubkey.to_string(),
             v.node.clone(),
             v.path.to_string(),

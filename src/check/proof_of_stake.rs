@@ -49,6 +49,7 @@ pub(super) fn rules(
     client(pos, f);
     let validator_balance_gwei = validator_balance(pos, f);
     stake_spread(cfg, pos, ctx, f);
+    joining_validators(cfg, pos, f);
     // The schema bounds the slot and the network name; these are the parsers
     // the consensus config takes them through.
     let slot = SlotSeconds::new(pos.seconds_per_slot)
@@ -242,6 +243,34 @@ fn stake_spread(cfg: &NetworkFile, pos: &ProofOfStake, ctx: Context, f: &mut Fin
         f.warning(&format!("/nodes/{}/validatorsPerPod", validator_groups[0].0), format!(
             "{total} validators: an epoch has {minimum} slots and each needs its own attesters, so some slots get no votes and blocks gain weight slowly; use {minimum} or more"
         ));
+    }
+}
+
+/// Validators that join a running network (pods from `genesisReplicas` on) deposit
+/// keys no other pod's change; the genesis needs validators of its own.
+fn joining_validators(cfg: &NetworkFile, pos: &ProofOfStake, f: &mut Findings) {
+    let groups = || {
+        cfg.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| g.role == Role::Validator)
+    };
+    for (i, g) in groups() {
+        let Some(genesis) = g.genesis_replicas else {
+            continue;
+        };
+        if g.replicas < genesis {
+            f.error(&format!("/nodes/{i}/replicas"), format!(
+                "{} of `{}`'s {genesis} genesis pods would go, and validators leave a running network only by exiting first: keep `replicas` at {genesis} or more",
+                genesis - g.replicas,
+                g.name
+            ));
+        } else if g.replicas > genesis && pos.mnemonic_file.is_some() {
+            f.error(&format!("/nodes/{i}/genesisReplicas"), "validators that join later take their keys from the master secret, pod by pod, and `mnemonicFile` numbers keys in file order (a joining pod would move every key after it): leave `mnemonicFile` out, or start a new network with these validators in its genesis".into());
+        }
+    }
+    if groups().all(|(_, g)| g.genesis_replica_count() == 0) {
+        f.error("/nodes", "no validator group has a pod in the genesis (every `genesisReplicas` is 0), so the chain has no validator to start with; a new network's validators are its genesis validators (leave `genesisReplicas` out)".into());
     }
 }
 

@@ -183,14 +183,13 @@ fn role_settings(i: usize, g: &NodeGroup, f: &mut Findings) {
         _ => {}
     }
     match (g.genesis_replicas, g.role) {
-        (Some(_), Role::Validator) => f.error(&at("/genesisReplicas"), "validators cannot join or leave a running network yet (that takes deposits and exits): `genesisReplicas` applies to `role: signer` groups, and a validator group's `replicas` is fixed at genesis".into()),
-        (Some(_), role) if role != Role::Signer => f.error(&at("/genesisReplicas"), format!(
-            "`genesisReplicas` (the signers in the genesis) applies to groups with `role: signer`, and this group is `{}`; its `replicas` can change at any time",
+        (Some(_), role) if !role.produces_blocks() => f.error(&at("/genesisReplicas"), format!(
+            "`genesisReplicas` (the pods whose signers or validators are in the genesis) applies to groups with `role: signer` or `role: validator`, and this group is `{}`; its `replicas` can change at any time",
             role.as_str()
         )),
         _ => {}
     }
-    if g.replicas == 0 && !(g.role == Role::Signer && g.genesis_replica_count() > 0) {
+    if g.replicas == 0 && !(g.role.produces_blocks() && g.genesis_replica_count() > 0) {
         f.error(&at("/replicas"), match g.role {
             Role::Signer => "a signer group with `replicas: 0` and no genesis signers does nothing; remove the group".into(),
             _ => "`replicas: 0`: only a signer group whose genesis signers all left (`genesisReplicas` above 0) keeps no pod; remove the group, or give it at least one replica".into(),

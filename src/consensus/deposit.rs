@@ -68,6 +68,29 @@ pub fn sign_deposit(
     }
 }
 
+impl SignedDeposit {
+    /// One entry of a `deposit_data-*.json` file, as ethstaker-deposit (and the
+    /// staking-deposit-cli before it) writes them and deposit tools read them: hex
+    /// without `0x`, the amount in gwei. `network_name` is the consensus config's
+    /// `CONFIG_NAME`. No `deposit_cli_version`: this file comes from no such CLI.
+    pub fn deposit_data_entry(
+        &self,
+        genesis_fork_version: Version,
+        network_name: &str,
+    ) -> serde_json::Value {
+        serde_json::json!({
+            "pubkey": self.pubkey.to_hex(),
+            "withdrawal_credentials": hex::encode(self.withdrawal_credentials),
+            "amount": self.amount,
+            "signature": hex::encode(self.signature),
+            "deposit_message_root": hex::encode(self.deposit_message_root),
+            "deposit_data_root": hex::encode(self.deposit_data_root),
+            "fork_version": hex::encode(genesis_fork_version.0),
+            "network_name": network_name,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
-//! The proof-of-stake part of the plan: which pod holds which genesis validator,
-//! the execution and beacon genesis, the consensus config, and each pod's beacon
-//! identity and engine-API secret. Pure: the same inputs give the same bytes.
+//! The proof-of-stake part of the plan: which pod holds which validator, the
+//! execution and beacon genesis, the consensus config, each pod's beacon identity
+//! and engine-API secret, and the signed deposits of validators that join a
+//! running network. Pure: the same inputs give the same bytes.
 
 use crate::release::{Placement, GENESIS_STATE_PART_BYTES};
 use std::collections::BTreeMap;
@@ -15,6 +16,7 @@ use crate::consensus::bls::{
     BlsPublicKey, KeyPath, Seed, ValidatorSecretKey, WithdrawalCredentials,
 };
 use crate::consensus::chain_config::{ChainConfig, DEFAULT_ETH1_FOLLOW_DISTANCE};
+use crate::consensus::deposit::{sign_deposit, SignedDeposit};
 use crate::consensus::fork::{BlobSchedule, Fork, ForkSchedule};
 use crate::consensus::identity::{BeaconIdentity, EnrFields, P2pPorts};
 use crate::consensus::keystore::Kdf as KeystoreKdf;
@@ -68,16 +70,24 @@ pub enum ValidatorSeeds<'a> {
     Mnemonic(&'a Seed),
 }
 
-/// One genesis validator.
+/// One validator: in the genesis, or joining by deposit.
 pub struct ValidatorPlan {
-    /// Index in the genesis registry (file order: group, pod, slot in the pod).
-    pub index: u64,
+    /// Index in the genesis registry (file order: group, pod, slot in the pod);
+    /// none for a validator that joins by deposit (the chain numbers it then).
+    pub index: Option<u64>,
     /// The pod holding the key (exactly one).
     pub node: String,
     /// EIP-2334 signing-key path within the pod's tree or the mnemonic's.
     pub path: KeyPath,
     pub pubkey: BlsPublicKey,
     pub withdrawal_credentials: WithdrawalCredentials,
+}
+
+/// A deposit that brings a joining validator in.
+pub struct DepositPlan {
+    /// The pod whose validator client holds the key.
+    pub node: String,
+    pub deposit: SignedDeposit,
 }
 
 /// The consensus side of one pod.
@@ -99,6 +109,10 @@ pub struct ValidatorClientPlan {
 
 pub struct ProofOfStakePlan {
     pub settings: ProofOfStake,
+    /// The consensus config's `CONFIG_NAME`.
+    pub config_name: String,
+    /// Where the deposit contract is, in the execution genesis.
+    pub deposit_contract: Address,
     /// Read through [`Self::fee_recipient`], in the form the clients take.
     fee_recipient: Address,
     pub genesis_time: u64,
@@ -111,7 +125,10 @@ pub struct ProofOfStakePlan {
     pub genesis_state_gz: Vec<u8>,
     /// Where the genesis state and the wallets live (`largeObjects`, resolved).
     pub placement: Placement,
+    /// Genesis validators in registry order, then the joining ones in file order.
     pub validators: Vec<ValidatorPlan>,
+    /// The joining validators' deposits, in file order (group, pod, slot in the pod).
+    pub deposits: Vec<DepositPlan>,
     /// By node name.
     pub beacon_nodes: BTreeMap<String, BeaconNodePlan>,
     /// By node name, validator pods only.
@@ -128,18 +145,36 @@ impl ProofOfStakePlan {
         self.settings.preset.slots_per_epoch()
     }
 
+    /// The joining validators' deposits as a `deposit_data-*.json` file, for
+    /// other deposit tools; none when every validator is in the genesis.
+    pub fn deposit_data_json(&self) -> Option<String> {
+        if self.deposits.is_empty() {
+            return None;
+        }
+        let version = self.schedule.version(Fork::Phase0);
+        let entries: Vec<serde_json::Value> = self
+            .deposits
+            .iter()
+            .map(|d| d.deposit.deposit_data_entry(version, &self.config_name))
+            .collect();
+        // A Vec of JSON values always serializes.
+        Some(serde_json::to_string_pretty(&entries).expect("JSON values serialize") + "\n")
+    }
+
     /// The gzipped genesis state in the parts the ConfigMaps hold, in order.
     pub fn genesis_state_parts(&self) -> std::slice::Chunks<'_, u8> {
         self.genesis_state_gz.chunks(GENESIS_STATE_PART_BYTES)
     }
 }
 
-/// A validator pod's place in the registry.
+/// A validator pod and its place in the genesis registry.
 struct Pod {
     group: String,
     ordinal: u32,
     node: String,
-    first_index: u64,
+    /// The registry index (and, from a mnemonic, the EIP-2334 index) of its first
+    /// validator; none for a pod that joins by deposit.
+    first_index: Option<u64>,
     count: u32,
 }
 
@@ -149,14 +184,17 @@ fn validator_pods(config: &NetworkFile) -> Vec<Pod> {
     for g in config.nodes.iter().filter(|g| g.role == Role::Validator) {
         let count = g.validators_per_pod.unwrap_or(0);
         for ordinal in 0..g.replicas {
+            let genesis = ordinal < g.genesis_replica_count();
             pods.push(Pod {
                 group: g.name.clone(),
                 ordinal,
                 node: names::node(&config.network.name, &g.name, ordinal),
-                first_index: next,
+                first_index: genesis.then_some(next),
                 count,
             });
-            next += u64::from(count);
+            if genesis {
+                next += u64::from(count);
+            }
         }
     }
     pods
@@ -182,7 +220,11 @@ fn pod_keys(
             );
             (&pod_seed, 0u64)
         }
-        ValidatorSeeds::Mnemonic(seed) => (*seed, pod.first_index),
+        ValidatorSeeds::Mnemonic(seed) => (
+            *seed,
+            pod.first_index
+                .expect("checked: a network with a mnemonic has no joining pods"),
+        ),
     };
     let tree = seed.validators();
     let mut keys = PodKeys {
@@ -250,8 +292,14 @@ pub fn build(
     // The execution genesis, then the beacon state that embeds its block.
     let execution = execution_genesis(config, pos, alloc);
     let schedule = schedule(config, &pos.settings);
-    let genesis_state = genesis_state(pos, &schedule, &keyed, &execution);
-    let validator_count = keyed.iter().map(|k| k.public.len() as u64).sum();
+    let genesis_keys: Vec<&PodKeys> = pods
+        .iter()
+        .zip(&keyed)
+        .filter(|(pod, _)| pod.first_index.is_some())
+        .map(|(_, keys)| keys)
+        .collect();
+    let genesis_state = genesis_state(pos, &schedule, &genesis_keys, &execution);
+    let validator_count = genesis_keys.iter().map(|k| k.public.len() as u64).sum();
     let chain_config = ChainConfig {
         preset: pos.settings.preset,
         name: pos.config_name.clone(),
@@ -266,10 +314,13 @@ pub fn build(
     .expect("the checks require a validator, and the spec keys are the presets' own");
     ProofOfStakePlan {
         settings: pos.settings.clone(),
+        config_name: pos.config_name.as_str().to_string(),
+        deposit_contract: pos.deposit_contract,
         fee_recipient: pos.fee_recipient,
         genesis_time: pos.genesis_time,
         beacon_nodes: beacon_nodes(config, secret, &schedule, &genesis_state),
         validator_clients: wallets(config, secret, &pods, &keyed, keystores, progress),
+        deposits: deposits(pos, &schedule, &pods, &keyed),
         validators: validators(&pods, keyed),
         execution,
         schedule,
@@ -299,12 +350,12 @@ fn execution_genesis(
     .expect("checked: chain id, gas limit and premine addresses")
 }
 
-/// The beacon chain's genesis state: every pod's validators, in registry order,
-/// over the execution genesis block.
+/// The beacon chain's genesis state: the genesis pods' validators, in registry
+/// order, over the execution genesis block.
 fn genesis_state(
     pos: &CheckedProofOfStake,
     schedule: &ForkSchedule,
-    keyed: &[PodKeys],
+    keyed: &[&PodKeys],
     execution: &ExecutionGenesis,
 ) -> GenesisState {
     let genesis_fork = match pos.settings.fork {
@@ -416,23 +467,60 @@ fn beacon_nodes(
         .collect()
 }
 
-/// The genesis validators in registry order, each with the pod that holds it.
+/// The joining pods' deposits: each validator's balance, signed under the
+/// network's deposit domain (its genesis fork version), in parallel.
+fn deposits(
+    pos: &CheckedProofOfStake,
+    schedule: &ForkSchedule,
+    pods: &[Pod],
+    keyed: &[PodKeys],
+) -> Vec<DepositPlan> {
+    let genesis_fork_version = schedule.version(Fork::Phase0);
+    let per_pod: Vec<Vec<DepositPlan>> = pods
+        .par_iter()
+        .zip(keyed.par_iter())
+        .filter(|(pod, _)| pod.first_index.is_none())
+        .map(|(pod, keys)| {
+            keys.secret_keys
+                .iter()
+                .zip(&keys.public)
+                .map(|(key, (_, _, creds))| DepositPlan {
+                    node: pod.node.clone(),
+                    deposit: sign_deposit(
+                        key,
+                        *creds.as_bytes(),
+                        pos.validator_balance_gwei,
+                        genesis_fork_version,
+                    ),
+                })
+                .collect()
+        })
+        .collect();
+    per_pod.into_iter().flatten().collect()
+}
+
+/// Every validator, each with the pod that holds it: the genesis ones in registry
+/// order, then the joining ones.
 fn validators(pods: &[Pod], keyed: Vec<PodKeys>) -> Vec<ValidatorPlan> {
-    pods.iter()
+    let mut all: Vec<ValidatorPlan> = pods
+        .iter()
         .zip(keyed)
         .flat_map(|(pod, keys)| {
             keys.public
                 .into_iter()
                 .enumerate()
                 .map(move |(j, (path, pubkey, creds))| ValidatorPlan {
-                    index: pod.first_index + j as u64,
+                    index: pod.first_index.map(|first| first + j as u64),
                     node: pod.node.clone(),
                     path,
                     pubkey,
                     withdrawal_credentials: creds,
                 })
         })
-        .collect()
+        .collect();
+    // Stable: the joining ones keep file order.
+    all.sort_by_key(|v| v.index.is_none());
+    all
 }
 
 /// The number of wallets `build` encrypts (for sizing a progress bar).

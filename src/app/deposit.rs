@@ -1,0 +1,301 @@
+//! `deposit`: sends the deposits of validators that join a running
+//! proof-of-stake network, from one of its funded accounts, through its RPC.
+//!
+//! Idempotent: it reads the deposit contract's logs first and sends only the
+//! deposits the chain lacks, so running it again (or after another tool sent
+//! some) sends nothing twice. Signed here with the account's compiled key (alloy's
+//! local signer), sent over JSON-RPC by alloy's provider; nothing is unlocked in
+//! geth.
+
+use std::path::Path;
+use std::time::Duration;
+
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::primitives::{Address, U256};
+use alloy::providers::{Provider, ProviderBuilder};
+use alloy::rpc::types::{Filter, TransactionRequest};
+use alloy::signers::local::PrivateKeySigner;
+use alloy::transports::http::reqwest::Url;
+
+use super::failure::{exit, Failure};
+use super::stages::{plan_network, prepare, without_release};
+use crate::consensus::deposit::SignedDeposit;
+use crate::execution::deposit_contract::{self as contract, OnChainDeposit};
+use crate::plan::proof_of_stake::DepositPlan;
+use crate::plan::{AccountPlan, Keystores, Plan};
+use crate::units::ether_text;
+
+pub struct DepositOptions<'a> {
+    pub config: Option<&'a Path>,
+    pub secrets: Option<&'a Path>,
+    /// The network's JSON-RPC endpoint (its rpc Service, port-forwarded or not).
+    pub rpc: &'a str,
+    /// The name of the funded account that pays.
+    pub from: &'a str,
+    /// Compare and check the balance, but send nothing.
+    pub dry_run: bool,
+    /// The moment of the check (see [`crate::check::Context`]).
+    pub now: u64,
+}
+
+/// How long one deposit may take to be mined before the command gives up (the
+/// transaction may still land; running the command again finds it).
+const RECEIPT_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// deposit: the joining validators' deposits that the chain lacks, sent.
+/// `say`: progress, one line per deposit as it lands.
+pub fn deposit(opts: &DepositOptions, say: &mut dyn FnMut(String)) -> Result<Vec<String>, Failure> {
+    let url: Url = opts.rpc.parse().map_err(|e| {
+        Failure::new(
+            exit::USAGE,
+            format!("--rpc {}: not a URL ({e}); give the network's JSON-RPC endpoint, e.g. http://localhost:8545 after kubectl port-forward svc/NETWORK-rpc 8545", opts.rpc),
+        )
+    })?;
+    let prepared = prepare(opts.config, without_release(opts.now), say)?;
+    let (_, plan, _) = plan_network(prepared, opts.secrets, false, Keystores::Skip, say)?;
+    let Some(pos) = plan.proof_of_stake.as_ref() else {
+        return Err(Failure::new(
+            exit::REFUSED,
+            "this network runs clique: its signers join by vote (`genesisReplicas`, README \"Add and remove signers\"), and it has no deposits to send",
+        ));
+    };
+    if pos.deposits.is_empty() {
+        return Ok(vec![
+            "nothing to deposit: every validator of the file is in the genesis (a validator pod joins by deposit when its ordinal is at or above its group's `genesisReplicas`)".into(),
+        ]);
+    }
+    let account = paying_account(&plan, opts.from)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(exit::IO, format!("cannot start the RPC client: {e}")))?;
+    runtime.block_on(send(
+        opts,
+        &plan,
+        &pos.deposits,
+        pos.deposit_contract,
+        account,
+        url,
+        say,
+    ))
+}
+
+/// The account named `--from`, with its key.
+fn paying_account<'a>(
+    plan: &'a Plan,
+    name: &str,
+) -> Result<(&'a AccountPlan, PrivateKeySigner), Failure> {
+    let with_keys: Vec<&str> = plan
+        .accounts
+        .iter()
+        .filter(|a| a.key.is_some())
+        .filter_map(|a| a.name.as_deref())
+        .collect();
+    let account = plan
+        .accounts
+        .iter()
+        .find(|a| a.name.as_deref() == Some(name));
+    let key = account.and_then(|a| a.key.as_ref());
+    match (account, key) {
+        (Some(a), Some(k)) => PrivateKeySigner::from_bytes(&k.to_bytes().into())
+            .map(|s| (a, s))
+            .map_err(|e| Failure::new(exit::INVALID, format!("account `{name}`: {e}"))),
+        _ => Err(Failure::new(
+            exit::USAGE,
+            format!(
+                "--from {name}: no account of the network file has that name and a key here; the accounts that can pay: {}",
+                if with_keys.is_empty() {
+                    "none (add one under `accounts:` with a `name` and a balance, compile and upgrade)".to_string()
+                } else {
+                    with_keys.join(", ")
+                }
+            ),
+        )),
+    }
+}
+
+async fn send(
+    opts: &DepositOptions<'_>,
+    plan: &Plan,
+    deposits: &[DepositPlan],
+    deposit_contract: Address,
+    (account, signer): (&AccountPlan, PrivateKeySigner),
+    url: Url,
+    say: &mut dyn FnMut(String),
+) -> Result<Vec<String>, Failure> {
+    let rpc = opts.rpc;
+    let unreachable = |what: &str, e: &dyn std::fmt::Display| {
+        Failure::new(
+            exit::IO,
+            format!("{rpc}: cannot {what} ({e}); is the network's rpc Service reachable there (kubectl port-forward svc/NETWORK-rpc 8545)?"),
+        )
+    };
+    let from = account.address;
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::from(signer))
+        .connect_http(url);
+
+    let chain_id = provider
+        .get_chain_id()
+        .await
+        .map_err(|e| unreachable("read the chain id", &e))?;
+    if chain_id != plan.config.network.chain_id {
+        return Err(Failure::new(
+            exit::REFUSED,
+            format!(
+                "{rpc} serves chain {chain_id}, and this network is chain {}: point --rpc at this network's rpc Service; nothing was sent",
+                plan.config.network.chain_id
+            ),
+        ));
+    }
+    let code = provider
+        .get_code_at(deposit_contract)
+        .await
+        .map_err(|e| unreachable("read the deposit contract", &e))?;
+    if code.is_empty() {
+        return Err(Failure::new(
+            exit::REFUSED,
+            format!("{rpc}: no deposit contract at {deposit_contract} (`depositContractAddress`); is this the network's RPC? nothing was sent"),
+        ));
+    }
+
+    // What the chain already holds.
+    let filter = Filter::new()
+        .address(deposit_contract)
+        .event_signature(contract::DEPOSIT_EVENT_TOPIC)
+        .from_block(0);
+    let logs = provider
+        .get_logs(&filter)
+        .await
+        .map_err(|e| unreachable("read the deposit contract's logs", &e))?;
+    let on_chain: Vec<OnChainDeposit> = logs
+        .iter()
+        .filter_map(|l| contract::decode_deposit_event(l.topics(), &l.data().data))
+        .collect();
+    let planned: Vec<&SignedDeposit> = deposits.iter().map(|d| &d.deposit).collect();
+    let comparison = contract::compare(&planned, &on_chain);
+    for d in &comparison.foreign_credentials {
+        say(format!(
+            "warning: validator {} has a deposit on chain with other withdrawal credentials than this network file gives; the chain keeps the first ones",
+            d.pubkey
+        ));
+    }
+    let node_of = |d: &SignedDeposit| {
+        deposits
+            .iter()
+            .find(|p| p.deposit.pubkey == d.pubkey)
+            .map_or("?", |p| p.node.as_str())
+    };
+    let mut lines = vec![format!(
+        "{} deposits planned: {} on chain already, {} to send",
+        planned.len(),
+        comparison.made,
+        comparison.missing.len()
+    )];
+    if comparison.missing.is_empty() {
+        lines.push("nothing to send: the chain holds every deposit of this network file".into());
+        return Ok(lines);
+    }
+
+    // Can the account pay for all of them?
+    let request = |d: &SignedDeposit| {
+        TransactionRequest::default()
+            .with_from(from)
+            .with_to(deposit_contract)
+            .with_value(contract::value_wei(d))
+            .with_input(contract::calldata(d))
+    };
+    let first = comparison.missing[0];
+    let gas = provider.estimate_gas(request(first)).await.map_err(|e| {
+        Failure::new(
+            exit::REFUSED,
+            format!(
+                "the deposit contract refuses the deposit of validator {} ({e}); nothing was sent",
+                first.pubkey
+            ),
+        )
+    })?;
+    let fees = provider
+        .estimate_eip1559_fees()
+        .await
+        .map_err(|e| unreachable("estimate fees", &e))?;
+    let balance = provider
+        .get_balance(from)
+        .await
+        .map_err(|e| unreachable("read the balance", &e))?;
+    let count = U256::from(comparison.missing.len());
+    let stake: U256 = comparison
+        .missing
+        .iter()
+        .map(|d| contract::value_wei(d))
+        .sum();
+    // The estimate for the first deposit, with room: a later one may write more
+    // of the contract's tree.
+    let gas_cost = count * U256::from(gas) * U256::from(2u8) * U256::from(fees.max_fee_per_gas);
+    if balance < stake + gas_cost {
+        return Err(Failure::new(
+            exit::REFUSED,
+            format!(
+                "account `{}` ({from}) holds {} ether, and {} deposits need {} ether of stake plus up to {} ether of gas: fund it (or use another account with --from); nothing was sent",
+                opts.from,
+                ether_text(balance),
+                comparison.missing.len(),
+                ether_text(stake),
+                ether_text(gas_cost)
+            ),
+        ));
+    }
+    if opts.dry_run {
+        for d in &comparison.missing {
+            lines.push(format!(
+                "would deposit {} ether for validator {} ({})",
+                ether_text(contract::value_wei(d)),
+                d.pubkey,
+                node_of(d)
+            ));
+        }
+        lines.push(format!(
+            "dry run: nothing was sent; account `{}` ({from}) holds {} ether, enough for these deposits",
+            opts.from,
+            ether_text(balance)
+        ));
+        return Ok(lines);
+    }
+
+    // Send all, then wait for each: they can share blocks.
+    let mut pending = Vec::new();
+    for d in &comparison.missing {
+        let tx = provider
+            .send_transaction(request(d))
+            .await
+            .map_err(|e| unreachable(&format!("send the deposit of validator {}", d.pubkey), &e))?;
+        pending.push((d, tx.with_timeout(Some(RECEIPT_TIMEOUT))));
+    }
+    for (d, tx) in pending {
+        let hash = *tx.tx_hash();
+        let receipt = tx.get_receipt().await.map_err(|e| {
+            unreachable(&format!("see transaction {hash} mined (run the command again: it sends only what the chain lacks)"), &e)
+        })?;
+        if !receipt.status() {
+            return Err(Failure::new(
+                exit::REFUSED,
+                format!(
+                    "the deposit of validator {} (transaction {hash}) failed on chain",
+                    d.pubkey
+                ),
+            ));
+        }
+        say(format!(
+            "deposited {} ether for validator {} ({}): transaction {hash} in block {}",
+            ether_text(contract::value_wei(d)),
+            d.pubkey,
+            node_of(d),
+            receipt.block_number.unwrap_or_default()
+        ));
+    }
+    lines.push(format!(
+        "sent {} deposits; the beacon chain takes each once its block is finalized, then activates the validators as the churn limit allows, 5 epochs after they are eligible (their status on any beacon node: /eth/v1/beacon/states/head/validators?id=PUBKEY)",
+        comparison.missing.len()
+    ));
+    Ok(lines)
+}
