@@ -873,7 +873,10 @@ fn signer_pdb(plan: &Plan, g: &GroupPlan) -> PdbValues {
 
 /// Keep more than two thirds of the stake: finality needs two thirds of it
 /// attesting. The stake that may be spared at once is shared out among the
-/// validator groups in plan order, as for signers.
+/// validator groups in plan order, as for signers. Only the genesis validators
+/// are sure to be active (the joining ones wait for their deposits), so the
+/// spare is a third of theirs, and a joining pod spends it as if active: the
+/// budget holds before and after the joining validators are.
 fn validator_pdb(plan: &Plan, g: &GroupPlan) -> PdbValues {
     let cfg = &g.config;
     let stake = |g: &GroupPlan| u64::from(g.config.validators_per_pod.unwrap_or(0));
@@ -883,7 +886,7 @@ fn validator_pdb(plan: &Plan, g: &GroupPlan) -> PdbValues {
             .filter(|g| g.config.role == Role::Validator)
     };
     let total: u64 = validator_groups()
-        .map(|g| stake(g) * u64::from(g.config.replicas))
+        .map(|g| stake(g) * u64::from(g.config.genesis_replica_count().min(g.config.replicas)))
         .sum();
     // The largest stake whose absence leaves 3 * (total - spare) > 2 * total.
     let mut spare = total.saturating_sub(1) / 3;
@@ -1334,33 +1337,50 @@ mod tests {
             vec![(1, 32), (6, 2)],
             vec![(1, 1), (4, 4)],
         ] {
-            let mut text = String::from(
-                "network: {name: n, chainId: 31337, genesisTimestamp: 1798761600, \
-                 consensus: {proofOfStake: {preset: minimal, client: {prysm: {beaconImage: example.com/prysm-minimal/beacon-chain, validatorImage: example.com/prysm-minimal/validator}}}}}\ngeth: {version: v1.17.10}\nnodes:\n",
+            check_validator_pdbs(&shape, &[]);
+        }
+        // Joining pods (replicas, validators per pod, genesisReplicas 0) spend the
+        // genesis stake's spare as if active.
+        check_validator_pdbs(&[(3, 16)], &[(1, 4)]);
+        check_validator_pdbs(&[(2, 16), (1, 16)], &[(1, 4)]);
+        check_validator_pdbs(&[(4, 8)], &[(2, 8)]);
+    }
+
+    /// The drains' budgets leave more than two thirds of the genesis stake up
+    /// (joining pods counted down when drained), and spare all they can.
+    fn check_validator_pdbs(genesis: &[(u32, u32)], joining: &[(u32, u32)]) {
+        let shape: Vec<(u32, u32)> = genesis.iter().chain(joining).copied().collect();
+        let mut text = String::from(
+            "network: {name: n, chainId: 31337, genesisTimestamp: 1798761600, \
+             consensus: {proofOfStake: {preset: minimal, client: {prysm: {beaconImage: example.com/prysm-minimal/beacon-chain, validatorImage: example.com/prysm-minimal/validator}}}}}\ngeth: {version: v1.17.10}\nnodes:\n",
+        );
+        for (i, (replicas, per_pod)) in shape.iter().enumerate() {
+            let joins = if i >= genesis.len() {
+                ", genesisReplicas: 0"
+            } else {
+                ""
+            };
+            text += &format!(
+                "  - {{name: v{i}, role: validator, replicas: {replicas}, validatorsPerPod: {per_pod}{joins}}}\n"
             );
-            for (i, (replicas, per_pod)) in shape.iter().enumerate() {
-                text += &format!(
-                    "  - {{name: v{i}, role: validator, replicas: {replicas}, validatorsPerPod: {per_pod}}}\n"
+        }
+        let v = build(&plan_of(&text, [7; 32], Keystores::Skip)).0;
+        let total: u32 = genesis.iter().map(|(r, p)| r * p).sum();
+        let allowed: Vec<u32> = v
+            .node_groups
+            .iter()
+            .map(|g| disruptions_allowed(g).unwrap_or(g.replicas))
+            .collect();
+        let down: u32 = allowed.iter().zip(&shape).map(|(a, (_, p))| a * p).sum();
+        // What the drains may take together leaves more than two thirds up ...
+        assert!(3 * (total - down) > 2 * total, "{shape:?}: {allowed:?}");
+        // ... and one more pod of any group that still has one up would not.
+        for (a, (replicas, per_pod)) in allowed.iter().zip(&shape) {
+            if a < replicas {
+                assert!(
+                    3 * (total - down - per_pod) <= 2 * total,
+                    "{shape:?}: {allowed:?} spares too little"
                 );
-            }
-            let v = build(&plan_of(&text, [7; 32], Keystores::Skip)).0;
-            let total: u32 = shape.iter().map(|(r, p)| r * p).sum();
-            let allowed: Vec<u32> = v
-                .node_groups
-                .iter()
-                .map(|g| disruptions_allowed(g).unwrap_or(g.replicas))
-                .collect();
-            let down: u32 = allowed.iter().zip(&shape).map(|(a, (_, p))| a * p).sum();
-            // What the drains may take together leaves more than two thirds up ...
-            assert!(3 * (total - down) > 2 * total, "{shape:?}: {allowed:?}");
-            // ... and one more pod of any group that still has one up would not.
-            for (a, (replicas, per_pod)) in allowed.iter().zip(&shape) {
-                if a < replicas {
-                    assert!(
-                        3 * (total - down - per_pod) <= 2 * total,
-                        "{shape:?}: {allowed:?} spares too little"
-                    );
-                }
             }
         }
     }
