@@ -5,7 +5,7 @@ CARGO ?= cargo
 # cargo puts the binary under CARGO_TARGET_DIR when that is set.
 BIN := $(or $(CARGO_TARGET_DIR),target)/release/kuberneteth-values
 
-.PHONY: build values test test-rust test-oracle test-chart live live-pos live-export-pos live-limits bench schema e2e-kind lint
+.PHONY: build values test test-rust test-deposit test-oracle test-chart live live-pos live-export-pos live-limits bench schema e2e-kind lint
 
 build:
 	$(CARGO) build --release --locked
@@ -27,11 +27,16 @@ lint:
 	$(CARGO) clippy --all-targets --locked -- -D warnings
 
 ## Everything CI runs.
-test: lint build test-rust test-oracle test-chart live live-pos live-export-pos live-limits
+test: lint build test-rust test-deposit test-oracle test-chart live live-pos live-export-pos live-limits
 
 test-rust:
 	$(CARGO) test --release --locked --lib --bins --test cli --test fuzz --test proof_of_stake \
 		--test genesis_state --test validator_keys --test el_genesis --test beacon_identity --test readme
+
+## The deposit command against a real geth (developer mode on a compiled network's
+## execution genesis): sends, refuses, and sends nothing twice.
+test-deposit:
+	KUBERNETETH_GETH=$$(scripts/geth.sh v1.17.10) $(CARGO) test --release --locked --test deposit
 
 ## Independent implementations check our outputs: Python Ethereum libraries, the
 ## executable consensus spec, ethstaker-deposit, geth itself, and Prysm loading a

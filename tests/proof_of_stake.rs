@@ -1301,3 +1301,151 @@ fn export_writes_runnable_prysm_arguments_for_every_node() {
         assert!(!folder.join(absent).exists(), "{absent}");
     }
 }
+
+/// The registry of `out`'s values: its genesis state, decoded.
+fn values_registry(dir: &Path, out: &str) -> Vec<String> {
+    let v = yaml(dir, &format!("{out}/values.yaml"));
+    let ssz = {
+        use std::io::Read as _;
+        let gz = genesis_state_gz(&v["proofOfStake"]);
+        let mut ssz = Vec::new();
+        flate2::read::GzDecoder::new(gz.as_slice())
+            .read_to_end(&mut ssz)
+            .unwrap();
+        ssz
+    };
+    BeaconState::new(&ssz, "minimal")
+        .validators()
+        .iter()
+        .map(|v| hex0x(&v.pubkey))
+        .collect()
+}
+
+#[test]
+fn validators_join_by_deposit_and_the_genesis_stays() {
+    let joining = "  - {name: val, role: validator, replicas: 2, validatorsPerPod: 4}\n  \
+                   - {name: late, role: validator, replicas: 1, genesisReplicas: 0, validatorsPerPod: 2}\n";
+    let d = dir_with(&with_addresses(TWO_PODS, false, ""));
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+    let before = yaml(d.path(), "out/values.yaml");
+    let registry = values_registry(d.path(), "out");
+    assert!(!d.path().join("out/deposit_data-stake.json").exists());
+
+    // A group joins, and a pod of the genesis group: their validators are not in
+    // the genesis, which stays byte for byte; the compile says what to deposit.
+    fs::write(
+        d.path().join("net.yaml"),
+        with_addresses(
+            &joining.replace(
+                "replicas: 2, validatorsPerPod: 4",
+                "replicas: 3, genesisReplicas: 2, validatorsPerPod: 4",
+            ),
+            false,
+            "",
+        ),
+    )
+    .unwrap();
+    let o = run(&["compile", "-c", "net.yaml", "-o", "out"], d.path());
+    ok(&o);
+    let after = yaml(d.path(), "out/values.yaml");
+    assert_eq!(after["genesis"], before["genesis"]);
+    assert_eq!(
+        after["proofOfStake"]["genesisState"],
+        before["proofOfStake"]["genesisState"]
+    );
+    assert_eq!(values_registry(d.path(), "out"), registry);
+    let said = stderr(&o);
+    let line = said
+        .lines()
+        .find(|l| l.starts_with("deposits:"))
+        .unwrap_or_else(|| panic!("no deposits line:\n{said}"));
+    assert!(
+        line.starts_with(
+            "deposits: 6 validators of stake-val-2, stake-late-0 join by deposit (192 ether"
+        ) && line.contains("kuberneteth-values deposit -c net.yaml --rpc URL --from ACCOUNT"),
+        "{line}"
+    );
+    // deposit_data-<network>.json: the joining pods' keys, as the export holds them,
+    // with the network's withdrawal credentials and genesis fork version.
+    let deposits: serde_json::Value =
+        serde_json::from_str(&read(d.path(), "out/deposit_data-stake.json")).unwrap();
+    let by_node = pubkeys_by_node(&export(d.path(), "e"));
+    let joined: Vec<String> = ["stake-val-2", "stake-late-0"]
+        .iter()
+        .flat_map(|n| by_node[*n].clone())
+        .collect();
+    let listed: Vec<String> = deposits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| format!("0x{}", d["pubkey"].as_str().unwrap()))
+        .collect();
+    assert_eq!(listed, joined);
+    let config = read(d.path(), "e/consensus/config.yaml");
+    let fork_version = config
+        .lines()
+        .find_map(|l| l.strip_prefix("GENESIS_FORK_VERSION: 0x"))
+        .unwrap()
+        .to_string();
+    for entry in deposits.as_array().unwrap() {
+        assert_eq!(entry["amount"], 32_000_000_000u64);
+        assert_eq!(entry["fork_version"], fork_version.as_str());
+        assert_eq!(
+            entry["withdrawal_credentials"],
+            format!("010000000000000000000000{}", &WITHDRAWAL_ADDRESS[2..])
+        );
+        assert_eq!(entry["network_name"], "stake-4343");
+    }
+    // The exported registry marks the joining validators: no genesis index.
+    let exported = export(d.path(), "e2");
+    let unindexed: Vec<&str> = exported
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["index"].is_null())
+        .map(|v| v["node"].as_str().unwrap())
+        .collect();
+    assert_eq!(unindexed.len(), 6, "{exported}");
+
+    // Back to the genesis pods only: the deposit file goes.
+    fs::write(
+        d.path().join("net.yaml"),
+        with_addresses(TWO_PODS, false, ""),
+    )
+    .unwrap();
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+    assert!(!d.path().join("out/deposit_data-stake.json").exists());
+}
+
+#[test]
+fn a_new_validator_group_in_the_genesis_is_refused_with_the_fix() {
+    let d = dir_with(&network(TWO_PODS));
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+    fs::write(
+        d.path().join("net.yaml"),
+        network(&format!(
+            "{TWO_PODS}  - {{name: late, role: validator, replicas: 1, validatorsPerPod: 2}}\n"
+        )),
+    )
+    .unwrap();
+    let o = run(&["compile", "-c", "net.yaml", "-o", "out"], d.path());
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("net.yaml:13:5: error: nodes[1]: group `late` is new: give it `genesisReplicas: 0`, so its validators join by deposit rather than written into the genesis"),
+        "{err}"
+    );
+    // The genesis group grown without saying which pods are in the genesis.
+    fs::write(
+        d.path().join("net.yaml"),
+        network(&TWO_PODS.replace("replicas: 2", "replicas: 3")),
+    )
+    .unwrap();
+    let err = stderr(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+    assert!(
+        err.contains(
+            "nodes[0]: 2 of this group's pods hold genesis validators: set `genesisReplicas: 2`"
+        ),
+        "{err}"
+    );
+}

@@ -42,6 +42,13 @@ pub struct DepositOptions<'a> {
 /// transaction may still land; running the command again finds it).
 const RECEIPT_TIMEOUT: Duration = Duration::from_secs(180);
 
+/// The gas each deposit may use. Deposits sent together are estimated against
+/// the same state, but each walks the contract's tree by the count before it (up
+/// to 32 levels, a cold storage read and a SHA-256 call each) and may write a new
+/// node: a later one can need twice what the first did. About 130,000 at worst;
+/// what is not used is not paid.
+const DEPOSIT_GAS_LIMIT: u64 = 250_000;
+
 /// deposit: the joining validators' deposits that the chain lacks, sent.
 /// `say`: progress, one line per deposit as it lands.
 pub fn deposit(opts: &DepositOptions, say: &mut dyn FnMut(String)) -> Result<Vec<String>, Failure> {
@@ -204,9 +211,12 @@ async fn send(
             .with_to(deposit_contract)
             .with_value(contract::value_wei(d))
             .with_input(contract::calldata(d))
+            .with_gas_limit(DEPOSIT_GAS_LIMIT)
     };
+    // The contract checks each deposit's data against its root: a call shows a
+    // refusal before anything is sent.
     let first = comparison.missing[0];
-    let gas = provider.estimate_gas(request(first)).await.map_err(|e| {
+    provider.estimate_gas(request(first)).await.map_err(|e| {
         Failure::new(
             exit::REFUSED,
             format!(
@@ -229,9 +239,7 @@ async fn send(
         .iter()
         .map(|d| contract::value_wei(d))
         .sum();
-    // The estimate for the first deposit, with room: a later one may write more
-    // of the contract's tree.
-    let gas_cost = count * U256::from(gas) * U256::from(2u8) * U256::from(fees.max_fee_per_gas);
+    let gas_cost = count * U256::from(DEPOSIT_GAS_LIMIT) * U256::from(fees.max_fee_per_gas);
     if balance < stake + gas_cost {
         return Err(Failure::new(
             exit::REFUSED,

@@ -21,6 +21,11 @@ shortly after the pods start. Then, in order:
      finalized epochs advance until epoch 2 is finalized;
   3. a transaction signed with the compiled account keystore and password, sent to
      the rpc Service, is mined with status 1;
+ 14. validators join by deposit: a validator group of one pod (`genesisReplicas: 0`)
+     added with `helm upgrade --wait` (compiled over the installed values: the
+     genesis is unchanged; blocks keep coming); `kuberneteth-values deposit` sends
+     its validators' deposits from the compiled account through the rpc Service, and
+     sent again sends nothing;
   8. `helm test` passes;
   6. metrics: the beacon node (8080) and validator client (8081) serve Prometheus
      text whose counters advance; every container has a liveness probe, and the
@@ -44,6 +49,9 @@ shortly after the pods start. Then, in order:
      follows within MAX_RESUME_SLOTS and a later epoch is finalized within
      MAX_FINALITY_EPOCHS;
  13. power cut: every container of every pod SIGKILLed at once; the same bounds;
+ 15. the joined validators (check 14) become active (EIP-6110 deposit requests, the
+     churn limit, the activation delay: within MAX_ACTIVATION_EPOCHS of the deposits),
+     then all attest in an epoch, one of them proposes a block, and finality advances;
  11. `helm uninstall` removes every object of the release; the volume claims stay.
 Run it through scripts/live-pos.sh (`make live-pos`), which builds what is needed and
 runs this driver in the cluster.
@@ -57,6 +65,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 import urllib.error
@@ -79,6 +88,18 @@ MAX_GAP_SLOTS = 10
 # epochs in a row takes two to three epochs once validators attest again).
 MAX_RESUME_SLOTS = 20
 MAX_FINALITY_EPOCHS = 6
+# Check 14 adds this validator group (one pod of JOIN_VALIDATORS, genesisReplicas 0).
+JOIN_GROUP = "joiner"
+JOIN_VALIDATORS = 4
+# From the deposits to active validators: the deposit requests wait for their block
+# to be finalized (2-3 epochs), the validators then become eligible, wait for that
+# epoch to be finalized (2-3 epochs) and the churn (4 validators of 32 ether fit one
+# epoch's), and activate 5 epochs later (MAX_SEED_LOOKAHEAD + 1): about 11 epochs,
+# more when the outages of checks 12 and 13 hold finality back.
+MAX_ACTIVATION_EPOCHS = 30
+# A block by one of the joined validators: with 4 of 52 validators, an epoch of 32
+# slots has none of theirs with probability (48/52)^32 < 8%; 6 epochs < 3e-7.
+MAX_JOINED_PROPOSAL_EPOCHS = 6
 CHECK_PRYSM = os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "check-prysm.sh")
 # Error lines Prysm logs while the network runs undisturbed (from the start to the
 # upgrade), with the reason; any other error line then, and a panic or fatal line at
@@ -135,7 +156,10 @@ class PosLive(Live):
         self.period = self.slot = int(self.pos["secondsPerSlot"])
         self.slots_per_epoch = int(self.pos["slotsPerEpoch"])
         self.load_pods(rendering)
+        # The genesis validator pods; check 14 adds joining ones (self.joining_pods).
         self.validator_pods = [p for p in self.pod_names if self.nodes[p]["group"]["role"] == "validator"]
+        self.joining_pods: list[str] = []
+        self.join_keys: list[str] = []
         with open(os.path.join(self.export, "consensus", "validators.json")) as f:
             self.indices, self.pubkeys = {}, {}
             for v in json.load(f):
@@ -441,7 +465,9 @@ class PosLive(Live):
             check(not got, f"the beacon pool has {pool}: {json.dumps(got)[:500]}")
         vals = self.beacon(self.pod_names[-1], "/eth/v1/beacon/states/head/validators")["data"]
         slashed = [v["index"] for v in vals if v["validator"]["slashed"]]
-        check(len(vals) == self.total_validators and not slashed, f"slashed validators {slashed} (of {len(vals)})")
+        # The joining validators are in the registry once their deposits are processed.
+        check(len(vals) in (self.total_validators, self.total_validators + len(self.join_keys)) and not slashed,
+              f"slashed validators {slashed} (of {len(vals)})")
         log(f"5. crash: {victim} Ready again {self.times['crash to Ready']:.0f}s after the SIGKILL, its validator "
             f"client opened the slashing-protection database on its volume ({opened[-1].strip()[:160]}); it "
             f"signed attestations for all {len(ids)} validators in epoch {epoch}, {len(included)} of them on chain; "
@@ -518,10 +544,14 @@ class PosLive(Live):
     def check_rollouts(self, v0: str, v1: str) -> None:
         # `kubectl delete pod` of one pod runs in the clique test (live.py), the same
         # StatefulSet machinery; here check 12 deletes two validator pods at once.
+        # After check 14 the installed revision 2 has the joining group, and so has
+        # the second geth's compile: the rollback goes back to revision 2.
+        joined = bool(self.joining_pods)
         self.check_upgrade(v1)
-        self.check_upgrade(v0, rollback_to=1)
-        self.check_history([("superseded", "Install complete"), ("superseded", "Upgrade complete"),
-                            ("deployed", "Rollback to 1")])
+        self.check_upgrade(v0, rollback_to=2 if joined else 1)
+        self.check_history([("superseded", "Install complete")]
+                           + ([("superseded", "Upgrade complete")] if joined else [])
+                           + [("superseded", "Upgrade complete"), ("deployed", f"Rollback to {2 if joined else 1}")])
 
     def check_outage(self, label: str, take_down) -> None:
         """Checks 12 and 13: `take_down()` stops pods at once; with no one acting, every
@@ -548,6 +578,121 @@ class PosLive(Live):
         self.times[f"{label}: finality"] = final
         log(f"{label}: head slot {before}, finalized epoch {finalized} before; every pod Ready after {ready:.0f}s, "
             f"a block at slot {first} after {block:.0f}s, finalized epoch {self.finality()[1]} after {final:.0f}s")
+
+    def add_joining_group(self, text: str) -> str:
+        """The network file with check 14's joining validator group before the rpc group."""
+        line = (f"  - {{ name: {JOIN_GROUP}, role: validator, replicas: 1, genesisReplicas: 0, "
+                f"validatorsPerPod: {JOIN_VALIDATORS} }}\n")
+        text, n = re.subn(r"(?m)^(  - \{ name: rpc,)", line + r"\1", text)
+        check(n == 1, f"{self.opts.network}: no `  - {{ name: rpc, ...` line to add the joining group before")
+        return text
+
+    def deposit(self) -> str:
+        """`kuberneteth-values deposit` of the joining network, from the compiled
+        account, through the rpc Service's ClusterIP; its output."""
+        r = subprocess.run([self.opts.bin, "deposit", "-c", os.path.join(self.work, "network-join.yaml"),
+                            "--secrets", os.path.join(self.work, "kuberneteth.secrets.yaml"),
+                            "--rpc", f"http://{self.service_ip(self.rpc_service)}:{self.rpc_port}",
+                            "--from", self.accounts[0]["name"]], capture_output=True, text=True)
+        check(r.returncode == 0, f"kuberneteth-values deposit failed ({r.returncode}):\n{r.stderr}")
+        return r.stderr
+
+    def check_join(self) -> None:
+        """14. A validator group of one pod joins by deposit."""
+        out = self.outs["join"]
+        said = [ln for ln in self.join_compile_output.splitlines() if ln.startswith("deposits:")]
+        check(len(said) == 1 and f"{JOIN_VALIDATORS} validators of" in said[0],
+              f"the compile did not say what joins by deposit:\n{self.join_compile_output}")
+        with open(os.path.join(out, "values.yaml")) as f:
+            values = yaml.safe_load(f)
+        check(values["genesis"]["json"] == self.values["genesis"]["json"]
+              and values["proofOfStake"]["genesisState"] == self.pos["genesisState"],
+              "adding a joining validator group changed the genesis")
+        with open(os.path.join(out, f"deposit_data-{values['network']['name']}.json")) as f:
+            deposit_data = json.load(f)
+        check(len(deposit_data) == JOIN_VALIDATORS, f"deposit_data has {len(deposit_data)} deposits")
+        first_slot = self.head_slot()
+        self.disturbed_from = min(self.disturbed_from, int(time.time()))
+        t = time.monotonic()
+        try:
+            self.kube.upgrade(out, timeout="1200s")
+        except KubeError as e:
+            raise Failure(f"{e}\nbeacon nodes: {self.beacon_status()}") from None
+        upgraded = time.monotonic() - t
+        self.values, self.pos = values, values["proofOfStake"]
+        self.load_pods(self.renders["join"])
+        self.pod_ips.clear()
+        self.joining_pods = self.group_pods(JOIN_GROUP)
+        check(len(self.joining_pods) == 1 and self.all_ready(), f"the joining pods {self.joining_pods} are not all Ready")
+        last_slot = wait_for("a block after the upgrade", lambda: self.head_slot() > first_slot and self.head_slot(),
+                             MAX_GAP_SLOTS * self.slot)
+        slots = sorted(self.blocks(first_slot, last_slot)) + [int(self.since_genesis() // self.slot)]
+        largest = max(b - a for a, b in zip(slots, slots[1:]))
+        check(largest <= MAX_GAP_SLOTS, f"no block for {largest} slots while the joining group was added; slots {slots}")
+        t = time.monotonic()
+        sent = self.deposit()
+        self.deposited_at = time.time()
+        check(f"0 on chain already, {JOIN_VALIDATORS} to send" in sent and f"sent {JOIN_VALIDATORS} deposits" in sent,
+              f"the deposit command did not send the {JOIN_VALIDATORS} deposits:\n{sent}")
+        again = self.deposit()
+        check(f"{JOIN_VALIDATORS} on chain already, 0 to send" in again, f"the second deposit run:\n{again}")
+        self.join_keys = ["0x" + d["pubkey"] for d in deposit_data]
+        self.times["join: helm upgrade"] = upgraded
+        self.times["join: deposits sent"] = time.monotonic() - t
+        log(f"14. join: helm upgrade adding `{JOIN_GROUP}` ({JOIN_VALIDATORS} validators, genesisReplicas 0) took "
+            f"{upgraded:.0f}s, genesis unchanged, largest gap {largest} slots; the deposit command sent "
+            f"{JOIN_VALIDATORS} deposits in {self.times['join: deposits sent']:.0f}s "
+            f"({[ln for ln in sent.splitlines() if ln.startswith('deposited')][0][:160]}…); run again, it sent nothing")
+
+    def check_joined(self) -> None:
+        """15. The joined validators become active, attest and propose; finality holds."""
+        check(self.join_keys, "check 15 needs check 14 (the deposits)")
+        pod = self.pod_names[-1]
+        epoch_seconds = self.slots_per_epoch * self.slot
+        seen: dict[str, float] = {}
+
+        def statuses() -> dict[str, tuple[str, int]]:
+            got = self.beacon(pod, "/eth/v1/beacon/states/head/validators?id=" + ",".join(self.join_keys))["data"]
+            return {v["validator"]["pubkey"]: (v["status"], int(v["index"])) for v in got}
+
+        def active():
+            now = statuses()
+            for _, (status, _) in now.items():
+                if status not in seen:
+                    seen[status] = time.time() - self.deposited_at
+                    log(f"15. joined validators: {status} {seen[status]:.0f}s after the deposits "
+                        f"(epoch {int(self.since_genesis() // epoch_seconds)})")
+            return len(now) == JOIN_VALIDATORS and all(s == "active_ongoing" for s, _ in now.values()) and now
+        remaining = self.deposited_at + MAX_ACTIVATION_EPOCHS * epoch_seconds - time.time()
+        now = wait_for(f"the {JOIN_VALIDATORS} joined validators to be active", active, max(remaining, 60), 5)
+        activated = time.time() - self.deposited_at
+        indices = sorted(i for _, i in now.values())
+        check(min(indices) >= self.total_validators, f"the joined validators got genesis indices {indices}")
+        # Attestations: all of them in the first whole epoch after activation.
+        epoch = int(self.since_genesis() // epoch_seconds) + 1
+        wait_for(f"the end of epoch {epoch + 1}", lambda: self.since_genesis() >= (epoch + 2) * epoch_seconds - 2 * self.slot,
+                 4 * epoch_seconds, 2)
+        live = self.beacon(pod, f"/eth/v1/validator/liveness/{epoch}", [str(i) for i in indices])["data"]
+        missing = [int(v["index"]) for v in live if not v["is_live"]]
+        check(not missing, f"joined validators {missing} have no attestation of epoch {epoch} on chain")
+        # A block from one of them.
+        start = self.head_slot()
+
+        def proposed():
+            head = self.head_slot()
+            mine = {s: i for s, i in self.blocks(start, head).items() if i in indices}
+            return mine
+        blocks = wait_for("a block proposed by a joined validator", proposed,
+                          MAX_JOINED_PROPOSAL_EPOCHS * epoch_seconds, 5)
+        _, finalized = self.finality()
+        wait_for("finality to advance with the joined validators", lambda: self.finality()[1] > finalized,
+                 4 * epoch_seconds, 2)
+        self.times["join: deposits to active"] = activated
+        log(f"15. joined: the {JOIN_VALIDATORS} validators (indices {indices}) active {activated:.0f}s "
+            f"({activated / epoch_seconds:.1f} epochs) after their deposits (statuses first seen: "
+            + ", ".join(f"{k} {v:.0f}s" for k, v in seen.items())
+            + f"); all attested in epoch {epoch}; block(s) {blocks} proposed by them; finalized epoch "
+            f"{finalized} -> {self.finality()[1]}")
 
     def check_stake_outage(self) -> None:
         """12. Two of the three validator pods (two thirds of the stake), one of each
@@ -585,8 +730,15 @@ class PosLive(Live):
     # ---- run
     def run(self) -> None:
         v0, v1 = self.opts.versions
-        for v in (v0, v1):
-            self.compile(v)
+        self.compile(v0)
+        if 14 in self.opts.checks:
+            # Compiled over the installed values, as an operator recompiles (the genesis
+            # guard reads them); the second geth's compile keeps the joining group.
+            self.compile(v0, "join", self.add_joining_group, over=v0)
+            self.join_compile_output = self.compile_output
+            self.compile(v1, v1, self.add_joining_group, over="join")
+        else:
+            self.compile(v1)
         self.load(self.outs[v0], self.renders[v0])
         check(int(yaml.safe_load(open(os.path.join(self.outs[v1], "values.yaml")))["proofOfStake"]
                   ["genesisTime"]) == self.genesis_time, "the second compile has another genesis time")
@@ -595,9 +747,9 @@ class PosLive(Live):
         self.start()
         self.disturbed_from = float("inf")  # when the first pod restarts (checks 4, 5, 9)
         checks = {10: self.check_hardening, 1: self.check_identity, 2: self.check_blocks,
-                  3: self.check_transaction, 8: self.check_helm_test, 6: self.check_metrics,
+                  3: self.check_transaction, 14: self.check_join, 8: self.check_helm_test, 6: self.check_metrics,
                   4: lambda: self.check_rollouts(v0, v1), 9: self.check_evictions, 5: self.check_crash,
-                  12: self.check_stake_outage, 13: self.check_power_cut,
+                  12: self.check_stake_outage, 13: self.check_power_cut, 15: self.check_joined,
                   7: self.check_logs, 11: self.check_uninstall}
         for n, run_check in checks.items():
             for _ in range(self.opts.checks.count(n)):  # a check named twice runs twice
@@ -612,7 +764,7 @@ def main() -> int:
     ap.add_argument("--prysm-version", default="v7.1.2")
     ap.add_argument("--genesis-delay", type=int, default=int(os.environ.get("LIVE_GENESIS_DELAY", "90")),
                     help="seconds from the start of the driver to genesis (time to compile and start the pods)")
-    ap.add_argument("--checks", default="1,2,3,4,5,6,7,8,9,10,11,12,13", help="the checks to run, in the driver's order (e.g. 1,5,7 for a quick run; 13,13 runs check 13 twice)")
+    ap.add_argument("--checks", default="1,2,3,4,5,6,7,8,9,10,11,12,13,14,15", help="the checks to run, in the driver's order (e.g. 1,5,7 for a quick run; 13,13 runs check 13 twice)")
     ap.add_argument("--log-lines", type=int, default=60)
     opts = parse(ap)
     opts.checks = [int(c) for c in opts.checks.split(",")]
