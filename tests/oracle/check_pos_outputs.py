@@ -23,6 +23,11 @@ implementations, reusing the other oracles of this folder:
 5. config.yaml: every key of the spec config, the network's values, fork epochs,
    BLOB_SCHEDULE against genesis.json's blob schedule.
 6. geth: config.toml has JWTSecret and AuthPort; no --mine/--unlock flag.
+7. Joining validators (pods at or above their group's genesisReplicas): not in the
+   genesis state, listed after the genesis ones in validators.json without an
+   index; deposit_data-<network>.json holds exactly their deposits, each checked
+   with ethstaker-deposit's SSZ containers and domain and py_ecc's signature
+   verification, and by its validate_deposit where the credentials are 0x01/0x02.
 
 Usage: check_pos_outputs.py NETWORK_FILE VALUES_DIR EXPORT_DIR SECRETS_FILE
            [--geth VERSION HASH STATE_ROOT ...]
@@ -56,6 +61,10 @@ from eth_utils import keccak  # noqa: E402
 from ethstaker_deposit.key_handling.key_derivation.path import path_to_nodes  # noqa: E402
 from ethstaker_deposit.key_handling.key_derivation.tree import derive_child_SK, derive_master_SK  # noqa: E402
 from ethstaker_deposit.key_handling.keystore import Keystore, KeystoreCrypto  # noqa: E402
+from ethstaker_deposit.settings import BaseChainSetting  # noqa: E402
+from ethstaker_deposit.utils.ssz import (  # noqa: E402
+    DepositData, DepositMessage, compute_deposit_domain, compute_signing_root)
+from ethstaker_deposit.utils.validation import validate_deposit  # noqa: E402
 from py_ecc.bls import G2ProofOfPossession as bls  # noqa: E402
 
 FAR_FUTURE = 2**64 - 1
@@ -111,6 +120,7 @@ class Outputs:
         self.pos = self.network["network"]["consensus"]["proofOfStake"]
         self.fork = self.pos.get("fork", "fulu")
         self.preset = self.pos.get("preset", "mainnet")
+        self.values_dir = values_dir
         self.public = yaml.safe_load((values_dir / "values.yaml").read_text())
         self.private = yaml.safe_load((values_dir / "secrets.values.yaml").read_text())["secrets"]
         self.export = export_dir
@@ -124,17 +134,22 @@ class Outputs:
         self.values_nodes = {n["name"]: n for g in self.public["nodeGroups"] for n in g["nodes"]}
 
     def pods(self):
-        """Validator pods in registry order, from the network file alone:
-        (node name, group, ordinal, first index, count)."""
+        """Validator pods in file order, from the network file alone: (node name,
+        group, ordinal, first registry index or None for a pod that joins by
+        deposit, count)."""
         name = self.network["network"]["name"]
         out, first = [], 0
         for g in self.network["nodes"]:
             if g["role"] != "validator":
                 continue
             for o in range(g.get("replicas", 1)):
-                out.append((f"{name}-{g['name']}-{o}", g["name"], o, first, g["validatorsPerPod"]))
-                first += g["validatorsPerPod"]
+                genesis = o < g.get("genesisReplicas", g.get("replicas", 1))
+                out.append((f"{name}-{g['name']}-{o}", g["name"], o, first if genesis else None, g["validatorsPerPod"]))
+                first += g["validatorsPerPod"] if genesis else 0
         return out
+
+    def genesis_validators(self):
+        return [v for v in self.validators if v["index"] is not None]
 
 
 # --- 1 and 2: the execution genesis and the genesis BeaconState -------------------
@@ -196,7 +211,7 @@ def check_genesis(o, geth_blocks):
         "previous_fork_version": o.config[f"{previous}_FORK_VERSION"],
         "current_fork_version": o.config[f"{genesis_fork}_FORK_VERSION"],
         "validators": [{"pubkey": v["pubkey"], "withdrawal_credentials": v["withdrawalCredentials"], "balance": balance}
-                       for v in o.validators],
+                       for v in o.genesis_validators()],
         "execution_block": block,
     }
     state = genesis_state.build_state(o.spec, desc)
@@ -217,8 +232,44 @@ def check_genesis(o, geth_blocks):
     gvr = "0x" + bytes(state.genesis_validators_root).hex()
     expect(pos_values["genesisValidatorsRoot"] == gvr, f"genesisValidatorsRoot {pos_values['genesisValidatorsRoot']}, spec {gvr}")
     expect(pos_values["genesisTime"] == net["genesisTimestamp"], "values genesisTime")
-    expect(len(state.validators) == sum(p[4] for p in o.pods()), "validator count of the state")
+    expect(len(state.validators) == sum(p[4] for p in o.pods() if p[3] is not None), "validator count of the state")
     return state, block
+
+
+# --- 7: deposits of the joining validators ---------------------------------------
+
+def check_deposits(o):
+    """deposit_data-<network>.json: one deposit per joining validator, in file order,
+    signed under the network's deposit domain (its genesis fork version)."""
+    path = o.values_dir / f"deposit_data-{o.network['network']['name']}.json"
+    if not o.joining:
+        expect(not path.exists(), f"{path.name} written, but no validator joins")
+        return 0
+    if not expect(path.exists(), f"{path.name} missing: {len(o.joining)} validators join"):
+        return 0
+    entries = json.loads(path.read_text())
+    expect([("0x" + e["pubkey"], "0x" + e["withdrawal_credentials"]) for e in entries] == o.joining,
+           f"{path.name}: pubkeys and credentials are not the joining validators' in file order")
+    fork_version = bytes.fromhex(o.config["GENESIS_FORK_VERSION"][2:])
+    setting = BaseChainSetting(NETWORK_NAME=o.config["CONFIG_NAME"].strip("'\""), GENESIS_FORK_VERSION=fork_version,
+                               EXIT_FORK_VERSION=bytes.fromhex(o.config["CAPELLA_FORK_VERSION"][2:]))
+    balance = gwei_of(o.pos.get("validatorBalance", "32 ether"))
+    domain = compute_deposit_domain(fork_version)
+    for e in entries:
+        label = f"{path.name}: {e['pubkey'][:12]}…"
+        expect(e["amount"] == balance, f"{label}: amount {e['amount']}, want {balance}")
+        expect(e["fork_version"] == fork_version.hex(), f"{label}: fork_version {e['fork_version']}")
+        expect(e["network_name"] == setting.NETWORK_NAME, f"{label}: network_name {e['network_name']}")
+        pubkey, creds = bytes.fromhex(e["pubkey"]), bytes.fromhex(e["withdrawal_credentials"])
+        message = DepositMessage(pubkey=pubkey, withdrawal_credentials=creds, amount=e["amount"])
+        expect(message.hash_tree_root.hex() == e["deposit_message_root"], f"{label}: deposit_message_root")
+        signature = bytes.fromhex(e["signature"])
+        expect(bls.Verify(pubkey, compute_signing_root(message, domain), signature), f"{label}: signature does not verify")
+        data = DepositData(pubkey=pubkey, withdrawal_credentials=creds, amount=e["amount"], signature=signature)
+        expect(data.hash_tree_root.hex() == e["deposit_data_root"], f"{label}: deposit_data_root")
+        if creds[:1] in (b"\x01", b"\x02"):
+            expect(validate_deposit(e, setting), f"{label}: ethstaker-deposit's validate_deposit refuses it")
+    return len(entries)
 
 
 # --- 3: validator keys and wallets ------------------------------------------------
@@ -260,17 +311,26 @@ def check_validators(o):
     expect(len({v["pubkey"] for v in o.validators}) == len(o.validators), "a pubkey appears twice in the registry")
     secret_keys = {}  # pubkey -> secret key, derived here
     by_pod = {}
+    # validators.json: the genesis ones in registry order, then the joining ones.
+    genesis_count = len(o.genesis_validators())
+    joining = o.validators[genesis_count:]
+    o.joining = []  # (pubkey, credentials) of the joining validators, in file order
     for node, group, ordinal, first, count in pods:
         seed = mnemonic if mnemonic is not None else o.derive.bytes(f"validator-seed/{group}/{ordinal}", 32)
         by_pod[node] = []
         for j in range(count):
-            index = first + j
-            if index >= len(o.validators):
-                break
-            v = o.validators[index]
+            if first is None:
+                if len(o.joining) >= len(joining):
+                    break
+                v, index = joining[len(o.joining)], None
+            else:
+                index = first + j
+                if index >= genesis_count:
+                    break
+                v = o.validators[index]
             tree_index = index if mnemonic is not None else j
             path = f"m/12381/3600/{tree_index}/0/0"
-            label = f"validator {index} ({node})"
+            label = f"validator {index if index is not None else 'joining'} ({node})"
             expect(v["index"] == index, f"{label}: index {v['index']}")
             expect(v["node"] == node, f"{label}: in pod {v['node']}, network file order puts it in {node}")
             expect(v["path"] == path, f"{label}: path {v['path']}, want {path}")
@@ -284,6 +344,8 @@ def check_validators(o):
                 prefix = "0x02" if w.get("compounding") else "0x01"
                 creds = prefix + "00" * 11 + w["address"][2:].lower()
             expect(v["withdrawalCredentials"] == creds, f"{label}: credentials {v['withdrawalCredentials']}, want {creds}")
+            if index is None:
+                o.joining.append((pubkey, creds))
             secret_keys[pubkey] = sk
             by_pod[node].append(pubkey)
 
@@ -491,7 +553,7 @@ def check_config(o, top):
         if want is not None and str(c[key]) != str(want):
             notes.append(f"config.yaml {key} = {c[key]}, eth-consensus-specs {want} ({fork})")
 
-    count = len(o.validators)
+    count = len(o.genesis_validators())
     chain_id = str(net["chainId"])
     want_address = o.pos.get("depositContractAddress", DEFAULT_DEPOSIT_CONTRACT)
     checks = {
@@ -588,6 +650,7 @@ def main(argv):
     check_beacon(o, state.genesis_validators_root)
     check_config(o, top)
     check_geth(o)
+    deposits = check_deposits(o)
 
     name = network_file.stem
     for note in notes:
@@ -600,7 +663,8 @@ def main(argv):
     geth = ", ".join(f"geth {v}" for v, _, _ in geth_blocks) or "no geth"
     print(f"pos oracle: {name}: ok — {o.preset}/{o.fork}, {len(o.validators)} validators in {len(o.pods())} pods "
           f"({wallet_keys} wallet keys decrypted), genesis.ssz {len(o.ssz)} bytes = spec, "
-          f"EL hash {block['block_hash'][:10]}… = el_genesis = {geth}, {len(o.nodes)} beacon identities, config.yaml, geth config")
+          f"EL hash {block['block_hash'][:10]}… = el_genesis = {geth}, {len(o.nodes)} beacon identities, config.yaml, geth config, "
+          f"{deposits} deposits of joining validators")
     return 0
 
 
