@@ -308,7 +308,7 @@ fn genesis_change_is_refused_unless_allowed() {
     // Raising `replicas` without `genesisReplicas` would change the genesis signers:
     // the refusal names the setting that keeps them, at the group.
     assert!(
-        stderr(&o).contains("net.yaml:6:5: error: nodes[0]: 3 of this group's signers are in the genesis: set `genesisReplicas: 3`"),
+        stderr(&o).contains("net.yaml:6:5: error: nodes[0]: 3 of this group's pods hold genesis signers: set `genesisReplicas: 3`"),
         "{}",
         stderr(&o)
     );
