@@ -77,3 +77,24 @@ fn the_sizing_table_is_the_compilers_defaults() {
         );
     }
 }
+
+#[test]
+fn the_test_table_counts_the_corpus() {
+    let readme = readme();
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| CLI (`tests/cli.rs`) | "))
+        .expect("the test table's CLI row");
+    let said: usize = row["| CLI (`tests/cli.rs`) | ".len()..]
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("the CLI row starts with the number of broken network files");
+    let corpus = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        said, corpus,
+        "README says {said} broken network files, tests/corpus holds {corpus}"
+    );
+}
