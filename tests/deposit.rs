@@ -74,6 +74,9 @@ impl Geth {
         assert!(init.status.success(), "geth init: {}", stderr(&init));
         let http = free_port();
         let child = Command::new(&geth)
+            // The block builders' minimum tip as in the network's pods (geth's
+            // default; developer mode alone takes any).
+            .args(["--miner.gasprice", "1000000"])
             .args([
                 "--dev",
                 "--dev.period",

@@ -87,6 +87,23 @@ pub fn deposit(opts: &DepositOptions, say: &mut dyn FnMut(String)) -> Result<Vec
     ))
 }
 
+/// The fees each deposit offers: alloy's estimate from the recent blocks, with
+/// at least the tip the node suggests. On a quiet chain the recent blocks paid no
+/// tips and alloy's estimate is 1 wei, below what geth's block builders take
+/// (`--miner.gasprice`, 0.001 gwei by default), so the deposits would wait in the
+/// pool for ever; geth suggests at least that minimum.
+async fn fees(
+    provider: &impl Provider,
+) -> Result<alloy::eips::eip1559::Eip1559Estimation, alloy::transports::TransportError> {
+    let estimate = provider.estimate_eip1559_fees().await?;
+    let suggested = provider.get_max_priority_fee_per_gas().await?;
+    let tip = estimate.max_priority_fee_per_gas.max(suggested);
+    Ok(alloy::eips::eip1559::Eip1559Estimation {
+        max_fee_per_gas: estimate.max_fee_per_gas - estimate.max_priority_fee_per_gas + tip,
+        max_priority_fee_per_gas: tip,
+    })
+}
+
 /// The account named `--from`, with its key.
 fn paying_account<'a>(
     plan: &'a Plan,
@@ -225,8 +242,7 @@ async fn send(
             ),
         )
     })?;
-    let fees = provider
-        .estimate_eip1559_fees()
+    let fees = fees(&provider)
         .await
         .map_err(|e| unreachable("estimate fees", &e))?;
     let balance = provider
@@ -240,6 +256,11 @@ async fn send(
         .map(|d| contract::value_wei(d))
         .sum();
     let gas_cost = count * U256::from(DEPOSIT_GAS_LIMIT) * U256::from(fees.max_fee_per_gas);
+    let request = |d: &SignedDeposit| {
+        request(d)
+            .with_max_fee_per_gas(fees.max_fee_per_gas)
+            .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
+    };
     if balance < stake + gas_cost {
         return Err(Failure::new(
             exit::REFUSED,
@@ -282,7 +303,14 @@ async fn send(
     for (d, tx) in pending {
         let hash = *tx.tx_hash();
         let receipt = tx.get_receipt().await.map_err(|e| {
-            unreachable(&format!("see transaction {hash} mined (run the command again: it sends only what the chain lacks)"), &e)
+            Failure::new(
+                exit::IO,
+                format!(
+                    "{rpc}: transaction {hash} (the deposit of validator {}) was not mined within {}s ({e}); is the chain making blocks? Run the command again: it sends only what the chain lacks",
+                    d.pubkey,
+                    RECEIPT_TIMEOUT.as_secs()
+                ),
+            )
         })?;
         if !receipt.status() {
             return Err(Failure::new(
