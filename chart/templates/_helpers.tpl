@@ -15,6 +15,7 @@ Names, labels and shared fragments. Object names for peers come from the compile
                                    The last two come from the compiler's objects/ with largeObjects: separate.
   <network>-ethstats               Secret (ethstats secret), Deployment, Service, NetworkPolicy
   <network>-dashboard              ConfigMap (Grafana dashboard)
+  <network>-scripts                ConfigMap (the scripts of files/ the pods run)
   <network>                        ServiceMonitor, PrometheusRule
   <network>-test-rpc               helm test Pod
 */}}
@@ -268,7 +269,7 @@ data:
 {{- if and .Values.proofOfStake (eq .Values.proofOfStake.largeObjects "release") -}}true{{- end -}}
 {{- end -}}
 
-{{/* checksum/config of a group's pods: everything non-secret they read. ctx: dict root group */}}
+{{/* checksum/config of a group's pods: everything non-secret they read, the scripts they run too. ctx: dict root group */}}
 {{- define "kuberneteth.group.checksumConfig" -}}
 {{- $parts := list (include "kuberneteth.genesis.data" .root) (include "kuberneteth.group.configData" .) -}}
 {{- if .root.Values.proofOfStake -}}
@@ -277,6 +278,8 @@ data:
 {{- if not .root.Values.keystore.secret -}}
 {{- $parts = append $parts (include "kuberneteth.group.keystoreData" .) -}}
 {{- end -}}
+{{- $parts = append $parts (.root.Files.Get "files/init-genesis.sh") -}}
+{{- $parts = append $parts (.root.Files.Get "files/prepare.sh") -}}
 {{- if .group.resources.voteSigners -}}
 {{- $parts = append $parts (.root.Files.Get "files/vote-signers.sh") -}}
 {{- end -}}

@@ -5,8 +5,9 @@ use std::fs;
 use std::process::Command;
 
 use crate::support::{
-    default_example, examples, init_container, install_fake, name, network_name, node_groups,
-    object, of_kind, run_prepare, NAMESPACE,
+    chart_dir, container_env, container_script, default_example, examples, helm, init_container,
+    install_fake, name, network_name, node_groups, object, of_kind, parse_docs, run_prepare,
+    NAMESPACE, RELEASE,
 };
 
 #[test]
@@ -157,20 +158,34 @@ fn init_genesis_adds_new_database_args_only_to_an_empty_datadir() {
                 "StatefulSet",
                 &format!("{net}-{}", group["name"].as_str().unwrap()),
             );
-            let step = init_container(&sts["spec"]["template"]["spec"], "init-genesis");
+            let spec = &sts["spec"]["template"]["spec"];
+            let step = init_container(spec, "init-genesis");
             let dir = tempfile::tempdir().unwrap();
             let data = dir.path().join("data");
             fs::create_dir_all(&data).unwrap();
             let bin = echoing_geth(dir.path());
-            let script = step["command"][2]
-                .as_str()
-                .unwrap()
-                .replace("/data", &data.to_string_lossy());
-            let argv: Vec<&str> = step["command"].as_array().unwrap()[3..]
-                .iter()
-                .map(|a| a.as_str().unwrap())
-                .collect();
-            let run = || run_step(&script, &argv, &bin, &ex.name);
+            // The script file of the `<network>-scripts` ConfigMap, run as the pod does:
+            // `sh <file> <args>`, with the container's environment.
+            let (script, args) = container_script(&docs, spec, step);
+            let file = dir.path().join("init-genesis.sh");
+            fs::write(&file, script.replace("/data", &data.to_string_lossy())).unwrap();
+            let env = container_env(step);
+            let run = || {
+                let out = Command::new("sh")
+                    .arg(&file)
+                    .args(&args)
+                    .envs(env.iter().map(|(k, v)| (k, v)))
+                    .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{}: {}",
+                    ex.name,
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                String::from_utf8(out.stdout).unwrap()
+            };
             let new_args: Vec<String> = group["newDatabaseArgs"]
                 .as_array()
                 .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
@@ -192,6 +207,37 @@ fn init_genesis_adds_new_database_args_only_to_an_empty_datadir() {
                     name(sts)
                 );
             }
+            // Exactly: `geth init --datadir /data <the group's --state.scheme and
+            // --db.engine flags> [newDatabaseArgs] <genesis>`, after one line of its own.
+            let init_args: Vec<String> = group["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap().to_string())
+                .filter(|a| a.starts_with("--state.scheme") || a.starts_with("--db.engine"))
+                .collect();
+            let argv = |extra: &[String]| -> Vec<String> {
+                let mut v = vec![
+                    "init".to_string(),
+                    "--datadir".to_string(),
+                    data.to_string_lossy().into_owned(),
+                ];
+                v.extend(init_args.iter().cloned());
+                v.extend(extra.iter().cloned());
+                v.push("/etc/kuberneteth/genesis/genesis.json".into());
+                v
+            };
+            let lines = |out: &str| -> Vec<String> { out.lines().map(String::from).collect() };
+            let mut want =
+                vec!["init-genesis: empty datadir; writing the genesis block".to_string()];
+            want.extend(argv(&new_args));
+            assert_eq!(lines(&empty), want, "{}: {}", ex.name, name(sts));
+            let mut want = vec![format!(
+                "init-genesis: checking that {} holds the compiled genesis",
+                data.display()
+            )];
+            want.extend(argv(&[]));
+            assert_eq!(lines(&existing), want, "{}: {}", ex.name, name(sts));
             let pos = public["proofOfStake"].is_object();
             assert_eq!(
                 new_args == ["--db.engine=leveldb"],
@@ -200,6 +246,108 @@ fn init_genesis_adds_new_database_args_only_to_an_empty_datadir() {
                 ex.name,
                 name(sts)
             );
+        }
+    }
+}
+
+/// Every network ships the chart's init scripts (files/init-genesis.sh, files/prepare.sh)
+/// verbatim in its `<network>-scripts` ConfigMap, and every node pod's init steps run
+/// them from there.
+#[test]
+fn init_steps_run_the_charts_scripts_from_the_scripts_config_map() {
+    let file = |f: &str| fs::read_to_string(chart_dir().join("files").join(f)).unwrap();
+    for ex in examples() {
+        let docs = ex.render();
+        let public = ex.public();
+        let net = network_name(&public);
+        let scripts = object(&docs, "ConfigMap", &format!("{net}-scripts"));
+        for f in ["init-genesis.sh", "prepare.sh"] {
+            assert_eq!(
+                scripts["data"][f].as_str(),
+                Some(file(f).as_str()),
+                "{}: {f} ships verbatim",
+                ex.name
+            );
+        }
+        for sts in of_kind(&docs, "StatefulSet") {
+            let spec = &sts["spec"]["template"]["spec"];
+            for (step, f) in [
+                ("init-genesis", "init-genesis.sh"),
+                ("prepare", "prepare.sh"),
+            ] {
+                let (text, _) = container_script(&docs, spec, init_container(spec, step));
+                assert_eq!(text, file(f), "{}: {} {step}", ex.name, name(sts));
+            }
+        }
+    }
+}
+
+/// A change to an init script rolls every node pod (their checksum/config covers the
+/// scripts they run); the signer voting script only the pods that run it.
+#[test]
+fn a_changed_script_rolls_the_pods_that_run_it() {
+    let ex = default_example();
+    let base = ex.render();
+    let checksums = |docs: &[serde_json::Value]| -> Vec<(String, String, bool)> {
+        of_kind(docs, "StatefulSet")
+            .into_iter()
+            .map(|sts| {
+                let t = &sts["spec"]["template"];
+                (
+                    name(sts).to_string(),
+                    t["metadata"]["annotations"]["checksum/config"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                    t["spec"]["containers"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|c| c["name"] == "vote-signers"),
+                )
+            })
+            .collect()
+    };
+    let before = checksums(&base);
+    assert!(before.iter().any(|(_, _, votes)| *votes));
+    assert!(before.iter().any(|(_, _, votes)| !*votes));
+    for f in ["init-genesis.sh", "prepare.sh", "vote-signers.sh"] {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = dir.path().join("chart");
+        copy_dir(&chart_dir(), &chart);
+        let script = chart.join("files").join(f);
+        let mut text = fs::read_to_string(&script).unwrap();
+        text.push_str("# changed\n");
+        fs::write(&script, text).unwrap();
+        let mut cmd = Command::new(helm());
+        cmd.args(["template", RELEASE])
+            .arg(&chart)
+            .args(["--namespace", NAMESPACE]);
+        for v in ex.files() {
+            cmd.arg("-f").arg(v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let after = checksums(&parse_docs(&String::from_utf8(out.stdout).unwrap()));
+        for ((sts, was, votes), (_, now, _)) in before.iter().zip(&after) {
+            let runs = f != "vote-signers.sh" || *votes;
+            assert_eq!(was != now, runs, "{f}: checksum/config of {sts}");
+        }
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            fs::copy(e.path(), to.join(e.file_name())).unwrap();
         }
     }
 }

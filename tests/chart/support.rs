@@ -584,6 +584,62 @@ pub(crate) struct PrepareRun {
     _dir: tempfile::TempDir,
 }
 
+/// The script a container runs as its pod would: its command is `/bin/sh <file>`, and the
+/// file is a key of the ConfigMap mounted over that path (the `<network>-scripts`
+/// ConfigMap, whose keys are the chart's files/*.sh). Returns the script's text and the
+/// container's `args` (the script's arguments).
+pub(crate) fn container_script(docs: &[Value], spec: &Value, c: &Value) -> (String, Vec<String>) {
+    let command = strings(&c["command"]);
+    let [sh, file] = command.as_slice() else {
+        panic!("{}: command {command:?} is not `/bin/sh <file>`", c["name"]);
+    };
+    assert_eq!(sh, "/bin/sh", "{}", c["name"]);
+    let mount = c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| {
+            file.strip_prefix(m["mountPath"].as_str().unwrap())
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .unwrap_or_else(|| panic!("{}: {file} is on no volume it mounts", c["name"]));
+    let key = &file[mount["mountPath"].as_str().unwrap().len() + 1..];
+    let volume = spec["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .unwrap_or_else(|| panic!("no volume {}", mount["name"]));
+    let cm = volume["configMap"]["name"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{}: {file} is not on a ConfigMap", c["name"]));
+    let text = object(docs, "ConfigMap", cm)["data"][key]
+        .as_str()
+        .unwrap_or_else(|| panic!("ConfigMap {cm} has no {key}"))
+        .to_string();
+    let args = if c["args"].is_null() {
+        Vec::new()
+    } else {
+        strings(&c["args"])
+    };
+    (text, args)
+}
+
+/// A container's environment variables with a literal value, in order.
+pub(crate) fn container_env(c: &Value) -> Vec<(String, String)> {
+    c["env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            Some((
+                e["name"].as_str()?.to_string(),
+                e["value"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
 /// Runs a group's `prepare` init step for `pod`, with peers resolving to 10.96.0.<10+i>
 /// (except those in `unresolvable`).
 pub(crate) fn run_prepare(
@@ -699,22 +755,24 @@ pub(crate) fn run_prepare(
     );
     install_fake(&bin, "nslookup", &fake);
 
-    let script = prepare["command"][2]
-        .as_str()
-        .unwrap()
-        .replace("/etc/resolv.conf", &d.join("resolv.conf").to_string_lossy())
-        .replace("/run/kuberneteth", &run.to_string_lossy())
-        .replace("/var/lib/kuberneteth", &var.to_string_lossy())
-        .replace("/etc/kuberneteth", &etc.to_string_lossy());
+    // The script file of the `<network>-scripts` ConfigMap the step runs, and its
+    // environment, with the pod's paths moved into this test's folder.
+    let at_home = |text: &str| {
+        text.replace("/etc/resolv.conf", &d.join("resolv.conf").to_string_lossy())
+            .replace("/run/kuberneteth", &run.to_string_lossy())
+            .replace("/var/lib/kuberneteth", &var.to_string_lossy())
+            .replace("/etc/kuberneteth", &etc.to_string_lossy())
+    };
+    let (script, args) = container_script(&docs, spec, prepare);
+    let script_file = d.join("prepare.sh");
+    fs::write(&script_file, at_home(&script)).unwrap();
     let mut cmd = Command::new(shell());
     if cmd.get_program() == "busybox" {
         cmd.arg("sh");
     }
-    cmd.arg("-c").arg(script).arg("prepare");
-    for e in prepare["env"].as_array().unwrap() {
-        if let Some(v) = e["value"].as_str() {
-            cmd.env(e["name"].as_str().unwrap(), v);
-        }
+    cmd.arg(&script_file).args(args);
+    for (k, v) in container_env(prepare) {
+        cmd.env(k, at_home(&v));
     }
     cmd.env("POD_NAME", pod)
         .env("RESOLVE_TIMEOUT_SECONDS", "2")
