@@ -54,6 +54,11 @@ fn parse_amount(text: &str) -> Result<U256, String> {
     })
 }
 
+/// `gwei` in wei: deposits and the beacon chain count gwei, transactions carry wei.
+pub fn wei_of_gwei(gwei: u64) -> U256 {
+    U256::from(gwei) * U256::from(1_000_000_000u64)
+}
+
 /// `wei` in ether, exactly, without trailing zeros: `32`, `0.5`, `1.000000001`.
 pub fn ether_text(wei: U256) -> String {
     let unit = U256::from(10u64).pow(U256::from(18u8));

@@ -11,6 +11,7 @@ use crate::objects::{self, SeparateObjects};
 use crate::output::{OutputDir, PendingFile, Visibility};
 use crate::pair;
 use crate::plan::{Keystores, Plan};
+use crate::units::{ether_text, wei_of_gwei};
 use crate::values;
 
 pub struct CompileOptions<'a> {
@@ -139,11 +140,7 @@ fn deposits_summary(plan: &Plan, paths: &Outputs, config: Option<&Path>) -> Opti
     let first = pos.deposits.first()?;
     let mut pods: Vec<&str> = pos.deposits.iter().map(|d| d.node.as_str()).collect();
     pods.dedup();
-    let gwei = |g: u64| {
-        crate::units::ether_text(
-            ruint::aliases::U256::from(g) * ruint::aliases::U256::from(1_000_000_000u64),
-        )
-    };
+    let gwei = |g: u64| ether_text(wei_of_gwei(g));
     let total: u64 = pos.deposits.iter().map(|d| d.deposit.amount).sum();
     let config = config.map_or_else(String::new, |c| format!(" -c {}", c.display()));
     Some(format!(

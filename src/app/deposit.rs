@@ -10,12 +10,14 @@
 use std::path::Path;
 use std::time::Duration;
 
+use alloy::eips::eip1559::Eip1559Estimation;
 use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::primitives::{Address, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::{Filter, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::transports::http::reqwest::Url;
+use alloy::transports::TransportError;
 
 use super::failure::{exit, Failure};
 use super::stages::{plan_network, prepare, without_release};
@@ -92,13 +94,11 @@ pub fn deposit(opts: &DepositOptions, say: &mut dyn FnMut(String)) -> Result<Vec
 /// tips and alloy's estimate is 1 wei, below what geth's block builders take
 /// (`--miner.gasprice`, 0.001 gwei by default), so the deposits would wait in the
 /// pool for ever; geth suggests at least that minimum.
-async fn fees(
-    provider: &impl Provider,
-) -> Result<alloy::eips::eip1559::Eip1559Estimation, alloy::transports::TransportError> {
+async fn fees(provider: &impl Provider) -> Result<Eip1559Estimation, TransportError> {
     let estimate = provider.estimate_eip1559_fees().await?;
     let suggested = provider.get_max_priority_fee_per_gas().await?;
     let tip = estimate.max_priority_fee_per_gas.max(suggested);
-    Ok(alloy::eips::eip1559::Eip1559Estimation {
+    Ok(Eip1559Estimation {
         max_fee_per_gas: estimate.max_fee_per_gas - estimate.max_priority_fee_per_gas + tip,
         max_priority_fee_per_gas: tip,
     })
@@ -138,6 +138,190 @@ fn paying_account<'a>(
     }
 }
 
+/// The network's RPC as the command uses it: alloy's provider with the paying
+/// account's wallet, and where failures point.
+struct Chain<'a, P> {
+    provider: P,
+    rpc: &'a str,
+    deposit_contract: Address,
+    from: Address,
+}
+
+impl<P: Provider> Chain<'_, P> {
+    fn unreachable(&self, what: &str, e: &dyn std::fmt::Display) -> Failure {
+        Failure::new(
+            exit::IO,
+            format!(
+                "{}: cannot {what} ({e}); is the network's rpc Service reachable there (kubectl port-forward svc/NETWORK-rpc 8545)?",
+                self.rpc
+            ),
+        )
+    }
+
+    /// Refuses an RPC of another chain, or without the deposit contract.
+    async fn check(&self, chain_id: u64) -> Result<(), Failure> {
+        let served = self
+            .provider
+            .get_chain_id()
+            .await
+            .map_err(|e| self.unreachable("read the chain id", &e))?;
+        if served != chain_id {
+            return Err(Failure::new(
+                exit::REFUSED,
+                format!(
+                    "{} serves chain {served}, and this network is chain {chain_id}: point --rpc at this network's rpc Service; nothing was sent",
+                    self.rpc
+                ),
+            ));
+        }
+        let code = self
+            .provider
+            .get_code_at(self.deposit_contract)
+            .await
+            .map_err(|e| self.unreachable("read the deposit contract", &e))?;
+        if code.is_empty() {
+            return Err(Failure::new(
+                exit::REFUSED,
+                format!(
+                    "{}: no deposit contract at {} (`depositContractAddress`); is this the network's RPC? nothing was sent",
+                    self.rpc, self.deposit_contract
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every deposit the contract has logged.
+    async fn deposits(&self) -> Result<Vec<OnChainDeposit>, Failure> {
+        let filter = Filter::new()
+            .address(self.deposit_contract)
+            .event_signature(contract::DEPOSIT_EVENT_TOPIC)
+            .from_block(0);
+        let logs = self
+            .provider
+            .get_logs(&filter)
+            .await
+            .map_err(|e| self.unreachable("read the deposit contract's logs", &e))?;
+        Ok(logs
+            .iter()
+            .filter_map(|l| contract::decode_deposit_event(l.topics(), &l.data().data))
+            .collect())
+    }
+
+    /// The transaction that makes deposit `d`.
+    fn request(&self, d: &SignedDeposit) -> TransactionRequest {
+        TransactionRequest::default()
+            .with_from(self.from)
+            .with_to(self.deposit_contract)
+            .with_value(contract::value_wei(d))
+            .with_input(contract::calldata(d))
+            .with_gas_limit(DEPOSIT_GAS_LIMIT)
+    }
+
+    /// The fees the deposits offer, once the contract accepts the first of
+    /// `missing` (it checks each deposit's data against its root) and the account
+    /// can pay them all; `name` is the account's, for the refusal.
+    async fn afford(
+        &self,
+        missing: &[&SignedDeposit],
+        name: &str,
+    ) -> Result<(Eip1559Estimation, U256), Failure> {
+        let first = missing[0];
+        self.provider
+            .estimate_gas(self.request(first))
+            .await
+            .map_err(|e| {
+                Failure::new(
+                    exit::REFUSED,
+                    format!(
+                        "the deposit contract refuses the deposit of validator {} ({e}); nothing was sent",
+                        first.pubkey
+                    ),
+                )
+            })?;
+        let fees = fees(&self.provider)
+            .await
+            .map_err(|e| self.unreachable("estimate fees", &e))?;
+        let balance = self
+            .provider
+            .get_balance(self.from)
+            .await
+            .map_err(|e| self.unreachable("read the balance", &e))?;
+        let stake: U256 = missing.iter().map(|d| contract::value_wei(d)).sum();
+        let gas = U256::from(missing.len())
+            * U256::from(DEPOSIT_GAS_LIMIT)
+            * U256::from(fees.max_fee_per_gas);
+        if balance < stake + gas {
+            return Err(Failure::new(
+                exit::REFUSED,
+                format!(
+                    "account `{name}` ({}) holds {} ether, and {} deposits need {} ether of stake plus up to {} ether of gas: fund it (or use another account with --from); nothing was sent",
+                    self.from,
+                    ether_text(balance),
+                    missing.len(),
+                    ether_text(stake),
+                    ether_text(gas)
+                ),
+            ));
+        }
+        Ok((fees, balance))
+    }
+
+    /// Sends every deposit of `missing`, then waits for each (they can share
+    /// blocks), saying where each landed.
+    async fn send_all(
+        &self,
+        missing: &[&SignedDeposit],
+        fees: &Eip1559Estimation,
+        node_of: &dyn Fn(&SignedDeposit) -> String,
+        say: &mut dyn FnMut(String),
+    ) -> Result<(), Failure> {
+        let mut pending = Vec::new();
+        for d in missing {
+            let request = self
+                .request(d)
+                .with_max_fee_per_gas(fees.max_fee_per_gas)
+                .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+            let tx = self.provider.send_transaction(request).await.map_err(|e| {
+                self.unreachable(&format!("send the deposit of validator {}", d.pubkey), &e)
+            })?;
+            pending.push((d, tx.with_timeout(Some(RECEIPT_TIMEOUT))));
+        }
+        for (d, tx) in pending {
+            let hash = *tx.tx_hash();
+            let receipt = tx.get_receipt().await.map_err(|e| {
+                Failure::new(
+                    exit::IO,
+                    format!(
+                        "{}: transaction {hash} (the deposit of validator {}) was not mined within {}s ({e}); is the chain making blocks? Run the command again: it sends only what the chain lacks",
+                        self.rpc,
+                        d.pubkey,
+                        RECEIPT_TIMEOUT.as_secs()
+                    ),
+                )
+            })?;
+            if !receipt.status() {
+                return Err(Failure::new(
+                    exit::REFUSED,
+                    format!(
+                        "the deposit of validator {} (transaction {hash}) failed on chain",
+                        d.pubkey
+                    ),
+                ));
+            }
+            say(format!(
+                "deposited {} ether for validator {} ({}): transaction {hash} in block {}",
+                ether_text(contract::value_wei(d)),
+                d.pubkey,
+                node_of(d),
+                receipt.block_number.unwrap_or_default()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Compares the planned deposits with the chain's, then sends what it lacks.
 async fn send(
     opts: &DepositOptions<'_>,
     plan: &Plan,
@@ -147,55 +331,16 @@ async fn send(
     url: Url,
     say: &mut dyn FnMut(String),
 ) -> Result<Vec<String>, Failure> {
-    let rpc = opts.rpc;
-    let unreachable = |what: &str, e: &dyn std::fmt::Display| {
-        Failure::new(
-            exit::IO,
-            format!("{rpc}: cannot {what} ({e}); is the network's rpc Service reachable there (kubectl port-forward svc/NETWORK-rpc 8545)?"),
-        )
+    let chain = Chain {
+        provider: ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(url),
+        rpc: opts.rpc,
+        deposit_contract,
+        from: account.address,
     };
-    let from = account.address;
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::from(signer))
-        .connect_http(url);
-
-    let chain_id = provider
-        .get_chain_id()
-        .await
-        .map_err(|e| unreachable("read the chain id", &e))?;
-    if chain_id != plan.config.network.chain_id {
-        return Err(Failure::new(
-            exit::REFUSED,
-            format!(
-                "{rpc} serves chain {chain_id}, and this network is chain {}: point --rpc at this network's rpc Service; nothing was sent",
-                plan.config.network.chain_id
-            ),
-        ));
-    }
-    let code = provider
-        .get_code_at(deposit_contract)
-        .await
-        .map_err(|e| unreachable("read the deposit contract", &e))?;
-    if code.is_empty() {
-        return Err(Failure::new(
-            exit::REFUSED,
-            format!("{rpc}: no deposit contract at {deposit_contract} (`depositContractAddress`); is this the network's RPC? nothing was sent"),
-        ));
-    }
-
-    // What the chain already holds.
-    let filter = Filter::new()
-        .address(deposit_contract)
-        .event_signature(contract::DEPOSIT_EVENT_TOPIC)
-        .from_block(0);
-    let logs = provider
-        .get_logs(&filter)
-        .await
-        .map_err(|e| unreachable("read the deposit contract's logs", &e))?;
-    let on_chain: Vec<OnChainDeposit> = logs
-        .iter()
-        .filter_map(|l| contract::decode_deposit_event(l.topics(), &l.data().data))
-        .collect();
+    chain.check(plan.config.network.chain_id).await?;
+    let on_chain = chain.deposits().await?;
     let planned: Vec<&SignedDeposit> = deposits.iter().map(|d| &d.deposit).collect();
     let comparison = contract::compare(&planned, &on_chain);
     for d in &comparison.foreign_credentials {
@@ -208,7 +353,7 @@ async fn send(
         deposits
             .iter()
             .find(|p| p.deposit.pubkey == d.pubkey)
-            .map_or("?", |p| p.node.as_str())
+            .map_or_else(String::new, |p| p.node.clone())
     };
     let mut lines = vec![format!(
         "{} deposits planned: {} on chain already, {} to send",
@@ -220,60 +365,7 @@ async fn send(
         lines.push("nothing to send: the chain holds every deposit of this network file".into());
         return Ok(lines);
     }
-
-    // Can the account pay for all of them?
-    let request = |d: &SignedDeposit| {
-        TransactionRequest::default()
-            .with_from(from)
-            .with_to(deposit_contract)
-            .with_value(contract::value_wei(d))
-            .with_input(contract::calldata(d))
-            .with_gas_limit(DEPOSIT_GAS_LIMIT)
-    };
-    // The contract checks each deposit's data against its root: a call shows a
-    // refusal before anything is sent.
-    let first = comparison.missing[0];
-    provider.estimate_gas(request(first)).await.map_err(|e| {
-        Failure::new(
-            exit::REFUSED,
-            format!(
-                "the deposit contract refuses the deposit of validator {} ({e}); nothing was sent",
-                first.pubkey
-            ),
-        )
-    })?;
-    let fees = fees(&provider)
-        .await
-        .map_err(|e| unreachable("estimate fees", &e))?;
-    let balance = provider
-        .get_balance(from)
-        .await
-        .map_err(|e| unreachable("read the balance", &e))?;
-    let count = U256::from(comparison.missing.len());
-    let stake: U256 = comparison
-        .missing
-        .iter()
-        .map(|d| contract::value_wei(d))
-        .sum();
-    let gas_cost = count * U256::from(DEPOSIT_GAS_LIMIT) * U256::from(fees.max_fee_per_gas);
-    let request = |d: &SignedDeposit| {
-        request(d)
-            .with_max_fee_per_gas(fees.max_fee_per_gas)
-            .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
-    };
-    if balance < stake + gas_cost {
-        return Err(Failure::new(
-            exit::REFUSED,
-            format!(
-                "account `{}` ({from}) holds {} ether, and {} deposits need {} ether of stake plus up to {} ether of gas: fund it (or use another account with --from); nothing was sent",
-                opts.from,
-                ether_text(balance),
-                comparison.missing.len(),
-                ether_text(stake),
-                ether_text(gas_cost)
-            ),
-        ));
-    }
+    let (fees, balance) = chain.afford(&comparison.missing, opts.from).await?;
     if opts.dry_run {
         for d in &comparison.missing {
             lines.push(format!(
@@ -284,51 +376,16 @@ async fn send(
             ));
         }
         lines.push(format!(
-            "dry run: nothing was sent; account `{}` ({from}) holds {} ether, enough for these deposits",
+            "dry run: nothing was sent; account `{}` ({}) holds {} ether, enough for these deposits",
             opts.from,
+            account.address,
             ether_text(balance)
         ));
         return Ok(lines);
     }
-
-    // Send all, then wait for each: they can share blocks.
-    let mut pending = Vec::new();
-    for d in &comparison.missing {
-        let tx = provider
-            .send_transaction(request(d))
-            .await
-            .map_err(|e| unreachable(&format!("send the deposit of validator {}", d.pubkey), &e))?;
-        pending.push((d, tx.with_timeout(Some(RECEIPT_TIMEOUT))));
-    }
-    for (d, tx) in pending {
-        let hash = *tx.tx_hash();
-        let receipt = tx.get_receipt().await.map_err(|e| {
-            Failure::new(
-                exit::IO,
-                format!(
-                    "{rpc}: transaction {hash} (the deposit of validator {}) was not mined within {}s ({e}); is the chain making blocks? Run the command again: it sends only what the chain lacks",
-                    d.pubkey,
-                    RECEIPT_TIMEOUT.as_secs()
-                ),
-            )
-        })?;
-        if !receipt.status() {
-            return Err(Failure::new(
-                exit::REFUSED,
-                format!(
-                    "the deposit of validator {} (transaction {hash}) failed on chain",
-                    d.pubkey
-                ),
-            ));
-        }
-        say(format!(
-            "deposited {} ether for validator {} ({}): transaction {hash} in block {}",
-            ether_text(contract::value_wei(d)),
-            d.pubkey,
-            node_of(d),
-            receipt.block_number.unwrap_or_default()
-        ));
-    }
+    chain
+        .send_all(&comparison.missing, &fees, &node_of, say)
+        .await?;
     lines.push(format!(
         "sent {} deposits; the beacon chain takes each once its block is finalized, then activates the validators as the churn limit allows, 5 epochs after they are eligible (their status on any beacon node: /eth/v1/beacon/states/head/validators?id=PUBKEY)",
         comparison.missing.len()

@@ -30,9 +30,6 @@ sol! {
     );
 }
 
-/// Wei per gwei: deposits count gwei, transactions carry wei.
-const GWEI: u64 = 1_000_000_000;
-
 /// The transaction input that makes `deposit`.
 pub fn calldata(d: &SignedDeposit) -> Bytes {
     depositCall {
@@ -47,7 +44,7 @@ pub fn calldata(d: &SignedDeposit) -> Bytes {
 
 /// The value a deposit transaction carries, in wei.
 pub fn value_wei(d: &SignedDeposit) -> U256 {
-    U256::from(d.amount) * U256::from(GWEI)
+    crate::units::wei_of_gwei(d.amount)
 }
 
 /// The topic `DepositEvent` logs carry first.

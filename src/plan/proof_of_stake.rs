@@ -172,15 +172,18 @@ struct Pod {
     group: String,
     ordinal: u32,
     node: String,
-    /// The registry index (and, from a mnemonic, the EIP-2334 index) of its first
-    /// validator; none for a pod that joins by deposit.
+    /// The registry index of its first validator; none for a pod that joins by
+    /// deposit.
     first_index: Option<u64>,
+    /// From a mnemonic, the EIP-2334 index of its first validator: file order,
+    /// every pod counted.
+    first_key_index: u64,
     count: u32,
 }
 
 fn validator_pods(config: &NetworkFile) -> Vec<Pod> {
     let mut pods = Vec::new();
-    let mut next = 0u64;
+    let (mut next, mut next_key) = (0u64, 0u64);
     for g in config.nodes.iter().filter(|g| g.role == Role::Validator) {
         let count = g.validators_per_pod.unwrap_or(0);
         for ordinal in 0..g.replicas {
@@ -190,11 +193,13 @@ fn validator_pods(config: &NetworkFile) -> Vec<Pod> {
                 ordinal,
                 node: names::node(&config.network.name, &g.name, ordinal),
                 first_index: genesis.then_some(next),
+                first_key_index: next_key,
                 count,
             });
             if genesis {
                 next += u64::from(count);
             }
+            next_key += u64::from(count);
         }
     }
     pods
@@ -220,11 +225,7 @@ fn pod_keys(
             );
             (&pod_seed, 0u64)
         }
-        ValidatorSeeds::Mnemonic(seed) => (
-            *seed,
-            pod.first_index
-                .expect("checked: a network with a mnemonic has no joining pods"),
-        ),
+        ValidatorSeeds::Mnemonic(seed) => (*seed, pod.first_key_index),
     };
     let tree = seed.validators();
     let mut keys = PodKeys {
