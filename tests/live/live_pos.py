@@ -645,54 +645,49 @@ class PosLive(Live):
             f"({[ln for ln in sent.splitlines() if ln.startswith('deposited')][0][:160]}…); run again, it sent nothing")
 
     def check_joined(self) -> None:
-        """15. The joined validators become active, attest and propose; finality holds."""
+        """15. The joined validators become active, attest and propose; finality holds.
+        The chain records when: each validator's eligibility and activation epochs."""
         check(self.join_keys, "check 15 needs check 14 (the deposits)")
         pod = self.pod_names[-1]
         epoch_seconds = self.slots_per_epoch * self.slot
-        seen: dict[str, float] = {}
 
-        def statuses() -> dict[str, tuple[str, int]]:
-            got = self.beacon(pod, "/eth/v1/beacon/states/head/validators?id=" + ",".join(self.join_keys))["data"]
-            return {v["validator"]["pubkey"]: (v["status"], int(v["index"])) for v in got}
+        def validators() -> list[dict]:
+            return self.beacon(pod, "/eth/v1/beacon/states/head/validators?id=" + ",".join(self.join_keys))["data"]
 
         def active():
-            now = statuses()
-            for _, (status, _) in now.items():
-                if status not in seen:
-                    seen[status] = time.time() - self.deposited_at
-                    log(f"15. joined validators: {status} {seen[status]:.0f}s after the deposits "
-                        f"(epoch {int(self.since_genesis() // epoch_seconds)})")
-            return len(now) == JOIN_VALIDATORS and all(s == "active_ongoing" for s, _ in now.values()) and now
+            got = validators()
+            return len(got) == JOIN_VALIDATORS and all(v["status"] == "active_ongoing" for v in got) and got
         remaining = self.deposited_at + MAX_ACTIVATION_EPOCHS * epoch_seconds - time.time()
-        now = wait_for(f"the {JOIN_VALIDATORS} joined validators to be active", active, max(remaining, 60), 5)
-        activated = time.time() - self.deposited_at
-        indices = sorted(i for _, i in now.values())
+        got = wait_for(f"the {JOIN_VALIDATORS} joined validators to be active", active, max(remaining, 60), 5)
+        indices = sorted(int(v["index"]) for v in got)
         check(min(indices) >= self.total_validators, f"the joined validators got genesis indices {indices}")
-        # Attestations: all of them in the first whole epoch after activation.
-        epoch = int(self.since_genesis() // epoch_seconds) + 1
-        wait_for(f"the end of epoch {epoch + 1}", lambda: self.since_genesis() >= (epoch + 2) * epoch_seconds - 2 * self.slot,
-                 4 * epoch_seconds, 2)
+        eligible = max(int(v["validator"]["activation_eligibility_epoch"]) for v in got)
+        activation = max(int(v["validator"]["activation_epoch"]) for v in got)
+        deposit_epoch = int((self.deposited_at - self.genesis_time) // epoch_seconds)
+        activated = self.genesis_time + activation * epoch_seconds - self.deposited_at
+        # Attestations: all of them in an epoch after activation, the previous one
+        # when that is (the Beacon API answers liveness for it), else the next.
+        epoch = max(activation, int(self.since_genesis() // epoch_seconds) - 1)
+        if epoch > int(self.since_genesis() // epoch_seconds) - 1:
+            wait_for(f"the end of epoch {epoch}", lambda: self.since_genesis() >= (epoch + 1) * epoch_seconds + 2 * self.slot,
+                     4 * epoch_seconds, 2)
         live = self.beacon(pod, f"/eth/v1/validator/liveness/{epoch}", [str(i) for i in indices])["data"]
         missing = [int(v["index"]) for v in live if not v["is_live"]]
         check(not missing, f"joined validators {missing} have no attestation of epoch {epoch} on chain")
-        # A block from one of them.
-        start = self.head_slot()
-
-        def proposed():
-            head = self.head_slot()
-            mine = {s: i for s, i in self.blocks(start, head).items() if i in indices}
-            return mine
-        blocks = wait_for("a block proposed by a joined validator", proposed,
+        # Blocks they proposed since activation (waiting for one if none yet).
+        start = activation * self.slots_per_epoch
+        blocks = wait_for("a block proposed by a joined validator",
+                          lambda: {s: i for s, i in self.blocks(start, self.head_slot()).items() if i in indices},
                           MAX_JOINED_PROPOSAL_EPOCHS * epoch_seconds, 5)
-        _, finalized = self.finality()
-        wait_for("finality to advance with the joined validators", lambda: self.finality()[1] > finalized,
-                 4 * epoch_seconds, 2)
+        # Finality with them active: an epoch after their activation finalized.
+        wait_for(f"an epoch after activation epoch {activation} to be finalized",
+                 lambda: self.finality()[1] > activation, 4 * epoch_seconds, 2)
         self.times["join: deposits to active"] = activated
-        log(f"15. joined: the {JOIN_VALIDATORS} validators (indices {indices}) active {activated:.0f}s "
-            f"({activated / epoch_seconds:.1f} epochs) after their deposits (statuses first seen: "
-            + ", ".join(f"{k} {v:.0f}s" for k, v in seen.items())
-            + f"); all attested in epoch {epoch}; block(s) {blocks} proposed by them; finalized epoch "
-            f"{finalized} -> {self.finality()[1]}")
+        log(f"15. joined: the {JOIN_VALIDATORS} validators (indices {indices}), deposited in epoch {deposit_epoch}, "
+            f"eligible from epoch {eligible}, active from epoch {activation}: {activated:.0f}s "
+            f"({activated / epoch_seconds:.1f} epochs) after the deposits; all attested in epoch {epoch}; "
+            f"{len(blocks)} block(s) proposed by them since (slots {sorted(blocks)[:8]}); finalized epoch "
+            f"{self.finality()[1]}")
 
     def check_stake_outage(self) -> None:
         """12. Two of the three validator pods (two thirds of the stake), one of each
