@@ -22,7 +22,7 @@ use alloy::transports::TransportError;
 use super::failure::{exit, Failure};
 use super::stages::{plan_network, prepare, without_release};
 use crate::consensus::deposit::SignedDeposit;
-use crate::execution::deposit_contract::{self as contract, OnChainDeposit};
+use crate::consensus::deposit_contract::{self as contract, OnChainDeposit};
 use crate::plan::proof_of_stake::DepositPlan;
 use crate::plan::{AccountPlan, Keystores, Plan};
 use crate::units::ether_text;

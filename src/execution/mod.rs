@@ -3,7 +3,6 @@
 pub mod alloc;
 pub mod block;
 pub mod crypto;
-pub mod deposit_contract;
 pub mod genesis;
 pub mod geth;
 pub mod keystore;

@@ -9,7 +9,7 @@ use alloy::primitives::{Bytes, FixedBytes, B256, U256};
 use alloy::sol;
 use alloy::sol_types::{SolCall, SolEvent};
 
-use crate::consensus::deposit::SignedDeposit;
+use super::deposit::SignedDeposit;
 
 sol! {
     /// `IDepositContract` of the consensus specs' deposit contract.
