@@ -436,12 +436,19 @@ class PosLive(Live):
         check(after.st_ino == before.st_ino and after.st_size >= before.st_size,
               f"{victim}: the slashing-protection database was replaced (inode {before.st_ino} -> {after.st_ino}, "
               f"size {before.st_size} -> {after.st_size})")
-        # Its validators attest again, in the first epoch that starts after the restart:
-        # the validator client signs an attestation for each of them (it logs their
+        # Its validators attest again, in the first epoch that starts once its beacon
+        # node has caught up with the chain (Ready comes first: a beacon node that
+        # lost its last blocks to the SIGKILL syncs them again, which on a busy
+        # machine took over an epoch, and votes cast meanwhile may not count): the
+        # validator client signs an attestation for each of them (it logs their
         # public keys, shortened), and the chain includes some; their attestations
         # may be included until the end of the next epoch, while the Beacon API
         # still answers liveness for it (the previous epoch). Not all need be
         # included: the pod's peers may still be reconnecting to it.
+        wait_for(f"{victim}'s beacon node to catch up",
+                 lambda: self.beacon(victim, "/eth/v1/node/syncing")["data"]["is_syncing"] is False,
+                 10 * self.slots_per_epoch * self.slot, 2)
+        self.times["crash to synced"] = time.monotonic() - t
         epoch = int(self.since_genesis() // self.slot) // self.slots_per_epoch + 1
         epoch_seconds = self.slots_per_epoch * self.slot
         wait_for(f"the end of epoch {epoch + 1}", lambda: self.since_genesis() >= (epoch + 2) * epoch_seconds - 2 * self.slot,
@@ -468,7 +475,8 @@ class PosLive(Live):
         # The joining validators are in the registry once their deposits are processed.
         check(len(vals) in (self.total_validators, self.total_validators + len(self.join_keys)) and not slashed,
               f"slashed validators {slashed} (of {len(vals)})")
-        log(f"5. crash: {victim} Ready again {self.times['crash to Ready']:.0f}s after the SIGKILL, its validator "
+        log(f"5. crash: {victim} Ready again {self.times['crash to Ready']:.0f}s after the SIGKILL and its beacon node "
+            f"synced after {self.times['crash to synced']:.0f}s; its validator "
             f"client opened the slashing-protection database on its volume ({opened[-1].strip()[:160]}); it "
             f"signed attestations for all {len(ids)} validators in epoch {epoch}, {len(included)} of them on chain; "
             f"no slashing in the pools or the state")
