@@ -155,6 +155,15 @@ pub struct ProofOfStake {
     /// network fits one release, `separate` beyond.
     #[serde(default)]
     pub large_objects: LargeObjects,
+    /// Epochs a validator must have been active before it may exit (the spec's
+    /// `SHARD_COMMITTEE_PERIOD`; `kuberneteth-values exit` waits for it). Unset: the
+    /// preset's value, 256 epochs for `mainnet` (about 27 hours of 12-second slots),
+    /// 64 for `minimal`. Part of the consensus config, so fixed when the network
+    /// starts: a short devnet that removes validators soon after genesis wants a few
+    /// epochs here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub shard_committee_period: Option<u64>,
 }
 
 /// Where a proof-of-stake network's genesis state and validator wallets live (see
