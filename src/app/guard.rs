@@ -110,7 +110,7 @@ impl NetworkSource<'_> {
 
 /// The values an earlier compile wrote, if any. A file that exists but cannot
 /// be read stops the compile: the genesis guard cannot be skipped by accident.
-fn read_existing(path: &Path) -> Result<Option<ChartValues>, Failure> {
+pub(super) fn read_existing(path: &Path) -> Result<Option<ChartValues>, Failure> {
     let bytes = match input::read_bounded(path, input::MAX_OUTPUT_FILE) {
         Ok(b) => b,
         Err(e) if e.is_not_found() => return Ok(None),
