@@ -70,6 +70,8 @@ fn default_gas_limit() -> u64 {
 /// Consensus engine: `clique` (proof of authority, geth v1.13.x) or `proofOfStake`
 /// (geth v1.16 and later beside a consensus client). The name alone (`consensus:
 /// clique`) is short for the engine with its defaults (`{clique: {}}`).
+// Read once per run; boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub enum Consensus {
@@ -163,7 +165,7 @@ pub struct ProofOfStake {
     /// epochs here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0))]
-    pub shard_committee_period: Option<u64>,
+    pub shard_committee_period: Option<u32>,
 }
 
 /// Where a proof-of-stake network's genesis state and validator wallets live (see

@@ -84,8 +84,7 @@ pub fn compile(
         &public,
         &network_source,
         opts.allow_genesis_change,
-        &planned.secret,
-        &exit_command,
+        (&planned.secret, &exit_command),
         warn,
     )?;
     if let Some(pos) = public.proof_of_stake.as_mut() {

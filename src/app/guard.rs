@@ -41,8 +41,7 @@ pub(super) fn guard(
     new: &ChartValues,
     file: &NetworkSource,
     allow: bool,
-    secret: &MasterSecret,
-    exit_command: &str,
+    (secret, exit_command): (&MasterSecret, &str),
     warn: &mut dyn FnMut(String),
 ) -> Result<Outcome, Failure> {
     let Some(old) = read_existing(values)? else {

@@ -147,7 +147,7 @@ pub struct ChainConfig {
     pub eth1_follow_distance: u64,
     /// `SHARD_COMMITTEE_PERIOD`: epochs a validator is active before it may exit;
     /// `None` keeps the spec's.
-    pub shard_committee_period: Option<u64>,
+    pub shard_committee_period: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
