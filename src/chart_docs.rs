@@ -17,7 +17,7 @@ use crate::release::Placement;
 use crate::sizing::{self, Container};
 use crate::values::{
     self, AccountValues, BeaconNodeValues, BeaconPorts, BeaconSecretValues, ChartValues,
-    CliqueValues, ContainerResources, GenesisValues, GroupValues, Image, ImageDefaults,
+    CliqueValues, ContainerResources, ExitValues, GenesisValues, GroupValues, Image, ImageDefaults,
     IngressValues, KeystoreValue, KeystoreValues, NameRef, NetworkValues, NodeValues, PdbValues,
     Ports, ProofOfStakeValues, RpcServiceValues, RpcValues, SecretValues, SignerValues,
     StorageValues, Toggle, UpdateStrategy, ValidatorWalletValues, PRYSM_PATHS, PRYSM_PORTS,
@@ -135,6 +135,13 @@ fn example() -> ChartValues {
             validator_metrics: PRYSM_PORTS.validator_metrics,
         },
         engine_api_port: ENGINE_API_PORT,
+        exits: vec![ExitValues {
+            node: "devnet-validator-3".into(),
+            group: "validator".into(),
+            ordinal: 3,
+            pubkeys: vec!["0x<96 hex>".into()],
+        }],
+        exits_beacon_node: Some("devnet-validator-0".into()),
     });
     v.node_groups = vec![GroupValues {
         name: group.name.clone(),

@@ -70,6 +70,8 @@ fn default_gas_limit() -> u64 {
 /// Consensus engine: `clique` (proof of authority, geth v1.13.x) or `proofOfStake`
 /// (geth v1.16 and later beside a consensus client). The name alone (`consensus:
 /// clique`) is short for the engine with its defaults (`{clique: {}}`).
+// Read once per run; boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub enum Consensus {
@@ -155,6 +157,15 @@ pub struct ProofOfStake {
     /// network fits one release, `separate` beyond.
     #[serde(default)]
     pub large_objects: LargeObjects,
+    /// Epochs a validator must have been active before it may exit (the spec's
+    /// `SHARD_COMMITTEE_PERIOD`; `kuberneteth-values exit` waits for it). Unset: the
+    /// preset's value, 256 epochs for `mainnet` (about 27 hours of 12-second slots),
+    /// 64 for `minimal`. Part of the consensus config, so fixed when the network
+    /// starts: a short devnet that removes validators soon after genesis wants a few
+    /// epochs here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
+    pub shard_committee_period: Option<u32>,
 }
 
 /// Where a proof-of-stake network's genesis state and validator wallets live (see

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
-use kuberneteth::app::{self, CompileOptions, DepositOptions, ExportOptions, Failure};
+use kuberneteth::app::{self, CompileOptions, DepositOptions, ExitOptions, ExportOptions, Failure};
 use kuberneteth::check::{Context, ReleaseLimit};
 use kuberneteth::release::{RELEASE_CAPACITY, RELEASE_POD_COST};
 
@@ -19,12 +19,15 @@ Examples:
   kuberneteth-values export -c kuberneteth.yaml -o local --ip-range 127.0.0.2
   kuberneteth-values limits                           print the compiler's limits, one `NAME VALUE` line each
   kuberneteth-values deposit -c kuberneteth.yaml --rpc http://localhost:8545 --from deployer
+  kuberneteth-values exit -c kuberneteth.yaml -o out --beacon-api http://localhost:3500
   helm upgrade --install devnet chart/ -f out/values.yaml -f out/secrets.values.yaml
 
 Exit codes: 0 ok, 1 invalid network file (or brought key file), 2 bad command line,
             3 refused (would change an existing genesis, overwrite key material, an
-            earlier output is not ours; deposit: another chain, or too little to pay),
-            4 I/O error (including an earlier output that cannot be read, an RPC not reached)";
+            earlier output is not ours; deposit: another chain, or too little to pay;
+            exit: another chain, or a validator that may not exit yet),
+            4 I/O error (including an earlier output that cannot be read, an RPC or a
+            beacon node not reached, exits not done within --timeout)";
 
 #[derive(Parser)]
 #[command(name = "kuberneteth-values", version, about = "Compile a kuberneteth.yaml network file into checked, keyed, deterministic Helm values", after_help = EXAMPLES)]
@@ -150,6 +153,28 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Send the voluntary exits of the validators whose pods left the network (the
+    /// values' `proofOfStake.exits`, which `compile` writes), then wait until they
+    /// have exited; helm upgrade removes the pods only then
+    Exit {
+        #[command(flatten)]
+        input: Input,
+        /// The folder `compile` wrote: its values.yaml lists the exits
+        #[arg(short = 'o', long = "out", value_name = "DIR", default_value = "out")]
+        out: PathBuf,
+        /// A beacon node's REST API, e.g. http://localhost:3500 after `kubectl port-forward pod/NETWORK-GROUP-0 3500`
+        #[arg(long, value_name = "URL")]
+        beacon_api: String,
+        /// Compare with the chain, but send nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Send the exits, but do not wait until the validators have exited
+        #[arg(long)]
+        no_wait: bool,
+        /// How long to wait at most: seconds, or with a unit (90s, 45m, 2h)
+        #[arg(long, value_name = "DURATION", default_value = "60m", value_parser = parse_duration)]
+        timeout: std::time::Duration,
+    },
     /// Print the compiler's limits for scripts, one `NAME VALUE` line each (`max-release-validators N`)
     Limits,
     /// Print shell completions
@@ -267,6 +292,30 @@ fn main() -> ExitCode {
                 &mut warn,
             )
         }),
+        Command::Exit {
+            input,
+            out,
+            beacon_api,
+            dry_run,
+            no_wait,
+            timeout,
+        } => app::exit_validators(
+            &ExitOptions {
+                config: input.config.as_deref(),
+                out: &out,
+                secrets: input.secrets.as_deref(),
+                beacon_api: &beacon_api,
+                dry_run,
+                wait: !no_wait,
+                timeout,
+                clock: &|| {
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs())
+                },
+            },
+            &mut warn,
+        ),
         Command::Completions { shell } => {
             // Into memory first: the generator panics when its writer fails.
             let mut script = Vec::new();
@@ -338,6 +387,30 @@ fn parse_now(value: Option<OsString>) -> Result<Option<u64>, String> {
     ))
 }
 
+/// A duration: whole seconds, or a number with `s`, `m` or `h`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], c),
+        _ => (text, 's'),
+    };
+    let scale = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        _ => {
+            return Err(format!(
+                "{text:?}: give seconds, or a number with s, m or h (90s, 45m, 2h)"
+            ))
+        }
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("{text:?}: give seconds, or a number with s, m or h (90s, 45m, 2h)"))
+}
+
 /// At most 40 characters of `text`, for a message.
 fn excerpt(text: &str) -> String {
     match text.char_indices().nth(40) {
@@ -369,6 +442,18 @@ fn print_stdout(text: &str) -> Result<Vec<String>, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_are_seconds_or_carry_a_unit() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("45m"), Ok(Duration::from_secs(2700)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        for bad in ["", "m", "1d", "-1", "1.5m", "x"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn now_is_whole_unix_seconds_or_a_clear_error() {

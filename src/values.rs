@@ -228,6 +228,31 @@ pub struct ProofOfStakeValues {
     pub ports: BeaconPorts,
     /// The engine API port on each pod's localhost.
     pub engine_api_port: u16,
+    /// Validator pods removed from the network (this compile's and every earlier
+    /// one's): their validators leave by voluntary exit (`kuberneteth-values exit`),
+    /// and `helm upgrade` runs the Job `<network>-exits` first, which waits until
+    /// every one has exited, so the pods go only then. A pod listed here never comes
+    /// back (its keys exited); the compiler refuses it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exits: Vec<ExitValues>,
+    /// The pod whose beacon node the exits Job asks (Beacon API, `ports.api`): one that
+    /// stays. Set with `exits`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exits_beacon_node: Option<String>,
+}
+
+/// A validator pod that left, and the validators it held, which exit.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExitValues {
+    /// The pod's name, `<network>-<group>-<ordinal>`.
+    pub node: String,
+    /// Its group.
+    pub group: String,
+    /// Its StatefulSet ordinal.
+    pub ordinal: u32,
+    /// Its validators' public keys (`0x`-hex, 48 bytes), in key order.
+    pub pubkeys: Vec<String>,
 }
 
 /// The genesis state as the pods rebuild it: the parts in order, gunzipped.
@@ -1086,6 +1111,8 @@ fn proof_of_stake_values(network: &str, pos: &ProofOfStakePlan) -> ProofOfStakeV
             validator_metrics: PRYSM_PORTS.validator_metrics,
         },
         engine_api_port: crate::plan::ENGINE_API_PORT,
+        exits: Vec::new(),
+        exits_beacon_node: None,
     }
 }
 

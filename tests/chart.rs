@@ -25,6 +25,8 @@ mod beacon_state;
 #[path = "chart/support.rs"]
 mod support;
 
+#[path = "chart/exits.rs"]
+mod exits;
 #[path = "chart/golden.rs"]
 mod golden;
 #[path = "chart/networking.rs"]

@@ -1407,14 +1407,20 @@ fn validators_join_by_deposit_and_the_genesis_stays() {
         .collect();
     assert_eq!(unindexed.len(), 6, "{exported}");
 
-    // Back to the genesis pods only: the deposit file goes.
+    // The joined group goes (its validators exit): the deposit file keeps the others'.
     fs::write(
         d.path().join("net.yaml"),
-        with_addresses(TWO_PODS, false, ""),
+        with_addresses(
+            "  - {name: val, role: validator, replicas: 3, genesisReplicas: 2, validatorsPerPod: 4}\n",
+            false,
+            "",
+        ),
     )
     .unwrap();
     ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
-    assert!(!d.path().join("out/deposit_data-stake.json").exists());
+    let deposits: serde_json::Value =
+        serde_json::from_str(&read(d.path(), "out/deposit_data-stake.json")).unwrap();
+    assert_eq!(deposits.as_array().unwrap().len(), 4);
 }
 
 #[test]
@@ -1447,5 +1453,498 @@ fn a_new_validator_group_in_the_genesis_is_refused_with_the_fix() {
             "nodes[0]: 2 of this group's pods hold genesis validators: set `genesisReplicas: 2`"
         ),
         "{err}"
+    );
+}
+
+/// A network of four genesis pods of 4 validators, 2-second slots and a shard
+/// committee period of 4 epochs, for the exits.
+fn exits_network(replicas: u32) -> String {
+    network(&format!(
+        "  - {{name: val, role: validator, replicas: {replicas}, genesisReplicas: 4, validatorsPerPod: 4}}\n"
+    ))
+    .replace("secondsPerSlot: 6", "secondsPerSlot: 2\n      shardCommitteePeriod: 4")
+}
+
+#[test]
+fn leaving_validator_pods_get_exits_in_the_values_and_cannot_come_back() {
+    let d = dir_with(&exits_network(4));
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+    let before = yaml(d.path(), "out/values.yaml");
+    assert!(before["proofOfStake"].get("exits").is_none());
+    assert!(before["proofOfStake"]["chainConfig"]
+        .as_str()
+        .unwrap()
+        .contains("\nSHARD_COMMITTEE_PERIOD: 4\n"));
+    let keys = pubkeys_by_node(&export(d.path(), "e"));
+
+    // One pod goes: its validators exit; the genesis stays.
+    fs::write(d.path().join("net.yaml"), exits_network(3)).unwrap();
+    let o = run(&["compile", "-c", "net.yaml", "-o", "out"], d.path());
+    ok(&o);
+    let after = yaml(d.path(), "out/values.yaml");
+    assert_eq!(after["genesis"], before["genesis"]);
+    assert_eq!(
+        after["proofOfStake"]["genesisState"],
+        before["proofOfStake"]["genesisState"]
+    );
+    assert_eq!(
+        after["proofOfStake"]["chainConfig"],
+        before["proofOfStake"]["chainConfig"]
+    );
+    let exits = &after["proofOfStake"]["exits"];
+    assert_eq!(exits.as_array().unwrap().len(), 1, "{exits}");
+    assert_eq!(exits[0]["node"], "stake-val-3");
+    assert_eq!(exits[0]["group"], "val");
+    assert_eq!(exits[0]["ordinal"], 3);
+    assert_eq!(strings(&exits[0]["pubkeys"]), keys["stake-val-3"]);
+    assert_eq!(after["proofOfStake"]["exitsBeaconNode"], "stake-val-0");
+    let said = stderr(&o);
+    let lines: Vec<&str> = said.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| {
+            l.starts_with("exits: the 4 validators of stake-val-3 leave by voluntary exit")
+        })
+        .unwrap_or_else(|| panic!("no exits line:\n{said}"));
+    assert!(
+        lines[at].contains("run kuberneteth-values exit -c net.yaml -o out --beacon-api URL"),
+        "{}",
+        lines[at]
+    );
+    assert!(lines[at + 1].starts_with("next:"), "{said}");
+
+    // A later compile carries the exits over and says nothing more of them.
+    let o = run(&["compile", "-c", "net.yaml", "-o", "out"], d.path());
+    ok(&o);
+    assert!(!stderr(&o).contains("exits:"), "{}", stderr(&o));
+    assert_eq!(
+        yaml(d.path(), "out/values.yaml")["proofOfStake"]["exits"],
+        *exits
+    );
+
+    // Another pod would take the validators to two thirds: refused, at the group.
+    fs::write(d.path().join("net.yaml"), exits_network(2)).unwrap();
+    let o = run(&["compile", "-c", "net.yaml", "-o", "out"], d.path());
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("net.yaml:13:44: error: nodes[0].replicas: removing 4 of the 12 validators at once (stake-val-2) leaves 8: finality needs more than two thirds"), "{}", stderr(&o));
+
+    // The exited pod back: refused, and the values keep the exits.
+    fs::write(d.path().join("net.yaml"), exits_network(4)).unwrap();
+    let o = run(&["compile", "-c", "net.yaml", "-o", "out"], d.path());
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("net.yaml:13:44: error: nodes[0].replicas: pod stake-val-3 left the network, and its validators exited"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("add a new group"), "{}", stderr(&o));
+    assert_eq!(
+        yaml(d.path(), "out/values.yaml")["proofOfStake"]["exits"],
+        *exits
+    );
+
+    // A joined group leaves whole: its validators exit too.
+    let joined =
+        "  - {name: late, role: validator, replicas: 1, genesisReplicas: 0, validatorsPerPod: 2}\n";
+    fs::write(
+        d.path().join("net.yaml"),
+        exits_network(3).replace("  - {name: rpc", &format!("{joined}  - {{name: rpc")),
+    )
+    .unwrap();
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+    fs::write(d.path().join("net.yaml"), exits_network(3)).unwrap();
+    let o = run(&["compile", "-c", "net.yaml", "-o", "out"], d.path());
+    ok(&o);
+    let exits = yaml(d.path(), "out/values.yaml")["proofOfStake"]["exits"].clone();
+    let nodes: Vec<&str> = exits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].as_str().unwrap())
+        .collect();
+    assert_eq!(nodes, ["stake-val-3", "stake-late-0"]);
+    assert!(
+        stderr(&o).contains("exits: the 2 validators of stake-late-0 leave"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A Beacon API stand-in (Python's standard library): the genesis, the head at
+/// `HEAD_SLOT`, each validator's status from `statuses.json` (pubkey → [index,
+/// status, activation epoch]); a POSTed exit is kept in `posted.jsonl` and moves
+/// its validator to `active_exiting`, and the next read of it to `exited_unslashed`.
+const FAKE_BEACON_API: &str = r#"
+import json, os, sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+root, gvr, head = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def load():
+    with open(os.path.join(root, "statuses.json")) as f:
+        return json.load(f)
+def save(s):
+    with open(os.path.join(root, "statuses.json"), "w") as f:
+        json.dump(s, f)
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+    def answer(self, code, body):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def do_GET(self):
+        p = self.path
+        if p == "/eth/v1/beacon/genesis":
+            return self.answer(200, {"data": {"genesis_validators_root": gvr, "genesis_time": "0", "genesis_fork_version": "0x00000000"}})
+        if p == "/eth/v1/beacon/headers/head":
+            return self.answer(200, {"data": {"header": {"message": {"slot": str(head)}}}})
+        prefix = "/eth/v1/beacon/states/head/validators/"
+        if p.startswith(prefix):
+            s = load()
+            v = s.get(p[len(prefix):])
+            if v is None:
+                return self.answer(404, {"code": 404, "message": "Unknown validator"})
+            index, status, activation = v
+            if status == "active_exiting":
+                s[p[len(prefix):]] = [index, "exited_unslashed", activation]
+                save(s)
+            return self.answer(200, {"data": {"index": str(index), "balance": "32000000000", "status": status, "validator": {"pubkey": p[len(prefix):], "activation_epoch": str(activation)}}})
+        self.answer(404, {"code": 404, "message": "no route"})
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["content-length"])).decode()
+        if self.path != "/eth/v1/beacon/pool/voluntary_exits" or self.headers.get("content-type") != "application/json":
+            return self.answer(400, {"code": 400, "message": "bad request"})
+        exit = json.loads(body)
+        s = load()
+        for k, v in s.items():
+            if str(v[0]) == exit["message"]["validator_index"]:
+                v[1] = "active_exiting"
+        save(s)
+        with open(os.path.join(root, "posted.jsonl"), "a") as f:
+            f.write(body + "\n")
+        self.answer(200, {})
+server = HTTPServer(("127.0.0.1", 0), H)
+with open(os.path.join(root, "port.tmp"), "w") as f:
+    f.write(str(server.server_address[1]))
+os.rename(os.path.join(root, "port.tmp"), os.path.join(root, "port"))
+server.serve_forever()
+"#;
+
+struct FakeBeaconApi {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for FakeBeaconApi {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn fake_beacon_api(dir: &Path, gvr: &str, head_slot: u64) -> FakeBeaconApi {
+    fs::write(dir.join("fake.py"), FAKE_BEACON_API).unwrap();
+    let child = std::process::Command::new("python3")
+        .arg(dir.join("fake.py"))
+        .arg(dir)
+        .arg(gvr)
+        .arg(head_slot.to_string())
+        .spawn()
+        .expect("python3 runs the fake Beacon API");
+    let port_file = dir.join("port");
+    let start = std::time::Instant::now();
+    while !port_file.exists() {
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "the fake Beacon API did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    FakeBeaconApi {
+        child,
+        url: format!(
+            "http://127.0.0.1:{}",
+            fs::read_to_string(port_file).unwrap()
+        ),
+    }
+}
+
+/// The signing root of `VoluntaryExit(epoch, index)` under the EIP-7044 domain,
+/// computed here from the spec (SSZ of two uint64, `compute_domain`,
+/// `compute_signing_root`), apart from the crate's code.
+fn exit_signing_root(epoch: u64, index: u64, capella: [u8; 4], gvr: [u8; 32]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let chunk = |n: u64| {
+        let mut c = [0u8; 32];
+        c[..8].copy_from_slice(&n.to_le_bytes());
+        c
+    };
+    let h = |a: &[u8], b: &[u8]| -> [u8; 32] {
+        Sha256::new()
+            .chain_update(a)
+            .chain_update(b)
+            .finalize()
+            .into()
+    };
+    let object_root = h(&chunk(epoch), &chunk(index));
+    let mut version = [0u8; 32];
+    version[..4].copy_from_slice(&capella);
+    let fork_data_root = h(&version, &gvr);
+    let mut domain = [0u8; 32];
+    domain[..4].copy_from_slice(&[4, 0, 0, 0]);
+    domain[4..].copy_from_slice(&fork_data_root[..28]);
+    h(&object_root, &domain)
+}
+
+#[test]
+fn exit_sends_signed_exits_once_and_waits_until_the_validators_have_exited() {
+    let d = dir_with(&exits_network(4));
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+    fs::write(d.path().join("net.yaml"), exits_network(3)).unwrap();
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+    let values = yaml(d.path(), "out/values.yaml");
+    let pos = &values["proofOfStake"];
+    let gvr = pos["genesisValidatorsRoot"].as_str().unwrap().to_string();
+    let leaving = strings(&pos["exits"][0]["pubkeys"]);
+    let config = pos["chainConfig"].as_str().unwrap();
+    let capella: [u8; 4] = hex::decode(
+        config
+            .lines()
+            .find_map(|l| l.strip_prefix("CAPELLA_FORK_VERSION: 0x"))
+            .unwrap(),
+    )
+    .unwrap()
+    .try_into()
+    .unwrap();
+    // Minimal preset: 8 slots an epoch. Head at epoch 5: the validators activated at
+    // epoch 0 may exit (4 epochs), one activated at epoch 3 not yet.
+    let statuses = |activation_of_last: u64| {
+        serde_json::json!(leaving
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (
+                k.clone(),
+                serde_json::json!([
+                    12 + i,
+                    "active_ongoing",
+                    if i == 3 { activation_of_last } else { 0 }
+                ])
+            ))
+            .collect::<serde_json::Map<_, _>>())
+    };
+    let api_dir = tempfile::tempdir().unwrap();
+    fs::write(
+        api_dir.path().join("statuses.json"),
+        statuses(3).to_string(),
+    )
+    .unwrap();
+    let api = fake_beacon_api(api_dir.path(), &gvr, 5 * 8 + 3);
+    let exit_cmd = |extra: &[&str]| {
+        let mut args = vec![
+            "exit",
+            "-c",
+            "net.yaml",
+            "-o",
+            "out",
+            "--beacon-api",
+            api.url.as_str(),
+        ];
+        args.extend_from_slice(extra);
+        run(&args, d.path())
+    };
+
+    // Too early for one: refused with the epoch it may, and nothing sent.
+    let o = exit_cmd(&[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&format!("validator {} (stake-val-3) (index 15) was activated at epoch 3 and may exit from epoch 7 on", leaving[3])), "{}", stderr(&o));
+    assert!(!api_dir.path().join("posted.jsonl").exists());
+
+    // All may: a dry run sends nothing; then four exits, each signed by its key.
+    fs::write(
+        api_dir.path().join("statuses.json"),
+        statuses(0).to_string(),
+    )
+    .unwrap();
+    let o = exit_cmd(&["--dry-run"]);
+    ok(&o);
+    assert!(
+        stderr(&o).contains("dry run: nothing was sent (4 exits to send)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!api_dir.path().join("posted.jsonl").exists());
+    let o = exit_cmd(&["--timeout", "60s"]);
+    ok(&o);
+    let said = stderr(&o);
+    assert!(
+        said.contains("4 exits sent, 0 under way or done before"),
+        "{said}"
+    );
+    assert!(said.contains("active_exiting → exited_unslashed"), "{said}");
+    assert!(
+        said.contains("every validator of stake-val-3 has exited"),
+        "{said}"
+    );
+    let posted: Vec<serde_json::Value> = read(api_dir.path(), "posted.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(posted.len(), 4);
+    let gvr_bytes: [u8; 32] = hex::decode(&gvr[2..]).unwrap().try_into().unwrap();
+    for (i, (exit, pubkey)) in posted.iter().zip(&leaving).enumerate() {
+        assert_eq!(exit["message"]["epoch"], "5");
+        assert_eq!(exit["message"]["validator_index"], (12 + i).to_string());
+        let signature = hex::decode(
+            exit["signature"]
+                .as_str()
+                .unwrap()
+                .strip_prefix("0x")
+                .unwrap(),
+        )
+        .unwrap();
+        let root = exit_signing_root(5, 12 + i as u64, capella, gvr_bytes);
+        let pk = blst::min_pk::PublicKey::from_bytes(&hex::decode(&pubkey[2..]).unwrap()).unwrap();
+        let sig = blst::min_pk::Signature::from_bytes(&signature).unwrap();
+        assert_eq!(
+            sig.verify(
+                true,
+                &root,
+                b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_",
+                &[],
+                &pk,
+                true
+            ),
+            blst::BLST_ERROR::BLST_SUCCESS,
+            "the exit of {pubkey}"
+        );
+    }
+
+    // Again: every one exited, nothing sent twice.
+    let o = exit_cmd(&[]);
+    ok(&o);
+    assert!(
+        stderr(&o).contains("0 exits sent, 4 under way or done before"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(read(api_dir.path(), "posted.jsonl").lines().count(), 4);
+
+    // A beacon node of another chain: refused.
+    drop(api);
+    let other = tempfile::tempdir().unwrap();
+    fs::write(other.path().join("statuses.json"), "{}").unwrap();
+    let api = fake_beacon_api(other.path(), &format!("0x{}", "11".repeat(32)), 40);
+    let o = run(
+        &[
+            "exit",
+            "-c",
+            "net.yaml",
+            "-o",
+            "out",
+            "--beacon-api",
+            api.url.as_str(),
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("point --beacon-api at a beacon node of this network; nothing was sent"),
+        "{}",
+        stderr(&o)
+    );
+    // Nobody there: an I/O error; a bad URL: usage.
+    drop(api);
+    let o = run(
+        &[
+            "exit",
+            "-c",
+            "net.yaml",
+            "-o",
+            "out",
+            "--beacon-api",
+            "http://127.0.0.1:9",
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let o = run(
+        &[
+            "exit",
+            "-c",
+            "net.yaml",
+            "-o",
+            "out",
+            "--beacon-api",
+            "not a url",
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn exit_times_out_while_the_chain_has_not_exited_them() {
+    let d = dir_with(&exits_network(4));
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+    fs::write(d.path().join("net.yaml"), exits_network(3)).unwrap();
+    ok(&run(&["compile", "-c", "net.yaml", "-o", "out"], d.path()));
+    let pos = yaml(d.path(), "out/values.yaml")["proofOfStake"].clone();
+    // Exits sent before, and the chain slow: they stay active_exiting... forever here,
+    // as the stand-in moves a validator on only after its own POST.
+    let statuses: serde_json::Map<_, _> = strings(&pos["exits"][0]["pubkeys"])
+        .into_iter()
+        .enumerate()
+        .map(|(i, k)| (k, serde_json::json!([i, "active_slashed", 0])))
+        .collect();
+    let api_dir = tempfile::tempdir().unwrap();
+    fs::write(
+        api_dir.path().join("statuses.json"),
+        serde_json::Value::Object(statuses).to_string(),
+    )
+    .unwrap();
+    let api = fake_beacon_api(
+        api_dir.path(),
+        pos["genesisValidatorsRoot"].as_str().unwrap(),
+        80,
+    );
+    let o = run(
+        &[
+            "exit",
+            "-c",
+            "net.yaml",
+            "-o",
+            "out",
+            "--beacon-api",
+            api.url.as_str(),
+            "--timeout",
+            "3s",
+        ],
+        d.path(),
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("not every validator had exited after 3 s"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!api_dir.path().join("posted.jsonl").exists());
+    // Without waiting it returns at once.
+    let o = run(
+        &[
+            "exit",
+            "-c",
+            "net.yaml",
+            "-o",
+            "out",
+            "--beacon-api",
+            api.url.as_str(),
+            "--no-wait",
+        ],
+        d.path(),
+    );
+    ok(&o);
+    assert!(
+        stderr(&o).contains("not waiting (--no-wait)"),
+        "{}",
+        stderr(&o)
     );
 }

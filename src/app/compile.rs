@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::failure::{exit, Failure};
 use super::guard::{guard, NetworkSource};
-use super::stages::{plan_network, prepare};
+use super::stages::{plan_network_with_secret, prepare};
 use crate::check::Context;
 use crate::objects::{self, SeparateObjects};
 use crate::output::{OutputDir, PendingFile, Visibility};
@@ -60,7 +60,8 @@ pub fn compile(
     warn: &mut dyn FnMut(String),
 ) -> Result<Vec<String>, Failure> {
     let prepared = prepare(opts.config, opts.context, warn)?;
-    let (source, plan, doc) = plan_network(prepared, opts.secrets, true, Keystores::Derive, warn)?;
+    let planned = plan_network_with_secret(prepared, opts.secrets, true, Keystores::Derive, warn)?;
+    let (source, plan, doc) = (planned.source, planned.plan, planned.doc);
     let (mut public, mut private) = values::build(&plan);
     let paths = Outputs::new(opts.out, &plan.config.network.name);
     // One compile at a time per directory, and the guard reads what the last
@@ -71,14 +72,25 @@ pub fn compile(
         doc: &doc,
         file: &plan.config,
     };
-    let votes = guard(
+    let exit_command = format!(
+        "kuberneteth-values exit{} -o {}",
+        opts.config
+            .map_or_else(String::new, |c| format!(" -c {}", c.display())),
+        opts.out.display()
+    );
+    let outcome = guard(
         &paths.values,
         &paths.secrets_values,
         &public,
         &network_source,
         opts.allow_genesis_change,
+        (&planned.secret, &exit_command),
         warn,
     )?;
+    if let Some(pos) = public.proof_of_stake.as_mut() {
+        pos.exits = outcome.exits;
+        pos.exits_beacon_node = outcome.exits_beacon_node;
+    }
 
     let install = paths.install(&plan.config.network.name);
     let header = |what: &str| file_header(what, &source.display, &install);
@@ -126,10 +138,11 @@ pub fn compile(
         .map_err(|e| Failure::new(exit::IO, e.to_string()))?;
     }
     let mut lines = summary(&plan, &paths, separate.as_ref(), &install);
-    // What the upgrade votes and deposits goes before the "next:" line.
+    // What the upgrade votes, deposits and exits goes before the "next:" line.
     let next = lines.pop();
-    lines.extend(votes);
+    lines.extend(outcome.votes);
     lines.extend(deposits_summary(&plan, &paths, opts.config));
+    lines.extend(outcome.exits_line);
     lines.extend(next);
     Ok(lines)
 }

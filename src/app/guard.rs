@@ -9,24 +9,43 @@ use crate::diagnostics::{display_path, excerpt, Diagnostic};
 use crate::execution::geth::GethVersion;
 use crate::input;
 use crate::pair;
-use crate::values::ChartValues;
+use crate::plan::proof_of_stake::pod_signing_keys;
+use crate::secrets::MasterSecret;
+use crate::values::{ChartValues, ExitValues};
 use crate::yaml::Document;
 
+/// What the guard found that the compile writes or says: the summary's lines on
+/// signer votes and exits, and the exits the new values carry.
+#[derive(Default)]
+pub(super) struct Outcome {
+    /// What the signers vote.
+    pub votes: Vec<String>,
+    /// Which validators exit, and what to run.
+    pub exits_line: Option<String>,
+    pub exits: Vec<ExitValues>,
+    /// A pod that stays, whose beacon node the exits Job asks.
+    pub exits_beacon_node: Option<String>,
+}
+
 /// Reads the values an earlier compile left in `values` (if any) and refuses a
-/// new genesis over them unless `allow`, and a signer removal clique could not
-/// vote through; warns of a geth downgrade and of a pair torn by an interrupted
-/// compile. `new`: the values about to be written; `file`: the network file, to
-/// point at. Returns what the upgrade will do that the summary should say.
+/// new genesis over them unless `allow`, a signer removal clique could not vote
+/// through, and a validator removal that would leave two thirds of the stake or
+/// less; warns of a geth downgrade and of a pair torn by an interrupted compile.
+/// `new`: the values about to be written; `file`: the network file, to point at;
+/// `secret`: the master secret, for the keys of validator pods that leave;
+/// `exit_command`: the `exit` command line the summary names. Returns what the
+/// upgrade will do that the summary should say, and the exits.
 pub(super) fn guard(
     values: &Path,
     secrets_values: &Path,
     new: &ChartValues,
     file: &NetworkSource,
     allow: bool,
+    (secret, exit_command): (&MasterSecret, &str),
     warn: &mut dyn FnMut(String),
-) -> Result<Vec<String>, Failure> {
+) -> Result<Outcome, Failure> {
     let Some(old) = read_existing(values)? else {
-        return Ok(Vec::new());
+        return Ok(Outcome::default());
     };
     guard_existing(values, &old, new, file, allow, warn)?;
     warn_torn_pair(&old, values, secrets_values, warn);
@@ -34,7 +53,35 @@ pub(super) fn guard(
     if !allow {
         votes.refuse_unsafe_removal(&old, file)?;
     }
-    Ok(votes.summary())
+    let mut outcome = Outcome {
+        votes: votes.summary(),
+        ..Outcome::default()
+    };
+    // A new genesis (allowed) is a new network: nothing of the old one exits.
+    if new.proof_of_stake.is_some() && genesis_changes(&old, new).is_empty() {
+        let exits = Exits::plan(&old, new, secret);
+        exits.refuse_returning_pods(new, file)?;
+        if !exits.leaving.is_empty()
+            && matches!(&file.file.network.consensus, crate::config::Consensus::ProofOfStake(p) if p.mnemonic_file.is_some())
+        {
+            return Err(Failure::new(
+                exit::REFUSED,
+                file.at("/nodes", format!(
+                    "validator pods {} would go, and `mnemonicFile` numbers validator keys in file order: removing pods would move the keys of the pods after them; keep the validator groups as they were",
+                    exits.pods().join(", ")
+                )),
+            ));
+        }
+        if !allow {
+            exits.refuse_unsafe_removal(file)?;
+        }
+        outcome.exits_line = exits.summary(exit_command);
+        outcome.exits_beacon_node = (!exits.all().is_empty())
+            .then(|| exits_beacon_node(&old, new))
+            .flatten();
+        outcome.exits = exits.all();
+    }
+    Ok(outcome)
 }
 
 /// The network file a compile read, to point a refusal at the entry to change.
@@ -62,7 +109,7 @@ impl NetworkSource<'_> {
 
 /// The values an earlier compile wrote, if any. A file that exists but cannot
 /// be read stops the compile: the genesis guard cannot be skipped by accident.
-fn read_existing(path: &Path) -> Result<Option<ChartValues>, Failure> {
+pub(super) fn read_existing(path: &Path) -> Result<Option<ChartValues>, Failure> {
     let bytes = match input::read_bounded(path, input::MAX_OUTPUT_FILE) {
         Ok(b) => b,
         Err(e) if e.is_not_found() => return Ok(None),
@@ -317,6 +364,178 @@ impl Votes {
             parts.join("; ")
         )]
     }
+}
+
+/// The validator pods that leave with this compile, and those that left before.
+struct Exits {
+    /// The earlier values' exits, carried over.
+    before: Vec<ExitValues>,
+    /// Validator pods of the earlier values the new ones no longer have.
+    leaving: Vec<ExitValues>,
+    /// The validators of the earlier values' pods.
+    total: u64,
+}
+
+impl Exits {
+    fn plan(old: &ChartValues, new: &ChartValues, secret: &MasterSecret) -> Self {
+        let (leaving, total) = leaving_pods(old, new, &|group, ordinal, count| {
+            pod_signing_keys(secret, group, ordinal, count)
+                .iter()
+                .map(|k| k.public_key().to_string())
+                .collect()
+        });
+        Exits {
+            before: old
+                .proof_of_stake
+                .as_ref()
+                .map(|p| p.exits.clone())
+                .unwrap_or_default(),
+            leaving,
+            total,
+        }
+    }
+
+    /// Every exit the new values carry: the earlier ones, then this compile's.
+    fn all(&self) -> Vec<ExitValues> {
+        self.before.iter().chain(&self.leaving).cloned().collect()
+    }
+
+    fn pods(&self) -> Vec<&str> {
+        self.leaving.iter().map(|e| e.node.as_str()).collect()
+    }
+
+    fn leaving_validators(&self) -> u64 {
+        self.leaving.iter().map(|e| e.pubkeys.len() as u64).sum()
+    }
+
+    /// A pod whose validators exited cannot come back: its keys (from its group and
+    /// ordinal) are the exited ones, which never validate again.
+    fn refuse_returning_pods(
+        &self,
+        new: &ChartValues,
+        file: &NetworkSource,
+    ) -> Result<(), Failure> {
+        let mut lines = Vec::new();
+        for g in new.node_groups.iter().filter(|g| g.role == Role::Validator) {
+            let Some(first) = g
+                .nodes
+                .iter()
+                .find(|n| self.before.iter().any(|e| e.node == n.name))
+            else {
+                continue;
+            };
+            let pointer = file
+                .group(&g.name)
+                .map_or_else(|| "/nodes".into(), |(i, _)| format!("/nodes/{i}/replicas"));
+            lines.push(file.at(&pointer, format!(
+                "pod {} left the network, and its validators exited: their keys (from the group and the ordinal) can never validate again, so the pod cannot come back; keep `replicas` at {} or less, and add a new group (`genesisReplicas: 0`, joining by deposit) for new validators",
+                first.name, first.ordinal
+            )));
+        }
+        if lines.is_empty() {
+            return Ok(());
+        }
+        Err(Failure {
+            code: exit::REFUSED,
+            lines,
+        })
+    }
+
+    /// Finality needs more than two thirds of the stake attesting; the validators
+    /// that leave attest until they have exited, but a removal of a third or more at
+    /// once leaves the chain no margin once they have: refuse it.
+    fn refuse_unsafe_removal(&self, file: &NetworkSource) -> Result<(), Failure> {
+        let leaving = self.leaving_validators();
+        let staying = self.total - leaving;
+        if leaving == 0 || 3 * staying > 2 * self.total {
+            return Ok(());
+        }
+        let most = self.total.saturating_sub(1) / 3;
+        // At the first group (by the earlier values) that loses a pod and is still
+        // in the file.
+        let pointer = self
+            .leaving
+            .iter()
+            .find_map(|e| {
+                file.group(&e.group)
+                    .map(|(i, _)| format!("/nodes/{i}/replicas"))
+            })
+            .unwrap_or_else(|| "/nodes".into());
+        Err(Failure {
+            code: exit::REFUSED,
+            lines: vec![file.at(&pointer, format!(
+                "removing {leaving} of the {} validators at once ({}) leaves {staying}: finality needs more than two thirds of the validators attesting; remove at most {most} validators now and the rest once these have exited",
+                self.total,
+                self.pods().join(", ")
+            ))],
+        })
+    }
+
+    /// One line for the compile's summary, when pods leave.
+    fn summary(&self, exit_command: &str) -> Option<String> {
+        if self.leaving.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "exits: the {} validators of {} leave by voluntary exit: before helm upgrade, run {exit_command} --beacon-api URL (it sends the exits and waits until the chain has them, an epoch or more each; a validator may exit once it has been active `shardCommitteePeriod` epochs); helm upgrade checks that every one has exited before it removes the pods",
+            self.leaving_validators(),
+            self.pods().join(", ")
+        ))
+    }
+}
+
+/// The validator pods of `old` that `new` no longer has, each with its validators'
+/// public keys (`keys(group, ordinal, count)`), and the validators of `old`'s pods.
+fn leaving_pods(
+    old: &ChartValues,
+    new: &ChartValues,
+    keys: &dyn Fn(&str, u32, u32) -> Vec<String>,
+) -> (Vec<ExitValues>, u64) {
+    let stays = |name: &str| {
+        new.node_groups
+            .iter()
+            .any(|g| g.role == Role::Validator && g.nodes.iter().any(|n| n.name == name))
+    };
+    let mut leaving = Vec::new();
+    let mut total = 0;
+    for g in old.node_groups.iter().filter(|g| g.role == Role::Validator) {
+        for n in &g.nodes {
+            let count = n.beacon.as_ref().map_or(0, |b| b.validators);
+            total += u64::from(count);
+            if count > 0 && !stays(&n.name) {
+                leaving.push(ExitValues {
+                    node: n.name.clone(),
+                    group: g.name.clone(),
+                    ordinal: n.ordinal,
+                    pubkeys: keys(&g.name, n.ordinal, count),
+                });
+            }
+        }
+    }
+    (leaving, total)
+}
+
+/// A pod that was there and stays, with a beacon node and its own Service: the exits
+/// Job asks its Beacon API. Validator groups first.
+fn exits_beacon_node(old: &ChartValues, new: &ChartValues) -> Option<String> {
+    let was = |name: &str| {
+        old.node_groups
+            .iter()
+            .any(|g| g.nodes.iter().any(|n| n.name == name))
+    };
+    let candidates = || {
+        new.node_groups
+            .iter()
+            .filter(|g| g.node_services)
+            .flat_map(|g| g.nodes.iter().map(move |n| (g, n)))
+            .filter(|(_, n)| n.beacon.is_some())
+    };
+    candidates()
+        .filter(|(g, _)| g.role == Role::Validator)
+        .chain(candidates())
+        .find(|(_, n)| was(&n.name))
+        .or_else(|| candidates().next())
+        .map(|(_, n)| n.name.clone())
 }
 
 /// What of the genesis differs from `old` to `new`, each as the refusal names it.

@@ -118,8 +118,34 @@ pub(super) fn plan_network(
     keystores: Keystores,
     warn: &mut dyn FnMut(String),
 ) -> Result<(Source, Plan, Document), Failure> {
+    let planned = plan_network_with_secret(prepared, secrets, create_secret, keystores, warn)?;
+    Ok((planned.source, planned.plan, planned.doc))
+}
+
+/// What [`plan_network_with_secret`] gives: the network and its plan, with the master
+/// secret still at hand (`compile` derives the keys of pods that leave from it).
+pub(super) struct Planned {
+    pub source: Source,
+    pub plan: Plan,
+    pub doc: Document,
+    pub secret: MasterSecret,
+}
+
+/// [`plan_network`], keeping the master secret.
+pub(super) fn plan_network_with_secret(
+    prepared: (Source, Checked, BroughtKeys),
+    secrets: Option<&Path>,
+    create_secret: bool,
+    keystores: Keystores,
+    warn: &mut dyn FnMut(String),
+) -> Result<Planned, Failure> {
     let (source, checked, brought) = prepared;
     let secret = load_secret(&source, secrets, create_secret, warn)?;
     let plan = build_plan(&checked.network, &secret, &brought, keystores);
-    Ok((source, plan, checked.doc))
+    Ok(Planned {
+        source,
+        plan,
+        doc: checked.doc,
+        secret,
+    })
 }

@@ -247,7 +247,10 @@ fn stake_spread(cfg: &NetworkFile, pos: &ProofOfStake, ctx: Context, f: &mut Fin
 }
 
 /// Validators that join a running network (pods from `genesisReplicas` on) deposit
-/// keys no other pod's change; the genesis needs validators of its own.
+/// keys no other pod's change; the genesis needs validators of its own. Pods leave
+/// (`replicas` below `genesisReplicas`, or a joined group lowered or removed) by
+/// voluntary exit, which `compile` plans against the earlier values; with
+/// `mnemonicFile` keys are numbered in file order, so neither can happen.
 fn joining_validators(cfg: &NetworkFile, pos: &ProofOfStake, f: &mut Findings) {
     let groups = || {
         cfg.nodes
@@ -259,18 +262,23 @@ fn joining_validators(cfg: &NetworkFile, pos: &ProofOfStake, f: &mut Findings) {
         let Some(genesis) = g.genesis_replicas else {
             continue;
         };
+        if pos.mnemonic_file.is_none() || g.replicas == genesis {
+            continue;
+        }
         if g.replicas < genesis {
             f.error(&format!("/nodes/{i}/replicas"), format!(
-                "{} of `{}`'s {genesis} genesis pods would go, and validators leave a running network only by exiting first: keep `replicas` at {genesis} or more",
+                "{} of `{}`'s {genesis} genesis pods would go, and `mnemonicFile` numbers validator keys in file order, so removing pods would move the keys of every pod after them: keep `replicas` at {genesis}, or leave `mnemonicFile` out of a network whose validators come and go",
                 genesis - g.replicas,
                 g.name
             ));
-        } else if g.replicas > genesis && pos.mnemonic_file.is_some() {
+        } else {
             f.error(&format!("/nodes/{i}/genesisReplicas"), "validators that join later take their keys from the master secret, pod by pod, and `mnemonicFile` numbers keys in file order (a joining pod would move every key after it): leave `mnemonicFile` out, or start a new network with these validators in its genesis".into());
         }
     }
     if groups().all(|(_, g)| g.genesis_replica_count() == 0) {
         f.error("/nodes", "no validator group has a pod in the genesis (every `genesisReplicas` is 0), so the chain has no validator to start with; a new network's validators are its genesis validators (leave `genesisReplicas` out)".into());
+    } else if groups().all(|(_, g)| g.replicas == 0) {
+        f.error("/nodes", "every validator pod would go (each validator group has `replicas: 0`), and a chain without validators makes no block; keep validators that stay (more than two thirds of them)".into());
     }
 }
 

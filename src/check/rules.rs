@@ -192,7 +192,8 @@ fn role_settings(i: usize, g: &NodeGroup, f: &mut Findings) {
     if g.replicas == 0 && !(g.role.produces_blocks() && g.genesis_replica_count() > 0) {
         f.error(&at("/replicas"), match g.role {
             Role::Signer => "a signer group with `replicas: 0` and no genesis signers does nothing; remove the group".into(),
-            _ => "`replicas: 0`: only a signer group whose genesis signers all left (`genesisReplicas` above 0) keeps no pod; remove the group, or give it at least one replica".into(),
+            Role::Validator => "a validator group with `replicas: 0` and no genesis validators does nothing; remove the group (its validators exit first, as `compile` says)".into(),
+            _ => "`replicas: 0`: only a signer or validator group whose genesis pods all left (`genesisReplicas` above 0) keeps no pod; remove the group, or give it at least one replica".into(),
         });
     }
     match (&g.rpc, g.role) {

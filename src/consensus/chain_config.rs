@@ -145,6 +145,9 @@ pub struct ChainConfig {
     pub slot: SlotSeconds,
     pub deposit_contract: Address,
     pub eth1_follow_distance: u64,
+    /// `SHARD_COMMITTEE_PERIOD`: epochs a validator is active before it may exit;
+    /// `None` keeps the spec's.
+    pub shard_committee_period: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -236,6 +239,7 @@ impl ChainConfig {
             "SLOT_DURATION_MS" => self.slot.millis().to_string(),
             "SECONDS_PER_SLOT" => self.slot.seconds().to_string(),
             "ETH1_FOLLOW_DISTANCE" => self.eth1_follow_distance.to_string(),
+            "SHARD_COMMITTEE_PERIOD" => self.shard_committee_period?.to_string(),
             "DEPOSIT_CHAIN_ID" | "DEPOSIT_NETWORK_ID" => s.chain_id.to_string(),
             "DEPOSIT_CONTRACT_ADDRESS" => format!("'{}'", self.deposit_contract),
             "MAX_BLOBS_PER_BLOCK_ELECTRA" => s.max_blobs_per_block_electra.to_string(),
@@ -312,6 +316,26 @@ impl ChainConfig {
     }
 }
 
+/// The number a rendered `config.yaml` gives `key` (a line `KEY: value`).
+fn rendered_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .map(str::trim)
+}
+
+/// `SHARD_COMMITTEE_PERIOD` of a rendered `config.yaml` (the values carry the text).
+pub fn shard_committee_period(text: &str) -> Option<u64> {
+    rendered_value(text, "SHARD_COMMITTEE_PERIOD")?.parse().ok()
+}
+
+/// `CAPELLA_FORK_VERSION` of a rendered `config.yaml`: the voluntary exits' domain
+/// (EIP-7044).
+pub fn capella_fork_version(text: &str) -> Option<super::fork::Version> {
+    let hex_text = rendered_value(text, "CAPELLA_FORK_VERSION")?.strip_prefix("0x")?;
+    let bytes: [u8; 4] = hex::decode(hex_text).ok()?.try_into().ok()?;
+    Some(super::fork::Version(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -338,6 +362,7 @@ mod tests {
             slot: SlotSeconds::new(6).unwrap(),
             deposit_contract: Address::parse("0x00000000219ab540356cBB839Cbe05303d7705Fa").unwrap(),
             eth1_follow_distance: DEFAULT_ETH1_FOLLOW_DISTANCE,
+            shard_committee_period: None,
         }
     }
 
@@ -528,6 +553,30 @@ mod tests {
             if let Some(dir) = &dir {
                 std::fs::write(dir.join(format!("{}.yaml", preset.name())), text).unwrap();
             }
+        }
+    }
+
+    /// `shardCommitteePeriod` replaces the spec's `SHARD_COMMITTEE_PERIOD`; unset,
+    /// each preset keeps its own (256 mainnet, 64 minimal).
+    #[test]
+    fn shard_committee_period_is_the_networks_or_the_presets() {
+        for (preset, spec) in [(Preset::Mainnet, 256), (Preset::Minimal, 64)] {
+            let mut cfg = config(preset, BlobSchedule::default());
+            let text = cfg.render().unwrap();
+            assert!(
+                text.contains(&format!("\nSHARD_COMMITTEE_PERIOD: {spec}\n")),
+                "{}",
+                preset.name()
+            );
+            assert_eq!(shard_committee_period(&text), Some(spec));
+            cfg.shard_committee_period = Some(4);
+            let text = cfg.render().unwrap();
+            assert!(text.contains("\nSHARD_COMMITTEE_PERIOD: 4\n"));
+            assert_eq!(shard_committee_period(&text), Some(4));
+            assert_eq!(
+                capella_fork_version(&text).map(|v| v.to_string()),
+                Some(cfg.schedule.version(Fork::Capella).to_string())
+            );
         }
     }
 

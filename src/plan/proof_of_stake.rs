@@ -179,6 +179,9 @@ struct Pod {
     /// every pod counted.
     first_key_index: u64,
     count: u32,
+    /// The pod runs (its ordinal is below `replicas`); a genesis pod that left
+    /// (its validators exited) still has its validators in the genesis state.
+    running: bool,
 }
 
 fn validator_pods(config: &NetworkFile) -> Vec<Pod> {
@@ -186,7 +189,7 @@ fn validator_pods(config: &NetworkFile) -> Vec<Pod> {
     let (mut next, mut next_key) = (0u64, 0u64);
     for g in config.nodes.iter().filter(|g| g.role == Role::Validator) {
         let count = g.validators_per_pod.unwrap_or(0);
-        for ordinal in 0..g.replicas {
+        for ordinal in 0..g.replicas.max(g.genesis_replica_count()) {
             let genesis = ordinal < g.genesis_replica_count();
             pods.push(Pod {
                 group: g.name.clone(),
@@ -195,6 +198,7 @@ fn validator_pods(config: &NetworkFile) -> Vec<Pod> {
                 first_index: genesis.then_some(next),
                 first_key_index: next_key,
                 count,
+                running: ordinal < g.replicas,
             });
             if genesis {
                 next += u64::from(count);
@@ -203,6 +207,20 @@ fn validator_pods(config: &NetworkFile) -> Vec<Pod> {
         }
     }
     pods
+}
+
+/// The signing keys of the validators a pod holds (`count` of them), derived from the
+/// master secret as [`build`] derives every pod's (label `validator-seed/{group}/{ordinal}`,
+/// EIP-2334 indices from 0): for the exits of pods that leave, which the plan no longer has.
+pub fn pod_signing_keys(
+    secret: &MasterSecret,
+    group: &str,
+    ordinal: u32,
+    count: u32,
+) -> Vec<ValidatorSecretKey> {
+    let seed = Seed::from_bytes(secret.derive_bytes(&label::validator_seed(group, ordinal)));
+    let tree = seed.validators();
+    (0..count).map(|j| tree.validator(j).signing).collect()
 }
 
 /// A pod's validator keys in registry order: the secret keys for its wallet, and
@@ -310,6 +328,7 @@ pub fn build(
         slot: pos.slot,
         deposit_contract: pos.deposit_contract,
         eth1_follow_distance: DEFAULT_ETH1_FOLLOW_DISTANCE,
+        shard_committee_period: pos.settings.shard_committee_period,
     }
     .render()
     .expect("the checks require a validator, and the spec keys are the presets' own");
@@ -402,6 +421,7 @@ fn wallets(
     let wallets: Vec<(String, ValidatorClientPlan)> = pods
         .par_iter()
         .zip(keyed.par_iter())
+        .filter(|(pod, _)| pod.running)
         .map(|(pod, keys)| {
             let password = secret.derive_token(&label::wallet_password(&pod.group, pod.ordinal));
             let wallet_files = if keystores == Keystores::Derive {
@@ -500,12 +520,13 @@ fn deposits(
     per_pod.into_iter().flatten().collect()
 }
 
-/// Every validator, each with the pod that holds it: the genesis ones in registry
-/// order, then the joining ones.
+/// Every validator a running pod holds, each with its pod: the genesis ones in
+/// registry order (without those of genesis pods that left), then the joining ones.
 fn validators(pods: &[Pod], keyed: Vec<PodKeys>) -> Vec<ValidatorPlan> {
     let mut all: Vec<ValidatorPlan> = pods
         .iter()
         .zip(keyed)
+        .filter(|(pod, _)| pod.running)
         .flat_map(|(pod, keys)| {
             keys.public
                 .into_iter()
@@ -607,6 +628,17 @@ mod tests {
         assert!(
             !pos.validator_clients.contains_key("kat-rpc-0"),
             "an rpc pod holds no validator"
+        );
+        // The keys of a pod that leaves derive as the plan derived them.
+        let secret = MasterSecret::from_bytes(std::array::from_fn(|i| i as u8));
+        let keys = pod_signing_keys(&secret, "val", 0, 2);
+        assert_eq!(keys.len(), 2);
+        for (k, v) in keys.iter().zip(&pos.validators) {
+            assert_eq!(k.public_key(), v.pubkey);
+        }
+        assert_ne!(
+            pod_signing_keys(&secret, "val", 1, 1)[0].public_key(),
+            pos.validators[0].pubkey
         );
     }
 }
