@@ -69,6 +69,8 @@ fn the_exits_job_is_a_pre_upgrade_hook_that_reaches_only_the_beacon_api() {
         annotations["helm.sh/hook-delete-policy"],
         "before-hook-creation,hook-succeeded"
     );
+    // A refused upgrade shows the operator the Job's log: what to run.
+    assert_eq!(annotations["helm.sh/hook-output-log-policy"], "hook-failed");
     let spec = &job["spec"]["template"]["spec"];
     assert_eq!(spec["automountServiceAccountToken"], false);
     assert_eq!(spec["securityContext"]["runAsNonRoot"], true);

@@ -26,6 +26,14 @@ shortly after the pods start. Then, in order:
      genesis is unchanged; blocks keep coming); `kuberneteth-values deposit` sends
      its validators' deposits from the compiled account through the rpc Service, and
      sent again sends nothing;
+ 16. validators leave by exit, first part: the network compiled over check 14's
+     values without the `staker` group's pod (`replicas: 0`, `genesisReplicas: 1`)
+     lists that pod's 16 validators as exits (the genesis unchanged); `helm upgrade`
+     to it before any exit is sent fails in its pre-upgrade hook (the exits Job finds
+     validators with no exit under way) and removes nothing; `kuberneteth-values
+     exit --no-wait` sends their signed voluntary exits to a staying beacon node, and
+     run again sends nothing. The checks after this one run while the exits go
+     through the chain (a third of the stake leaving, four validators an epoch);
   8. `helm test` passes;
   6. metrics: the beacon node (8080) and validator client (8081) serve Prometheus
      text whose counters advance; every container has a liveness probe, and the
@@ -44,14 +52,19 @@ shortly after the pods start. Then, in order:
   7. logs: no Prysm process panics or logs a fatal line; until the upgrade, none logs
      an error outside EXPECTED_PRYSM_ERRORS (and check-prysm.sh's allowed errors and
      unknown config keys);
- 12. outage: two of the three validator pods (two thirds of the stake, one of each
-     group) deleted at once; with no one acting, every pod is Ready again, a block
+ 12. outage: two of the three validator pods (one of each group: with the staker
+     pod's validators exiting or exited since check 16, more than half of the active
+     stake, and finality stops) deleted at once; with no one acting, every pod is Ready again, a block
      follows within MAX_RESUME_SLOTS and a later epoch is finalized within
      MAX_FINALITY_EPOCHS;
  13. power cut: every container of every pod SIGKILLed at once; the same bounds;
  15. the joined validators (check 14) become active (EIP-6110 deposit requests, the
      churn limit, the activation delay: within MAX_ACTIVATION_EPOCHS of the deposits),
      then all attest in an epoch, one of them proposes a block, and finality advances;
+ 17. validators leave by exit, second part: the staker pod's validators have exited
+     (status `exited_unslashed`, within MAX_EXIT_EPOCHS of the exits); `helm
+     upgrade` then passes its exits Job (a pre-upgrade hook asking a staying beacon
+     node) and removes the pod; blocks keep coming and finality advances;
  11. `helm uninstall` removes every object of the release; the volume claims stay.
 Run it through scripts/live-pos.sh (`make live-pos`), which builds what is needed and
 runs this driver in the cluster.
@@ -97,9 +110,17 @@ JOIN_VALIDATORS = 4
 # epoch's), and activate 5 epochs later (MAX_SEED_LOOKAHEAD + 1): about 11 epochs,
 # more when the outages of checks 12 and 13 hold finality back.
 MAX_ACTIVATION_EPOCHS = 30
-# A block by one of the joined validators: with 4 of 52 validators, an epoch of 32
-# slots has none of theirs with probability (48/52)^32 < 8%; 6 epochs < 3e-7.
+# A block by one of the joined validators: with 4 of 52 validators (of 36 once the
+# staker pod's have exited), an epoch of 32 slots has none of theirs with
+# probability (48/52)^32 < 8%; 6 epochs < 3e-7.
 MAX_JOINED_PROPOSAL_EPOCHS = 6
+# Check 16 removes this validator group's one pod; its validators leave by exit.
+LEAVE_GROUP = "staker"
+# From the exits sent to exited: each exit is in a block within an epoch; its exit
+# epoch is then 5 epochs on (MAX_SEED_LOOKAHEAD + 1), one epoch later for every
+# further 128 ether (the exit churn here: 4 validators of 32 ether), so 16
+# validators are exited about 9 epochs after their exits were sent.
+MAX_EXIT_EPOCHS = 14
 CHECK_PRYSM = os.path.join(os.path.dirname(os.path.dirname(HERE)), "scripts", "check-prysm.sh")
 # Error lines Prysm logs while the network runs undisturbed (from the start to the
 # upgrade), with the reason; any other error line then, and a panic or fatal line at
@@ -160,6 +181,8 @@ class PosLive(Live):
         self.validator_pods = [p for p in self.pod_names if self.nodes[p]["group"]["role"] == "validator"]
         self.joining_pods: list[str] = []
         self.join_keys: list[str] = []
+        self.leave_keys: list[str] = []
+        self.refused_job_pods: list[str] = []
         with open(os.path.join(self.export, "consensus", "validators.json")) as f:
             self.indices, self.pubkeys = {}, {}
             for v in json.load(f):
@@ -554,11 +577,13 @@ class PosLive(Live):
         # StatefulSet machinery; here check 12 deletes two validator pods at once.
         # After check 14 the installed revision 2 has the joining group, and so has
         # the second geth's compile: the rollback goes back to revision 2.
+        # Check 16's upgrade failed in its hook: a revision that stays failed.
         joined = bool(self.joining_pods)
         self.check_upgrade(v1)
         self.check_upgrade(v0, rollback_to=2 if joined else 1)
         self.check_history([("superseded", "Install complete")]
                            + ([("superseded", "Upgrade complete")] if joined else [])
+                           + ([("failed", "pre-upgrade hooks failed")] if self.leave_keys else [])
                            + [("superseded", "Upgrade complete"), ("deployed", f"Rollback to {2 if joined else 1}")])
 
     def check_outage(self, label: str, take_down) -> None:
@@ -697,6 +722,139 @@ class PosLive(Live):
             f"{len(blocks)} block(s) proposed by them since (slots {sorted(blocks)[:8]}); finalized epoch "
             f"{self.finality()[1]}")
 
+    def remove_leaving_group(self, text: str) -> str:
+        """The network file without the pod of check 16's leaving group (a genesis pod)."""
+        text, n = re.subn(rf"(?m)^(  - \{{ name: {LEAVE_GROUP}, role: validator, )replicas: 1,",
+                          r"\g<1>replicas: 0, genesisReplicas: 1,", text)
+        check(n == 1, f"{self.opts.network}: no `  - {{ name: {LEAVE_GROUP}, role: validator, replicas: 1, ...` line")
+        return text
+
+    def exit_validators(self, *options: str) -> str:
+        """`kuberneteth-values exit` of the leaving network, to a staying pod's beacon
+        node (its pod IP, as a client in the cluster reaches it); its output."""
+        port = int(self.pos["ports"]["api"])
+        r = subprocess.run([self.opts.bin, "exit", "-c", os.path.join(self.work, "network-leave.yaml"),
+                            "-o", self.outs["leave"], "--secrets", os.path.join(self.work, "kuberneteth.secrets.yaml"),
+                            "--beacon-api", f"http://{self.pod_ip(self.validator_pods[0])}:{port}", *options],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, f"kuberneteth-values exit failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+        return r.stdout + r.stderr
+
+    def exits_job_log(self) -> str:
+        name = f"{self.values['network']['name']}-exits"
+        r = self.kube.kubectl("logs", f"job/{name}", check=False, timeout=60)
+        return r.stdout + r.stderr
+
+    def check_exit(self) -> None:
+        """16. The staker group's pod leaves: first its validators' exits."""
+        check(self.joining_pods, "check 16 compiles over check 14's values: run check 14 before it")
+        leaving = self.group_pods(LEAVE_GROUP)
+        check(len(leaving) == 1, f"the {LEAVE_GROUP} group has pods {leaving}, not one")
+        pod = leaving[0]
+        keys = [self.pubkeys[i] for i in self.indices[pod]]
+        said = [ln for ln in self.leave_compile_output.splitlines() if ln.startswith("exits:")]
+        check(len(said) == 1 and f"the {len(keys)} validators of {pod} leave" in said[0],
+              f"the compile did not say who exits:\n{self.leave_compile_output}")
+        with open(os.path.join(self.outs["leave"], "values.yaml")) as f:
+            values = yaml.safe_load(f)
+        check(values["genesis"]["json"] == self.values["genesis"]["json"]
+              and values["proofOfStake"]["genesisState"] == self.pos["genesisState"],
+              "removing a validator pod changed the genesis")
+        exits = values["proofOfStake"]["exits"]
+        check([(e["node"], [k.lower() for k in e["pubkeys"]]) for e in exits] == [(pod, [k.lower() for k in keys])],
+              f"the values list the exits {[(e['node'], len(e['pubkeys'])) for e in exits]}, not {pod}'s {len(keys)}")
+        check(values["proofOfStake"]["exitsBeaconNode"] not in leaving, "the exits Job asks the leaving pod")
+        # Before any exit is sent: the upgrade's exits Job refuses, and nothing goes.
+        uid = self.kube.pod(pod)["metadata"]["uid"]
+        t = time.monotonic()
+        try:
+            self.kube.upgrade(self.outs["leave"], timeout="600s")
+            raise Failure(f"helm upgrade removing {pod} passed before its validators' exits were sent")
+        except KubeError as e:
+            refused = str(e)
+        refused_after = time.monotonic() - t
+        job_log = self.exits_job_log()
+        check("pre-upgrade hooks failed" in refused and "have no exit under way" in refused,
+              f"helm upgrade failed otherwise than in its hook, or without the hook's log:\n{refused}")
+        check("have no exit under way" in job_log and "kuberneteth-values exit" in job_log,
+              f"the exits Job's log does not say what to run:\n{job_log}")
+        check(self.kube.pod(pod)["metadata"]["uid"] == uid and self.kube.ready(pod),
+              f"{pod} was touched by the refused upgrade")
+        self.refused_job_pods = self.kube.kubectl("get", "pods", "-l", f"job-name={values['network']['name']}-exits",
+                                                  "-o", "name").stdout.split()
+        # The exits, sent once.
+        t = time.monotonic()
+        sent = self.exit_validators("--no-wait")
+        self.exits_sent_at = time.time()
+        check(f"{len(keys)} exits sent, 0 under way" in sent, f"the exit command did not send {len(keys)} exits:\n{sent}")
+        again = self.exit_validators("--no-wait")
+        check(f"0 exits sent, {len(keys)} under way or done before" in again, f"the second exit run:\n{again}")
+        self.leave_keys = keys
+        self.times["exit: refused upgrade"] = refused_after
+        self.times["exit: exits sent"] = time.monotonic() - t
+        epoch = int((self.exits_sent_at - self.genesis_time) // (self.slots_per_epoch * self.slot))
+        log(f"16. exit: the compile lists {pod}'s {len(keys)} validators as exits, genesis unchanged; helm upgrade "
+            f"before the exits failed in its exits Job after {refused_after:.0f}s and removed nothing "
+            f"({[ln for ln in job_log.splitlines() if 'no exit under way' in ln][0][:140]}…); the exit command sent "
+            f"{len(keys)} exits in epoch {epoch} in {self.times['exit: exits sent']:.0f}s; run again, it sent nothing")
+
+    def check_exited(self) -> None:
+        """17. The leaving pod's validators have exited; the upgrade removes the pod."""
+        check(self.leave_keys, "check 17 needs check 16 (the exits)")
+        staying = self.validator_pods[0]
+        leaving = self.group_pods(LEAVE_GROUP)
+        epoch_seconds = self.slots_per_epoch * self.slot
+
+        def exited():
+            got = self.beacon(staying, "/eth/v1/beacon/states/head/validators?id=" + ",".join(self.leave_keys))["data"]
+            return (len(got) == len(self.leave_keys)
+                    and all(v["status"].startswith(("exited_", "withdrawal_")) for v in got) and got)
+        remaining = self.exits_sent_at + MAX_EXIT_EPOCHS * epoch_seconds - time.time()
+        got = wait_for(f"the {len(self.leave_keys)} validators of {leaving} to have exited", exited,
+                       max(remaining, 60), 5)
+        check(not any(v["validator"]["slashed"] for v in got), "an exited validator was slashed")
+        exit_epochs = sorted({int(v["validator"]["exit_epoch"]) for v in got})
+        sent_epoch = int((self.exits_sent_at - self.genesis_time) // epoch_seconds)
+        exited_after = self.genesis_time + exit_epochs[-1] * epoch_seconds - self.exits_sent_at
+        # The upgrade: its exits Job finds them exited, then the pod goes.
+        _, finalized = self.finality()
+        first_slot = self.head_slot()
+        first_event = len(self.kube.events)
+        t = time.monotonic()
+        try:
+            self.kube.upgrade(self.outs["leave"], timeout="600s")
+        except KubeError as e:
+            raise Failure(f"{e}\nthe exits Job: {self.exits_job_log()}") from None
+        upgraded = time.monotonic() - t
+        time.sleep(1)  # the watch stream catches up
+        job = f"{self.values['network']['name']}-exits"
+        created = [e for _, e in self.kube.events[first_event:] if e.startswith(f"pod {job}-")
+                   and "pod/" + e.split()[1] not in self.refused_job_pods]
+        check(created, f"no pod of the exits Job {job} ran during the upgrade")
+        with open(os.path.join(self.outs["leave"], "values.yaml")) as f:
+            self.values = yaml.safe_load(f)
+        self.pos = self.values["proofOfStake"]
+        self.load_pods(self.renders["leave"])
+        self.pod_ips.clear()
+        pods = self.kube.pods()
+        check(not any(p in pods for p in leaving), f"{leaving} still there after the upgrade")
+        check(self.all_ready() and not self.group_pods(LEAVE_GROUP), "the upgrade left pods not Ready")
+        check(not self.kube.kubectl("get", "job", job, check=False).stdout,
+              f"the exits Job {job} passed but stays")
+        last_slot = wait_for("a block after the upgrade", lambda: self.head_slot() > first_slot and self.head_slot(),
+                             MAX_GAP_SLOTS * self.slot)
+        slots = sorted(self.blocks(first_slot, last_slot)) + [int(self.since_genesis() // self.slot)]
+        largest = max(b - a for a, b in zip(slots, slots[1:]))
+        check(largest <= MAX_GAP_SLOTS, f"no block for {largest} slots while {leaving} went; slots {slots}")
+        wait_for("finality to advance after the pod went", lambda: self.finality()[1] > finalized,
+                 4 * epoch_seconds, 2)
+        self.times["exit: sent to exited"] = exited_after
+        self.times["exit: helm upgrade"] = upgraded
+        log(f"17. exited: the {len(self.leave_keys)} validators of {', '.join(leaving)}, exits sent in epoch "
+            f"{sent_epoch}, exited at epochs {exit_epochs}: {exited_after:.0f}s ({exited_after / epoch_seconds:.1f} "
+            f"epochs) after the exits; helm upgrade (its exits Job passed) removed the pod in {upgraded:.0f}s, "
+            f"largest gap {largest} slots; finalized epoch {finalized} -> {self.finality()[1]}")
+
     def check_stake_outage(self) -> None:
         """12. Two of the three validator pods (two thirds of the stake), one of each
         group, deleted at once, as an unsafe rollout would."""
@@ -740,7 +898,14 @@ class PosLive(Live):
             self.compile(v0, "join", self.add_joining_group, over=v0)
             self.join_compile_output = self.compile_output
             self.compile(v1, v1, self.add_joining_group, over="join")
+            if 16 in self.opts.checks:
+                # Over the joining network's values too: revision 2 is installed when
+                # the staker pod goes (check 17, after the rollback to it).
+                self.compile(v0, "leave", lambda text: self.remove_leaving_group(self.add_joining_group(text)),
+                             over="join")
+                self.leave_compile_output = self.compile_output
         else:
+            check(16 not in self.opts.checks, "check 16 compiles over check 14's values: name check 14 too")
             self.compile(v1)
         self.load(self.outs[v0], self.renders[v0])
         check(int(yaml.safe_load(open(os.path.join(self.outs[v1], "values.yaml")))["proofOfStake"]
@@ -750,10 +915,10 @@ class PosLive(Live):
         self.start()
         self.disturbed_from = float("inf")  # when the first pod restarts (checks 4, 5, 9)
         checks = {10: self.check_hardening, 1: self.check_identity, 2: self.check_blocks,
-                  3: self.check_transaction, 14: self.check_join, 8: self.check_helm_test, 6: self.check_metrics,
-                  4: lambda: self.check_rollouts(v0, v1), 9: self.check_evictions, 5: self.check_crash,
-                  12: self.check_stake_outage, 13: self.check_power_cut, 15: self.check_joined,
-                  7: self.check_logs, 11: self.check_uninstall}
+                  3: self.check_transaction, 14: self.check_join, 16: self.check_exit, 8: self.check_helm_test,
+                  6: self.check_metrics, 4: lambda: self.check_rollouts(v0, v1), 9: self.check_evictions,
+                  5: self.check_crash, 12: self.check_stake_outage, 13: self.check_power_cut, 15: self.check_joined,
+                  7: self.check_logs, 17: self.check_exited, 11: self.check_uninstall}
         for n, run_check in checks.items():
             for _ in range(self.opts.checks.count(n)):  # a check named twice runs twice
                 run_check()
@@ -767,7 +932,7 @@ def main() -> int:
     ap.add_argument("--prysm-version", default="v7.1.2")
     ap.add_argument("--genesis-delay", type=int, default=int(os.environ.get("LIVE_GENESIS_DELAY", "90")),
                     help="seconds from the start of the driver to genesis (time to compile and start the pods)")
-    ap.add_argument("--checks", default="1,2,3,4,5,6,7,8,9,10,11,12,13,14,15", help="the checks to run, in the driver's order (e.g. 1,5,7 for a quick run; 13,13 runs check 13 twice)")
+    ap.add_argument("--checks", default="1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", help="the checks to run, in the driver's order (e.g. 1,5,7 for a quick run; 13,13 runs check 13 twice)")
     ap.add_argument("--log-lines", type=int, default=60)
     opts = parse(ap)
     opts.checks = [int(c) for c in opts.checks.split(",")]
