@@ -4,7 +4,8 @@
 //! YAML 1.1 parsers (PyYAML, older Go YAML) read such plain scalars as numbers, so
 //! an address would arrive as a huge integer. Quoting them removes the ambiguity.
 
-/// Single-quotes plain mapping values that some YAML parser could read as a number.
+/// Single-quotes plain mapping values and sequence items that some YAML parser could
+/// read as a number.
 pub fn quote_ambiguous(yaml: &str) -> String {
     let mut out = String::with_capacity(yaml.len() + 64);
     // Indentation of the line that opened a block scalar (`|`), while inside it.
@@ -21,18 +22,23 @@ pub fn quote_ambiguous(yaml: &str) -> String {
         }
         let content = &body[indent..];
         let item = content.strip_prefix("- ").unwrap_or(content);
-        let rebuilt = item.find(": ").and_then(|i| {
-            let (key, value) = (&item[..i], &item[i + 2..]);
-            let plain_key = !key.is_empty()
-                && key
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
-            (plain_key && looks_numeric(value)).then(|| {
-                format!(
-                    "{}{}{key}: '{value}'",
-                    &body[..indent],
-                    &content[..content.len() - item.len()]
-                )
+        // A sequence item that is a scalar (a public key in a list).
+        let bare_item = (item.len() < content.len() && !item.contains(": ") && looks_numeric(item))
+            .then(|| format!("{}- '{item}'", &body[..indent]));
+        let rebuilt = bare_item.or_else(|| {
+            item.find(": ").and_then(|i| {
+                let (key, value) = (&item[..i], &item[i + 2..]);
+                let plain_key = !key.is_empty()
+                    && key
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+                (plain_key && looks_numeric(value)).then(|| {
+                    format!(
+                        "{}{}{key}: '{value}'",
+                        &body[..indent],
+                        &content[..content.len() - item.len()]
+                    )
+                })
             })
         });
         let opens_block = ["|", "|-", "|+", ">", ">-", ">+"]
@@ -72,13 +78,15 @@ mod tests {
 
     #[test]
     fn quotes_addresses_not_blocks() {
-        let y = "a:\n  signerAddress: 0x2cC8260081228D92D025bA837571923205CBA5e0\n  n: 5\n  t: |\n    x: 0xab\nl:\n- address: 0xAB\nk: 1234567890123456e12\n";
+        let y = "a:\n  signerAddress: 0x2cC8260081228D92D025bA837571923205CBA5e0\n  n: 5\n  t: |\n    x: 0xab\n    - 0xcd\nl:\n- address: 0xAB\nk: 1234567890123456e12\np:\n  - 0xa212\n  - name\n  - 7\n";
         let q = quote_ambiguous(y);
         assert!(q.contains("signerAddress: '0x2cC8260081228D92D025bA837571923205CBA5e0'"));
         assert!(q.contains("  n: 5\n"));
         assert!(q.contains("    x: 0xab\n"), "block scalars are text: {q}");
         assert!(q.contains("\n- address: '0xAB'"));
         assert!(q.contains("k: '1234567890123456e12'"));
+        assert!(q.contains("    - 0xcd\n"), "block scalars are text: {q}");
+        assert!(q.contains("  - '0xa212'\n  - name\n  - 7\n"), "{q}");
         let parsed: serde_json::Value = serde_norway::from_str(&q).unwrap();
         assert_eq!(
             parsed["a"]["signerAddress"],
