@@ -1568,8 +1568,11 @@ fn leaving_validator_pods_get_exits_in_the_values_and_cannot_come_back() {
 
 /// A Beacon API stand-in (Python's standard library): the genesis, the head at
 /// `HEAD_SLOT`, each validator's status from `statuses.json` (pubkey → [index,
-/// status, activation epoch]); a POSTed exit is kept in `posted.jsonl` and moves
-/// its validator to `active_exiting`, and the next read of it to `exited_unslashed`.
+/// status, activation epoch]); a POSTed exit is kept in `posted.jsonl` and waits in
+/// the pool (`GET /eth/v1/beacon/pool/voluntary_exits`) with its validator's status
+/// unchanged, as a real node's does until a block includes it: the second read of
+/// that status after the POST includes it (`active_exiting`), the next one
+/// `exited_unslashed`.
 const FAKE_BEACON_API: &str = r#"
 import json, os, sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -1580,6 +1583,7 @@ def load():
 def save(s):
     with open(os.path.join(root, "statuses.json"), "w") as f:
         json.dump(s, f)
+pool = {}  # pubkey -> [the exit, reads of its status since the POST]
 class H(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
@@ -1596,6 +1600,8 @@ class H(BaseHTTPRequestHandler):
             return self.answer(200, {"data": {"genesis_validators_root": gvr, "genesis_time": "0", "genesis_fork_version": "0x00000000"}})
         if p == "/eth/v1/beacon/headers/head":
             return self.answer(200, {"data": {"header": {"message": {"slot": str(head)}}}})
+        if p == "/eth/v1/beacon/pool/voluntary_exits":
+            return self.answer(200, {"data": [e for e, _ in pool.values()]})
         prefix = "/eth/v1/beacon/states/head/validators/"
         if p.startswith(prefix):
             s = load()
@@ -1603,9 +1609,17 @@ class H(BaseHTTPRequestHandler):
             if v is None:
                 return self.answer(404, {"code": 404, "message": "Unknown validator"})
             index, status, activation = v
+            key = p[len(prefix):]
             if status == "active_exiting":
-                s[p[len(prefix):]] = [index, "exited_unslashed", activation]
+                s[key] = [index, "exited_unslashed", activation]
                 save(s)
+            if key in pool:
+                pool[key][1] += 1
+                if pool[key][1] == 2:
+                    del pool[key]
+                    s[key] = [index, "active_exiting", activation]
+                    save(s)
+                    status = "active_exiting"
             return self.answer(200, {"data": {"index": str(index), "balance": "32000000000", "status": status, "validator": {"pubkey": p[len(prefix):], "activation_epoch": str(activation)}}})
         self.answer(404, {"code": 404, "message": "no route"})
     def do_POST(self):
@@ -1613,11 +1627,9 @@ class H(BaseHTTPRequestHandler):
         if self.path != "/eth/v1/beacon/pool/voluntary_exits" or self.headers.get("content-type") != "application/json":
             return self.answer(400, {"code": 400, "message": "bad request"})
         exit = json.loads(body)
-        s = load()
-        for k, v in s.items():
+        for k, v in load().items():
             if str(v[0]) == exit["message"]["validator_index"]:
-                v[1] = "active_exiting"
-        save(s)
+                pool[k] = [exit, 0]
         with open(os.path.join(root, "posted.jsonl"), "a") as f:
             f.write(body + "\n")
         self.answer(200, {})
@@ -1771,13 +1783,26 @@ fn exit_sends_signed_exits_once_and_waits_until_the_validators_have_exited() {
         stderr(&o)
     );
     assert!(!api_dir.path().join("posted.jsonl").exists());
-    let o = exit_cmd(&["--timeout", "60s"]);
+    let o = exit_cmd(&["--no-wait"]);
+    ok(&o);
+    assert!(
+        stderr(&o).contains("4 exits sent, 0 under way or done before"),
+        "{}",
+        stderr(&o)
+    );
+    // Sent a moment ago, the exits wait in the pool, their validators still
+    // active_ongoing: nothing is sent twice; then the wait until they have exited.
+    let o = exit_cmd(&["--no-wait"]);
     ok(&o);
     let said = stderr(&o);
     assert!(
-        said.contains("4 exits sent, 0 under way or done before"),
+        said.contains("0 exits sent, 4 under way or done before")
+            && said.contains("its exit waits in the beacon node's pool for a block"),
         "{said}"
     );
+    let o = exit_cmd(&["--timeout", "60s"]);
+    ok(&o);
+    let said = stderr(&o);
     assert!(said.contains("active_exiting → exited_unslashed"), "{said}");
     assert!(
         said.contains("every validator of stake-val-3 has exited"),

@@ -7,7 +7,8 @@
 //! `VoluntaryExit` for each active one (EIP-7044 domain: the Capella fork version
 //! and the genesis validators root, both from the values) and posts it to the
 //! node's pool, which gossips it. Idempotent: a validator already exiting or
-//! exited is passed over, so a second run sends nothing in flight.
+//! exited, or whose exit waits in the node's pool for a block, is passed over, so
+//! a second run sends nothing in flight.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -218,6 +219,9 @@ pub fn exit_validators(
     };
     runtime.block_on(api.check_genesis(&chain.genesis_validators_root))?;
     let epoch = runtime.block_on(api.head_slot())? / chain.slots_per_epoch;
+    // Exits sent a moment ago wait in the pool until a block includes them; the
+    // status says so only then.
+    let pooled = runtime.block_on(api.pooled_exits())?;
     let mut lines = Vec::new();
     let mut refusals = Vec::new();
     let mut to_send = Vec::new();
@@ -229,6 +233,10 @@ pub fn exit_validators(
             Decision::Refuse(why) => {
                 refusals.push(format!("validator {} ({}) {why}", v.pubkey, v.exit.node))
             }
+            Decision::Send(index) if pooled.contains(&index) => lines.push(format!(
+                "{} ({}): its exit waits in the beacon node's pool for a block",
+                v.pubkey, v.exit.node
+            )),
             Decision::Send(index) => to_send.push((v, index)),
         }
         statuses.push(status);
@@ -480,6 +488,24 @@ impl BeaconApi<'_> {
                 Err(self.unreachable(&what, &"no index, status or activation_epoch in the answer"))
             }
         }
+    }
+
+    /// The validator indices whose exits wait in the node's pool.
+    async fn pooled_exits(&self) -> Result<std::collections::BTreeSet<u64>, Failure> {
+        let what = "read the pool of voluntary exits";
+        let body = self
+            .get("/eth/v1/beacon/pool/voluntary_exits", what)
+            .await?
+            .ok_or_else(|| self.unreachable(what, &"HTTP 404"))?;
+        body["data"]
+            .as_array()
+            .map(|exits| {
+                exits
+                    .iter()
+                    .filter_map(|e| number(&e["message"]["validator_index"]))
+                    .collect()
+            })
+            .ok_or_else(|| self.unreachable(what, &"no list in the answer"))
     }
 
     async fn post_exit(&self, body: &Value, pubkey: &str) -> Result<(), Failure> {

@@ -774,7 +774,7 @@ class PosLive(Live):
             refused = str(e)
         refused_after = time.monotonic() - t
         job_log = self.exits_job_log()
-        check("pre-upgrade hooks failed" in refused and "have no exit under way" in refused,
+        check("pre-upgrade hooks failed" in refused and "nothing was removed" in refused,
               f"helm upgrade failed otherwise than in its hook, or without the hook's log:\n{refused}")
         check("have no exit under way" in job_log and "kuberneteth-values exit" in job_log,
               f"the exits Job's log does not say what to run:\n{job_log}")
