@@ -1348,11 +1348,7 @@ fn validators_join_by_deposit_and_the_genesis_stays() {
     let o = run(&["compile", "-c", "net.yaml", "-o", "out"], d.path());
     ok(&o);
     let after = yaml(d.path(), "out/values.yaml");
-    assert_eq!(after["genesis"], before["genesis"]);
-    assert_eq!(
-        after["proofOfStake"]["genesisState"],
-        before["proofOfStake"]["genesisState"]
-    );
+    assert_same_genesis(&after, &before);
     assert_eq!(values_registry(d.path(), "out"), registry);
     let said = stderr(&o);
     let line = said
@@ -1482,11 +1478,7 @@ fn leaving_validator_pods_get_exits_in_the_values_and_cannot_come_back() {
     let o = run(&["compile", "-c", "net.yaml", "-o", "out"], d.path());
     ok(&o);
     let after = yaml(d.path(), "out/values.yaml");
-    assert_eq!(after["genesis"], before["genesis"]);
-    assert_eq!(
-        after["proofOfStake"]["genesisState"],
-        before["proofOfStake"]["genesisState"]
-    );
+    assert_same_genesis(&after, &before);
     assert_eq!(
         after["proofOfStake"]["chainConfig"],
         before["proofOfStake"]["chainConfig"]
@@ -1640,6 +1632,22 @@ os.rename(os.path.join(root, "port.tmp"), os.path.join(root, "port"))
 server.serve_forever()
 "#;
 
+/// The execution genesis and the genesis state of two compiles are the same.
+fn assert_same_genesis(after: &serde_json::Value, before: &serde_json::Value) {
+    assert_eq!(after["genesis"], before["genesis"]);
+    assert_eq!(
+        after["proofOfStake"]["genesisState"],
+        before["proofOfStake"]["genesisState"]
+    );
+}
+
+/// `exit -c net.yaml -o out --beacon-api URL` and `extra`, in `dir`.
+fn run_exit(dir: &Path, url: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["exit", "-c", "net.yaml", "-o", "out", "--beacon-api", url];
+    args.extend_from_slice(extra);
+    run(&args, dir)
+}
+
 struct FakeBeaconApi {
     child: std::process::Child,
     url: String,
@@ -1749,19 +1757,7 @@ fn exit_sends_signed_exits_once_and_waits_until_the_validators_have_exited() {
     )
     .unwrap();
     let api = fake_beacon_api(api_dir.path(), &gvr, 5 * 8 + 3);
-    let exit_cmd = |extra: &[&str]| {
-        let mut args = vec![
-            "exit",
-            "-c",
-            "net.yaml",
-            "-o",
-            "out",
-            "--beacon-api",
-            api.url.as_str(),
-        ];
-        args.extend_from_slice(extra);
-        run(&args, d.path())
-    };
+    let exit_cmd = |extra: &[&str]| run_exit(d.path(), &api.url, extra);
 
     // Too early for one: refused with the epoch it may, and nothing sent.
     let o = exit_cmd(&[]);
@@ -1857,18 +1853,7 @@ fn exit_sends_signed_exits_once_and_waits_until_the_validators_have_exited() {
     let other = tempfile::tempdir().unwrap();
     fs::write(other.path().join("statuses.json"), "{}").unwrap();
     let api = fake_beacon_api(other.path(), &format!("0x{}", "11".repeat(32)), 40);
-    let o = run(
-        &[
-            "exit",
-            "-c",
-            "net.yaml",
-            "-o",
-            "out",
-            "--beacon-api",
-            api.url.as_str(),
-        ],
-        d.path(),
-    );
+    let o = run_exit(d.path(), &api.url, &[]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(
         stderr(&o)
@@ -1878,31 +1863,9 @@ fn exit_sends_signed_exits_once_and_waits_until_the_validators_have_exited() {
     );
     // Nobody there: an I/O error; a bad URL: usage.
     drop(api);
-    let o = run(
-        &[
-            "exit",
-            "-c",
-            "net.yaml",
-            "-o",
-            "out",
-            "--beacon-api",
-            "http://127.0.0.1:9",
-        ],
-        d.path(),
-    );
+    let o = run_exit(d.path(), "http://127.0.0.1:9", &[]);
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
-    let o = run(
-        &[
-            "exit",
-            "-c",
-            "net.yaml",
-            "-o",
-            "out",
-            "--beacon-api",
-            "not a url",
-        ],
-        d.path(),
-    );
+    let o = run_exit(d.path(), "not a url", &[]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
 
@@ -1931,20 +1894,7 @@ fn exit_times_out_while_the_chain_has_not_exited_them() {
         pos["genesisValidatorsRoot"].as_str().unwrap(),
         80,
     );
-    let o = run(
-        &[
-            "exit",
-            "-c",
-            "net.yaml",
-            "-o",
-            "out",
-            "--beacon-api",
-            api.url.as_str(),
-            "--timeout",
-            "3s",
-        ],
-        d.path(),
-    );
+    let o = run_exit(d.path(), &api.url, &["--timeout", "3s"]);
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("not every validator had exited after 3 s"),
@@ -1953,19 +1903,7 @@ fn exit_times_out_while_the_chain_has_not_exited_them() {
     );
     assert!(!api_dir.path().join("posted.jsonl").exists());
     // Without waiting it returns at once.
-    let o = run(
-        &[
-            "exit",
-            "-c",
-            "net.yaml",
-            "-o",
-            "out",
-            "--beacon-api",
-            api.url.as_str(),
-            "--no-wait",
-        ],
-        d.path(),
-    );
+    let o = run_exit(d.path(), &api.url, &["--no-wait"]);
     ok(&o);
     assert!(
         stderr(&o).contains("not waiting (--no-wait)"),
