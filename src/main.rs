@@ -171,7 +171,7 @@ enum Command {
         /// Send the exits, but do not wait until the validators have exited
         #[arg(long)]
         no_wait: bool,
-        /// How long to wait at most: seconds, or with a unit (90s, 45m, 2h)
+        /// How long to wait at most, with its unit (90s, 45m, 2h)
         #[arg(long, value_name = "DURATION", default_value = "60m", value_parser = parse_duration)]
         timeout: std::time::Duration,
     },
@@ -387,28 +387,10 @@ fn parse_now(value: Option<OsString>) -> Result<Option<u64>, String> {
     ))
 }
 
-/// A duration: whole seconds, or a number with `s`, `m` or `h`.
+/// A duration with its unit (90s, 45m, 2h, 1h 30m).
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let (number, unit) = match text.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], c),
-        _ => (text, 's'),
-    };
-    let scale = match unit {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        _ => {
-            return Err(format!(
-                "{text:?}: give seconds, or a number with s, m or h (90s, 45m, 2h)"
-            ))
-        }
-    };
-    number
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(scale))
-        .map(std::time::Duration::from_secs)
-        .ok_or_else(|| format!("{text:?}: give seconds, or a number with s, m or h (90s, 45m, 2h)"))
+    humantime::parse_duration(text)
+        .map_err(|e| format!("{text:?}: {e}; give a number with its unit (90s, 45m, 2h)"))
 }
 
 /// At most 40 characters of `text`, for a message.
@@ -444,14 +426,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_are_seconds_or_carry_a_unit() {
+    fn durations_carry_their_unit() {
         use std::time::Duration;
-        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
         assert_eq!(parse_duration("45m"), Ok(Duration::from_secs(2700)));
-        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
-        for bad in ["", "m", "1d", "-1", "1.5m", "x"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        for bad in ["", "90", "m", "-1", "x"] {
+            let e = parse_duration(bad).unwrap_err();
+            assert!(e.contains("give a number with its unit"), "{bad}: {e}");
         }
     }
 
