@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::failure::{exit, Failure};
 use super::guard::{guard, NetworkSource};
-use super::stages::{plan_network_with_secret, prepare};
+use super::stages::{plan_network, prepare, Planned};
 use crate::check::Context;
 use crate::objects::{self, SeparateObjects};
 use crate::output::{OutputDir, PendingFile, Visibility};
@@ -60,8 +60,12 @@ pub fn compile(
     warn: &mut dyn FnMut(String),
 ) -> Result<Vec<String>, Failure> {
     let prepared = prepare(opts.config, opts.context, warn)?;
-    let planned = plan_network_with_secret(prepared, opts.secrets, true, Keystores::Derive, warn)?;
-    let (source, plan, doc) = (planned.source, planned.plan, planned.doc);
+    let Planned {
+        source,
+        plan,
+        doc,
+        secret,
+    } = plan_network(prepared, opts.secrets, true, Keystores::Derive, warn)?;
     let (mut public, mut private) = values::build(&plan);
     let paths = Outputs::new(opts.out, &plan.config.network.name);
     // One compile at a time per directory, and the guard reads what the last
@@ -84,7 +88,7 @@ pub fn compile(
         &public,
         &network_source,
         opts.allow_genesis_change,
-        (&planned.secret, &exit_command),
+        (&secret, &exit_command),
         warn,
     )?;
     if let Some(pos) = public.proof_of_stake.as_mut() {

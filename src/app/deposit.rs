@@ -61,7 +61,7 @@ pub fn deposit(opts: &DepositOptions, say: &mut dyn FnMut(String)) -> Result<Vec
         )
     })?;
     let prepared = prepare(opts.config, without_release(opts.now), say)?;
-    let (_, plan, _) = plan_network(prepared, opts.secrets, false, Keystores::Skip, say)?;
+    let plan = plan_network(prepared, opts.secrets, false, Keystores::Skip, say)?.plan;
     let Some(pos) = plan.proof_of_stake.as_ref() else {
         return Err(Failure::new(
             exit::REFUSED,

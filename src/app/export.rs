@@ -109,7 +109,7 @@ pub fn export(opts: &ExportOptions, warn: &mut dyn FnMut(String)) -> Result<Vec<
         .map(|g| u64::from(g.replicas))
         .sum();
     check_ranges(opts, nodes)?;
-    let (_, plan, _) = plan_network(prepared, opts.secrets, true, Keystores::Derive, warn)?;
+    let plan = plan_network(prepared, opts.secrets, true, Keystores::Derive, warn)?.plan;
     let at = Addresses::new(&plan, opts);
 
     let mut files = vec![PendingFile::new(

@@ -105,6 +105,15 @@ impl NetworkSource<'_> {
             .enumerate()
             .find(|(_, g)| g.name == name)
     }
+
+    /// Where a refused removal points: `replicas` of the first of `groups` still in
+    /// the file, else the node list.
+    fn replicas_of_first<'g>(&self, groups: impl IntoIterator<Item = &'g str>) -> String {
+        groups
+            .into_iter()
+            .find_map(|name| self.group(name))
+            .map_or_else(|| "/nodes".into(), |(i, _)| format!("/nodes/{i}/replicas"))
+    }
 }
 
 /// The values an earlier compile wrote, if any. A file that exists but cannot
@@ -319,18 +328,12 @@ impl Votes {
         let pods: Vec<&str> = self.removed.iter().map(|s| s.1.as_str()).collect();
         // At the first group (by the earlier values) that loses a pod and is still
         // in the file.
-        let pointer = self
-            .removed
-            .iter()
-            .find_map(|(_, pod)| {
-                let group = old
-                    .node_groups
-                    .iter()
-                    .find(|g| g.nodes.iter().any(|n| &n.name == pod))?;
-                file.group(&group.name)
-                    .map(|(i, _)| format!("/nodes/{i}/replicas"))
-            })
-            .unwrap_or_else(|| "/nodes".into());
+        let pointer = file.replicas_of_first(self.removed.iter().filter_map(|(_, pod)| {
+            old.node_groups
+                .iter()
+                .find(|g| g.nodes.iter().any(|n| &n.name == pod))
+                .map(|g| g.name.as_str())
+        }));
         Err(Failure {
             code: exit::REFUSED,
             lines: vec![file.at(&pointer, format!(
@@ -424,9 +427,7 @@ impl Exits {
             else {
                 continue;
             };
-            let pointer = file
-                .group(&g.name)
-                .map_or_else(|| "/nodes".into(), |(i, _)| format!("/nodes/{i}/replicas"));
+            let pointer = file.replicas_of_first([g.name.as_str()]);
             lines.push(file.at(&pointer, format!(
                 "pod {} left the network, and its validators exited: their keys (from the group and the ordinal) can never validate again, so the pod cannot come back; keep `replicas` at {} or less, and add a new group (`genesisReplicas: 0`, joining by deposit) for new validators",
                 first.name, first.ordinal
@@ -453,14 +454,7 @@ impl Exits {
         let most = self.total.saturating_sub(1) / 3;
         // At the first group (by the earlier values) that loses a pod and is still
         // in the file.
-        let pointer = self
-            .leaving
-            .iter()
-            .find_map(|e| {
-                file.group(&e.group)
-                    .map(|(i, _)| format!("/nodes/{i}/replicas"))
-            })
-            .unwrap_or_else(|| "/nodes".into());
+        let pointer = file.replicas_of_first(self.leaving.iter().map(|e| e.group.as_str()));
         Err(Failure {
             code: exit::REFUSED,
             lines: vec![file.at(&pointer, format!(

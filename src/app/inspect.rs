@@ -17,13 +17,14 @@ pub fn inspect(
     now: u64,
     warn: &mut dyn FnMut(String),
 ) -> Result<String, Failure> {
-    let (_, plan, _) = plan_network(
+    let plan = plan_network(
         prepare(config, without_release(now), warn)?,
         secrets,
         false,
         Keystores::Skip,
         warn,
-    )?;
+    )?
+    .plan;
     let mut out = nodes_table(&plan);
     if !plan.accounts.is_empty() {
         out.push('\n');

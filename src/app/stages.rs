@@ -109,21 +109,9 @@ pub fn prepare(
     Ok((source, checked, brought))
 }
 
-/// The stages every command that needs keys runs: prepare, load the master secret, plan.
-/// Also returns the parsed file, to point at its entries later.
-pub(super) fn plan_network(
-    prepared: (Source, Checked, BroughtKeys),
-    secrets: Option<&Path>,
-    create_secret: bool,
-    keystores: Keystores,
-    warn: &mut dyn FnMut(String),
-) -> Result<(Source, Plan, Document), Failure> {
-    let planned = plan_network_with_secret(prepared, secrets, create_secret, keystores, warn)?;
-    Ok((planned.source, planned.plan, planned.doc))
-}
-
-/// What [`plan_network_with_secret`] gives: the network and its plan, with the master
-/// secret still at hand (`compile` derives the keys of pods that leave from it).
+/// What [`plan_network`] gives: the network and its plan, the parsed file (to point
+/// at its entries later), and the master secret (`compile` derives the keys of pods
+/// that leave from it).
 pub(super) struct Planned {
     pub source: Source,
     pub plan: Plan,
@@ -131,8 +119,8 @@ pub(super) struct Planned {
     pub secret: MasterSecret,
 }
 
-/// [`plan_network`], keeping the master secret.
-pub(super) fn plan_network_with_secret(
+/// The stages every command that needs keys runs: prepare, load the master secret, plan.
+pub(super) fn plan_network(
     prepared: (Source, Checked, BroughtKeys),
     secrets: Option<&Path>,
     create_secret: bool,
